@@ -1,0 +1,22 @@
+//! The fbnic device's interface as Rust types.
+//!
+//! Everything both sides of the PCI boundary agree on lives here: the BAR0/BAR4 register map
+//! ([`regs`]), descriptor formats ([`desc`]), the firmware mailbox's TLV codec ([`tlv`]) and
+//! message schemas ([`msg`]), the firmware version ([`version`]), link modes ([`link`]), MAC
+//! addresses ([`mac`]) and the Toeplitz RSS hash ([`toeplitz`]). The crate does no I/O, has no
+//! dependencies and no `unsafe`; the device model and the driver both build on it, so neither
+//! invents private encodings.
+//!
+//! The functional spec is `shared/spec/fbnic-device.md`; items the spec leaves open are marked
+//! **[project choice]** where they are declared.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod bits;
+pub mod desc;
+pub mod link;
+pub mod mac;
+pub mod regs;
+
+pub use link::{Fec, LinkSpeed};
+pub use mac::MacAddr;
