@@ -640,13 +640,39 @@ pub const RING_BASE_ALIGN: u64 = 128;
 pub const RING_MEM_ALIGN: u64 = 4096;
 
 bitfields! {
-    /// A PTRS register with HEAD 31:16 and TAIL 15:0 (RCQ, HPQ, PPQ; TWQ and TCQ use only
-    /// the high half).
+    /// A BDQ PTRS register (HPQ_PTRS, PPQ_PTRS): HEAD 31:16, TAIL 15:0. RCQ_PTRS has the
+    /// halves the other way round ([`RcqPtrs`]); TWQ and TCQ have [`TwqPtrs`] / [`TcqPtrs`].
     pub struct RingPtrs(u32) {
         /// The ring's tail (producer index).
         field tail, with_tail: 15, 0;
         /// The ring's head (consumer index).
         field head, with_head: 31, 16;
+    }
+}
+
+bitfields! {
+    /// RCQ_PTRS (spec 3): the device's TAIL 31:16 and the software HEAD 15:0 it has seen.
+    pub struct RcqPtrs(u32) {
+        /// The software head (last valid RCQ_HEAD doorbell).
+        field head, with_head: 15, 0;
+        /// The device's tail (next completion slot it writes).
+        field tail, with_tail: 31, 16;
+    }
+}
+
+bitfields! {
+    /// TWQ0_PTRS / TWQ1_PTRS (spec 3): HEAD 31:16, the next descriptor the device reads.
+    pub struct TwqPtrs(u32) {
+        /// The device's head.
+        field head, with_head: 31, 16;
+    }
+}
+
+bitfields! {
+    /// TCQ_PTRS (spec 3): TAIL 31:16, the next completion slot the device writes.
+    pub struct TcqPtrs(u32) {
+        /// The device's tail.
+        field tail, with_tail: 31, 16;
     }
 }
 
@@ -789,6 +815,10 @@ mod tests {
         assert_eq!(ActKey1::default().with_l4_valid(true).raw(), 1 << 15);
         assert_eq!(RingPtrs::from_raw(0x1234_5678).head(), 0x1234);
         assert_eq!(RingPtrs::from_raw(0x1234_5678).tail(), 0x5678);
+        assert_eq!(RcqPtrs::from_raw(0x1234_5678).tail(), 0x1234);
+        assert_eq!(RcqPtrs::from_raw(0x1234_5678).head(), 0x5678);
+        assert_eq!(TwqPtrs::default().with_head(0xffff).raw(), 0xffff_0000);
+        assert_eq!(TcqPtrs::default().with_tail(3).raw(), 3 << 16);
     }
 
     #[test]
