@@ -16,7 +16,15 @@ pub mod bits;
 pub mod desc;
 pub mod link;
 pub mod mac;
+pub mod msg;
 pub mod regs;
+pub mod tlv;
+pub mod toeplitz;
+pub mod version;
 
 pub use link::{Fec, LinkSpeed};
 pub use mac::MacAddr;
+pub use msg::{FwCapResp, Msg};
+pub use tlv::{MsgBuilder, RawAttr, RawMsg, TlvError};
+pub use toeplitz::{RssInput, ToeplitzTable};
+pub use version::FwVersion;
