@@ -1,0 +1,871 @@
+//! One fbnic device: its register file, the side effects of register writes, its DMA table,
+//! and the engine's per-device pass (Tx, RXB -> RPC -> queues, counter publishing).
+
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use fbnic_hw::desc::Rcd;
+use fbnic_hw::regs::{
+    self, idle_bit, Bar, MacCommandConfig, QReg, QueueCtl, RmiConfig, ACT_DEST_BMC, ACT_DEST_EI,
+    ACT_DEST_HOST, BAR0_DWORDS, BAR4_DWORDS, MAX_QUEUES,
+};
+use fbnic_hw::{Fec, LinkSpeed, MacAddr};
+use parking_lot::Mutex;
+
+use crate::bmc::{BmcConfig, BmcHandle, BmcShared};
+use crate::dma::DmaTable;
+use crate::fifo::FrameFifo;
+use crate::fw::{FwConfig, FwFaults, FwShared, FwState};
+use crate::mac::{self, MacDirStats, Offer, PortRx, MAX_FRAME};
+use crate::parse::{self, L3TypeP};
+use crate::queue::{self, Queue, RingState};
+use crate::rpc::Rpc;
+use crate::rss::Rss;
+use crate::rx::{self, Delivery, RxInfo};
+use crate::stats::{Counters, DeviceStats};
+use crate::tx::{self, Out, TxEnv, MAX_PIECES, TX_BATCH};
+use crate::wire::WireEnd;
+use crate::ModelError;
+
+/// The value MASTER_SPARE_0 reads on a live device (**[project choice]**: any value but
+/// all-ones would do).
+pub const MASTER_SPARE_0_VALUE: u32 = 0x0000_0000;
+
+/// Frames the Rx side takes from the RXB per engine pass.
+const RX_BATCH: usize = 128;
+/// Bytes of the egress (EI) queue.
+const EGRESS_BYTES: usize = 64 * 1024;
+
+/// How a device is built.
+#[derive(Clone, Debug)]
+pub struct DeviceConfig {
+    /// PCIe Device Serial Number (the MAC address derives from it, spec 1).
+    pub dsn: u64,
+    /// Link mode the firmware reports.
+    pub link: LinkSpeed,
+    /// FEC the firmware reports.
+    pub fec: Fec,
+    /// A BMC shares the port.
+    pub bmc: Option<BmcConfig>,
+    /// The firmware agent.
+    pub fw: FwConfig,
+    /// Capacity of the port's Rx buffer FIFO in bytes.
+    pub rxb_bytes: usize,
+}
+
+impl Default for DeviceConfig {
+    fn default() -> Self {
+        Self {
+            dsn: 0x0002_1b9d_0000_0001,
+            link: LinkSpeed::G100Cr2,
+            fec: Fec::Rs,
+            bmc: None,
+            fw: FwConfig::default(),
+            rxb_bytes: 256 * 1024,
+        }
+    }
+}
+
+impl DeviceConfig {
+    /// The default configuration with this DSN.
+    pub fn with_dsn(dsn: u64) -> Self {
+        Self {
+            dsn,
+            ..Self::default()
+        }
+    }
+
+    /// The port's MAC address (from the DSN).
+    pub fn mac(&self) -> MacAddr {
+        MacAddr::from_dsn(self.dsn)
+    }
+}
+
+/// State changed by register writes and used by the engine, under the device lock.
+#[derive(Debug)]
+pub(crate) struct DevState {
+    pub dma: DmaTable,
+    pub q: Box<[Queue]>,
+    /// Queues with a running TWQ.
+    pub active_tx: Vec<u16>,
+    /// Queues whose Rx side is enabled (for publishing).
+    pub active_rx: Vec<u16>,
+    pub rpc: Rpc,
+    pub rss: Rss,
+    pub mac_tx: MacDirStats,
+    pub egress: FrameFifo,
+    pub cnt: Counters,
+    pub scratch: Box<[u8]>,
+    pub pieces: Box<[(u64, u16); MAX_PIECES]>,
+    /// The RXB head frame is waiting for room in its queue.
+    pub rx_blocked: bool,
+}
+
+impl DevState {
+    fn new() -> Self {
+        Self {
+            dma: DmaTable::default(),
+            q: vec![Queue::default(); MAX_QUEUES as usize].into_boxed_slice(),
+            active_tx: Vec::new(),
+            active_rx: Vec::new(),
+            rpc: Rpc::new(),
+            rss: Rss::default(),
+            mac_tx: MacDirStats::default(),
+            egress: FrameFifo::new(EGRESS_BYTES),
+            cnt: Counters::default(),
+            scratch: vec![0; MAX_FRAME + 64].into_boxed_slice(),
+            pieces: Box::new([(0, 0); MAX_PIECES]),
+            rx_blocked: false,
+        }
+    }
+}
+
+/// One fbnic PCI function with its port, firmware and (optionally) BMC.
+#[derive(Debug)]
+pub struct Device {
+    pub(crate) id: u64,
+    pub(crate) cfg: DeviceConfig,
+    pub(crate) regs: RegFileRef,
+    pub(crate) state: Mutex<DevState>,
+    pub(crate) rx: Mutex<PortRx>,
+    pub(crate) wire: Mutex<WireEnd>,
+    pub(crate) fw: Arc<FwShared>,
+    pub(crate) bmc: Option<Arc<BmcShared>>,
+    pub(crate) failed: AtomicBool,
+    pub(crate) boot: Instant,
+    pub(crate) removed: AtomicBool,
+}
+
+pub(crate) type RegFileRef = crate::regfile::RegFile;
+
+/// Which registers the device owns (writes are ignored).
+fn read_only(idx: u32) -> bool {
+    if let Some((_, r)) = regs::queue_of(idx) {
+        return matches!(
+            r,
+            regs::TWQ0_PTRS
+                | regs::TWQ1_PTRS
+                | regs::TCQ_PTRS
+                | regs::RCQ_PTRS
+                | regs::BDQ_HPQ_PTRS
+                | regs::BDQ_PPQ_PTRS
+                | regs::TWQ0_PKT_CNT
+                | regs::TWQ0_ERR_CNT
+                | regs::TWQ0_BYTE_CNT
+                | regs::RDE_PKT_CNT
+                | regs::RDE_PKT_ERR
+                | regs::RDE_CQ_DROP
+                | regs::RDE_BDQ_DROP
+                | regs::RDE_BYTE_CNT
+        );
+    }
+    matches!(idx,
+        0x800..=0x807 | 0x821..=0x824 | 0x830..=0x833 | 0x853..=0x856
+        | 0xc00..=0xc03 | 0xc0f..=0xc12 | 0xc13..=0xc16
+        | regs::RPC_CNTR_UNKN_ETYPE..=regs::RPC_CNTR_TO_BMC
+        | regs::MASTER_SPARE_0
+        | regs::MASTER_DMA_FAULT_CNT..=regs::MASTER_DMA_FAULT_ADDR_HI
+        | regs::SIG_PCS_OUT0
+        | 0x11a00..=0x11a5f
+        | regs::RSFEC_CCW_LO..=0x10805
+    ) || (regs::rxb_drop_frms_sts(0)..regs::rxb_drop_frms_sts(8)).contains(&idx)
+}
+
+impl Device {
+    pub(crate) fn new(
+        id: u64,
+        cfg: DeviceConfig,
+        fabric_wake: Weak<crate::fabric::Shared>,
+    ) -> Arc<Self> {
+        let bmc = cfg.bmc.clone().map(BmcShared::new);
+        let dev = Arc::new(Self {
+            id,
+            regs: RegFileRef::new(),
+            state: Mutex::new(DevState::new()),
+            rx: Mutex::new(PortRx::new(cfg.rxb_bytes)),
+            wire: Mutex::new(WireEnd::None),
+            fw: FwShared::new(cfg.fw.clone(), fabric_wake),
+            bmc,
+            failed: AtomicBool::new(false),
+            boot: Instant::now(),
+            removed: AtomicBool::new(false),
+            cfg,
+        });
+        dev.power_on();
+        dev
+    }
+
+    /// Register reset values.
+    fn power_on(&self) {
+        let r = &self.regs;
+        r.set(regs::MASTER_SPARE_0, MASTER_SPARE_0_VALUE);
+        for n in 0..8 {
+            r.set(regs::qm_twq_idle(n), u32::MAX);
+        }
+        for bank in [
+            regs::qm_tcq_idle as fn(u32) -> u32,
+            regs::qm_tqs_idle,
+            regs::qm_tde_idle,
+            regs::qm_rcq_idle,
+            regs::qm_hpq_idle,
+            regs::qm_ppq_idle,
+        ] {
+            for n in 0..4 {
+                r.set(bank(n), u32::MAX);
+            }
+        }
+        crate::fw::reset_mailbox(r);
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // The transport surface
+    // -----------------------------------------------------------------------------------------
+
+    /// Reads a 32-bit register. Out of range (or a failed device): 0xffff_ffff.
+    pub fn read32(&self, bar: Bar, idx: u32) -> u32 {
+        let arr = match bar {
+            Bar::Bar0 => &self.regs.bar0,
+            Bar::Bar4 => &self.regs.bar4,
+        };
+        match arr.get(idx as usize) {
+            Some(r) => r.load(Ordering::Acquire),
+            None => u32::MAX,
+        }
+    }
+
+    /// Writes a 32-bit register and applies its side effects synchronously, in order.
+    pub fn write32(&self, bar: Bar, idx: u32, val: u32) {
+        if self.failed.load(Ordering::Acquire) {
+            return;
+        }
+        match bar {
+            Bar::Bar0 if idx < BAR0_DWORDS => self.write_bar0(idx, val),
+            Bar::Bar4 if idx < BAR4_DWORDS => {
+                self.regs.set4(idx, val);
+                self.fw.kick();
+            }
+            _ => {}
+        }
+    }
+
+    /// A pointer to a register, stable for the device's life: doorbells are plain atomic
+    /// stores through it (only doorbell and other side-effect-free registers may be written
+    /// this way; registers with side effects need [`write32`](Self::write32)).
+    pub fn reg_ptr(&self, bar: Bar, idx: u32) -> Option<NonNull<AtomicU32>> {
+        let arr = match bar {
+            Bar::Bar0 => &self.regs.bar0,
+            Bar::Bar4 => &self.regs.bar4,
+        };
+        arr.get(idx as usize).map(NonNull::from)
+    }
+
+    /// The PCIe Device Serial Number.
+    pub fn dsn(&self) -> u64 {
+        self.cfg.dsn
+    }
+
+    /// Maps `[iova, iova + len)` to host memory at `va` for device DMA.
+    ///
+    /// # Safety
+    /// `[va, va + len)` must be valid for reads and writes from any thread until
+    /// [`dma_unmap`](Self::dma_unmap) of this range returns (or the device is dropped). The
+    /// device writes it only while it owns a buffer or ring slot under the ring protocol.
+    pub unsafe fn dma_map(&self, iova: u64, va: *mut u8, len: usize) -> Result<(), ModelError> {
+        self.state.lock().dma.map(iova, va, len)
+    }
+
+    /// Unmaps a range mapped by [`dma_map`](Self::dma_map) (same `iova` and `len`). When this
+    /// returns, the device no longer touches the memory.
+    pub fn dma_unmap(&self, iova: u64, len: usize) -> Result<(), ModelError> {
+        self.state.lock().dma.unmap(iova, len)
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Inspection and fault injection (tests)
+    // -----------------------------------------------------------------------------------------
+
+    /// What the device counted.
+    pub fn stats(&self) -> DeviceStats {
+        let (c, dma_faults, last_dma_fault) = {
+            let st = self.state.lock();
+            (st.cnt, st.dma.faults, st.dma.last_fault)
+        };
+        let (rxb_drops, rx_disabled_drops, rxb_frames) = {
+            let rx = self.rx.lock();
+            (rx.rxb_drops as u64, rx.disabled_drops, rx.fifo.len() as u64)
+        };
+        let fw = self.fw.counts();
+        DeviceStats {
+            dma_faults,
+            last_dma_fault,
+            ring_faults: c.ring_faults,
+            ring_config_errors: c.ring_config_errors,
+            bad_doorbells: c.bad_doorbells,
+            frames_to_bmc: c.frames_to_bmc,
+            host_frames_to_bmc: c.host_to_bmc,
+            bmc_absent_drops: c.bmc_absent_drops,
+            ei_frames: c.ei_frames,
+            ei_drops: c.ei_drops,
+            rxb_drops,
+            rx_disabled_drops,
+            rxb_frames,
+            rx_queue_drops: c.rx_queue_drops,
+            rx_page_mode_drops: c.rx_page_mode_drops,
+            tx_mac_disabled: c.tx_mac_disabled,
+            tx_no_wire: c.tx_no_wire,
+            tx_to_fw: c.tx_to_fw,
+            tcq_lost_completions: c.tcq_lost,
+            fw_messages_seen: fw.seen,
+            fw_messages_bad: fw.bad,
+            fw_messages_sent: fw.sent,
+            fw_messages_dropped: fw.dropped,
+        }
+    }
+
+    /// Changes the firmware's fault injection (a `crash` reboots the firmware now).
+    pub fn set_fw_faults(&self, f: FwFaults) {
+        self.fw.set_faults(f);
+    }
+
+    /// What the firmware agent knows.
+    pub fn fw_state(&self) -> FwState {
+        self.fw.state()
+    }
+
+    /// The BMC, if the device has one.
+    pub fn bmc(&self) -> Option<BmcHandle> {
+        self.bmc.as_ref().map(|s| BmcHandle { shared: s.clone() })
+    }
+
+    /// The device's configuration.
+    pub fn config(&self) -> &DeviceConfig {
+        &self.cfg
+    }
+
+    /// The port's MAC address (from the DSN).
+    pub fn mac_addr(&self) -> MacAddr {
+        self.cfg.mac()
+    }
+
+    /// Whether the device failed (a model thread panicked while serving it): every register
+    /// reads all-ones, like a lost PCI device.
+    pub fn is_failed(&self) -> bool {
+        self.failed.load(Ordering::Acquire)
+    }
+
+    /// Marks the device failed.
+    pub(crate) fn fail(&self) {
+        self.failed.store(true, Ordering::Release);
+        self.regs.poison();
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Register side effects
+    // -----------------------------------------------------------------------------------------
+
+    fn write_bar0(&self, idx: u32, val: u32) {
+        if read_only(idx) {
+            return;
+        }
+        let r = &self.regs;
+        if let Some((q, off)) = regs::queue_of(idx) {
+            r.set(idx, val);
+            match off {
+                regs::TWQ0_CTL | regs::TWQ1_CTL | regs::TCQ_CTL | regs::RCQ_CTL | regs::BDQ_CTL => {
+                    let mut st = self.state.lock();
+                    self.queue_ctl(&mut st, q, off, QueueCtl::from_raw(val));
+                }
+                _ => {}
+            }
+            return;
+        }
+        match idx {
+            regs::SIG_PCS_INTR_STS => r.clear(idx, val),
+            i if (regs::intr_clear(0)..regs::intr_clear(8)).contains(&i) => {
+                r.clear(regs::intr_status(i - regs::intr_clear(0)), val);
+            }
+            regs::MAC_COMMAND_CONFIG => {
+                r.set(idx, val);
+                self.update_link();
+                let peer = match &*self.wire.lock() {
+                    WireEnd::Cable(p) => p.upgrade(),
+                    _ => None,
+                };
+                if let Some(p) = peer {
+                    p.update_link();
+                }
+            }
+            regs::PUL_OB_TLP_HDR_AR_CFG | regs::PUL_OB_TLP_HDR_AW_CFG => {
+                r.set(idx, val);
+                self.fw.kick();
+            }
+            i if (regs::rpc_tcam_macda(0, regs::TCAM_MACDA_VALIDATE_WORD)
+                ..regs::rpc_tcam_macda(0, regs::TCAM_MACDA_VALIDATE_WORD)
+                    + regs::MACDA_ENTRIES)
+                .contains(&i) =>
+            {
+                r.set(idx, val);
+                let e = i - regs::rpc_tcam_macda(0, regs::TCAM_MACDA_VALIDATE_WORD);
+                self.state.lock().rpc.latch_macda(r, e);
+            }
+            i if (regs::rpc_tcam_act(0, regs::TCAM_ACT_VALIDATE_WORD)
+                ..regs::rpc_tcam_act(0, regs::TCAM_ACT_VALIDATE_WORD) + regs::ACT_ENTRIES)
+                .contains(&i) =>
+            {
+                r.set(idx, val);
+                let e = i - regs::rpc_tcam_act(0, regs::TCAM_ACT_VALIDATE_WORD);
+                self.state.lock().rpc.latch_act(r, e);
+            }
+            i if (regs::rpc_rss_key(0)..regs::rpc_rss_key(regs::RSS_KEY_DWORDS)).contains(&i) => {
+                r.set(idx, val);
+                self.state.lock().rss.key_written();
+            }
+            _ => r.set(idx, val),
+        }
+    }
+
+    fn queue_ctl(&self, st: &mut DevState, qi: u32, off: QReg, ctl: QueueCtl) {
+        let r = &self.regs;
+        let q = &mut st.q[qi as usize];
+        let res = match off {
+            regs::TWQ0_CTL | regs::TWQ1_CTL => {
+                let w = (off == regs::TWQ1_CTL) as usize;
+                let db = if w == 0 {
+                    regs::TWQ0_TAIL
+                } else {
+                    regs::TWQ1_TAIL
+                };
+                queue::apply_ctl(
+                    r,
+                    qi,
+                    &mut q.twq[w],
+                    queue::TWQ_REGS[w],
+                    ctl,
+                    ctl.enable(),
+                    &[db],
+                )
+            }
+            regs::TCQ_CTL => queue::apply_ctl(
+                r,
+                qi,
+                &mut q.tcq,
+                queue::TCQ_REGS,
+                ctl,
+                ctl.enable(),
+                &[regs::TCQ_HEAD],
+            ),
+            regs::RCQ_CTL => queue::apply_ctl(
+                r,
+                qi,
+                &mut q.rcq,
+                queue::RCQ_REGS,
+                ctl,
+                ctl.enable(),
+                &[regs::RCQ_HEAD],
+            ),
+            _ => {
+                let a = queue::apply_ctl(
+                    r,
+                    qi,
+                    &mut q.hpq,
+                    queue::HPQ_REGS,
+                    ctl,
+                    ctl.enable(),
+                    &[regs::BDQ_HPQ_TAIL],
+                );
+                let b = queue::apply_ctl(
+                    r,
+                    qi,
+                    &mut q.ppq,
+                    queue::PPQ_REGS,
+                    ctl,
+                    ctl.enable() && ctl.ppq_enable(),
+                    &[regs::BDQ_PPQ_TAIL],
+                );
+                a.and(b)
+            }
+        };
+        if res.is_err() {
+            st.cnt.ring_config_errors += 1;
+        }
+        let q = &mut st.q[qi as usize];
+        q.dirty = true;
+        // Pointers (zeroed by a reset) are visible at once.
+        queue::publish(r, qi, q);
+        let tx_on = q.twq.iter().any(|t| t.running());
+        let twq_idle = q.twq.iter().all(|t| t.state == RingState::Off);
+        let tcq_idle = q.tcq.state == RingState::Off;
+        let rcq_idle = q.rcq.state == RingState::Off;
+        let hpq_idle = q.hpq.state == RingState::Off;
+        let ppq_idle = q.ppq.state == RingState::Off;
+        let rx_on = !(rcq_idle && hpq_idle && ppq_idle);
+        set_list(&mut st.active_tx, qi, tx_on);
+        set_list(&mut st.active_rx, qi, rx_on);
+        for (bank, idle) in [
+            (regs::qm_twq_idle as fn(u32) -> u32, twq_idle),
+            (regs::qm_tqs_idle, twq_idle),
+            (regs::qm_tde_idle, twq_idle),
+            (regs::qm_tcq_idle, tcq_idle),
+            (regs::qm_rcq_idle, rcq_idle),
+            (regs::qm_hpq_idle, hpq_idle),
+            (regs::qm_ppq_idle, ppq_idle),
+        ] {
+            let (reg, bit) = idle_bit(bank, qi);
+            if idle {
+                r.or(reg, bit);
+            } else {
+                r.clear(reg, bit);
+            }
+        }
+    }
+
+    /// Whether this port's wire has a live partner.
+    fn partner_live(&self) -> bool {
+        match &*self.wire.lock() {
+            WireEnd::None => false,
+            WireEnd::Loop => {
+                let c = MacCommandConfig::from_raw(self.regs.get(regs::MAC_COMMAND_CONFIG));
+                c.tx_ena() && c.rx_ena()
+            }
+            WireEnd::Cable(p) => p.upgrade().is_some_and(|p| {
+                let c = MacCommandConfig::from_raw(p.regs.get(regs::MAC_COMMAND_CONFIG));
+                !p.is_failed() && c.tx_ena() && c.rx_ena()
+            }),
+            WireEnd::Generator(_) | WireEnd::Sink(_) => true,
+        }
+    }
+
+    /// Recomputes SIG_PCS_OUT0.LINK.
+    pub(crate) fn update_link(&self) {
+        if self.is_failed() {
+            return;
+        }
+        let cfg = MacCommandConfig::from_raw(self.regs.get(regs::MAC_COMMAND_CONFIG));
+        let up = mac::link_up(cfg, self.partner_live());
+        mac::set_link(&self.regs, up);
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // The engine's pass
+    // -----------------------------------------------------------------------------------------
+
+    /// One engine pass over this device. Returns whether it did any work.
+    pub(crate) fn service(self: &Arc<Self>) -> bool {
+        let mut guard = self.state.lock();
+        let st = &mut *guard;
+        let regs = &self.regs;
+        let wire = self.wire.lock().clone();
+        let cfg = MacCommandConfig::from_raw(regs.get(regs::MAC_COMMAND_CONFIG));
+        let mut work = false;
+
+        // ---- Tx: TWQs, EI egress and BMC frames -> MAC -> wire.
+        let bmc_tx = self
+            .bmc
+            .as_ref()
+            .is_some_and(|b| b.tx_pending.load(Ordering::Acquire));
+        if !st.active_tx.is_empty() || !st.egress.is_empty() || bmc_tx {
+            let peer;
+            let mut peer_rx;
+            let mut own_rx;
+            let mut sink;
+            let out = if cfg.loopback() {
+                own_rx = self.rx.lock();
+                Out::Port {
+                    rx: &mut own_rx,
+                    regs,
+                }
+            } else {
+                match &wire {
+                    WireEnd::Loop => {
+                        own_rx = self.rx.lock();
+                        Out::Port {
+                            rx: &mut own_rx,
+                            regs,
+                        }
+                    }
+                    WireEnd::Cable(w) => match w.upgrade().filter(|p| !p.is_failed()) {
+                        Some(p) => {
+                            peer = p;
+                            peer_rx = peer.rx.lock();
+                            Out::Port {
+                                rx: &mut peer_rx,
+                                regs: &peer.regs,
+                            }
+                        }
+                        None => Out::Nowhere,
+                    },
+                    WireEnd::Sink(s) => {
+                        sink = s.inner.lock();
+                        Out::Sink(&mut sink)
+                    }
+                    WireEnd::Generator(_) | WireEnd::None => Out::Nowhere,
+                }
+            };
+            let DevState {
+                dma,
+                q,
+                active_tx,
+                mac_tx,
+                egress,
+                cnt,
+                scratch,
+                pieces,
+                ..
+            } = st;
+            let mut env = TxEnv {
+                regs,
+                dma,
+                cfg,
+                out,
+                mac: mac_tx,
+                cnt,
+                bmc: self.bmc.as_deref(),
+                scratch,
+                boot: self.boot,
+                paused: false,
+            };
+            for &qi in active_tx.iter() {
+                let queue = &mut q[qi as usize];
+                for w in 0..2 {
+                    if tx::service_twq(&mut env, pieces, qi as u32, queue, w, TX_BATCH) > 0 {
+                        work = true;
+                    }
+                }
+            }
+            // Frames an EI action sends back out.
+            while let Some(f) = egress.front() {
+                let len = f.len();
+                match env.transmit(len, |_, buf| {
+                    buf.copy_from_slice(f);
+                    true
+                }) {
+                    Offer::Paused => break,
+                    _ => {
+                        egress.pop();
+                        work = true;
+                    }
+                }
+            }
+            if bmc_tx {
+                if let Some(b) = self.bmc.as_ref() {
+                    while let Some(f) = b.next_tx() {
+                        if !f.is_empty() && f.len() <= MAX_FRAME {
+                            let _ = env.transmit(f.len(), |_, buf| {
+                                buf.copy_from_slice(&f);
+                                true
+                            });
+                        }
+                        work = true;
+                    }
+                }
+            }
+        }
+
+        // ---- Rx: generator -> RXB -> RPC -> queues.
+        let mut rxg = self.rx.lock();
+        if let WireEnd::Generator(g) = &wire {
+            if g.feed(&mut rxg, regs, RX_BATCH) {
+                work = true;
+            }
+        }
+        if !rxg.fifo.is_empty() {
+            let mut n = 0;
+            while n < RX_BATCH {
+                let Some(f) = rxg.fifo.front() else { break };
+                if !self.rx_frame(st, f) {
+                    break;
+                }
+                rxg.fifo.pop();
+                n += 1;
+            }
+            if n > 0 {
+                work = true;
+            }
+        }
+        rxg.publish(regs);
+        drop(rxg);
+
+        // ---- Publish counters.
+        st.mac_tx.publish(regs, false);
+        st.rpc.publish(regs);
+        if st.dma.dirty {
+            st.dma.dirty = false;
+            regs.set(regs::MASTER_DMA_FAULT_CNT, st.dma.faults as u32);
+            regs.set(regs::MASTER_DMA_FAULT_ADDR_LO, st.dma.last_fault as u32);
+            regs.set(
+                regs::MASTER_DMA_FAULT_ADDR_HI,
+                (st.dma.last_fault >> 32) as u32,
+            );
+        }
+        let DevState {
+            q,
+            active_tx,
+            active_rx,
+            ..
+        } = st;
+        for &qi in active_tx.iter().chain(active_rx.iter()) {
+            queue::publish(regs, qi as u32, &mut q[qi as usize]);
+        }
+        work
+    }
+
+    /// Classifies the RXB head frame and delivers it. False = it must wait (DROP_MODE).
+    #[inline]
+    fn rx_frame(&self, st: &mut DevState, f: &[u8]) -> bool {
+        let regs = &self.regs;
+        let rmi = RmiConfig::from_raw(regs.get(regs::RPC_RMI_CONFIG));
+        let cnt = &mut st.rpc.cnt;
+        if f.len() > rmi.mtu() as usize {
+            cnt.ovr_size = cnt.ovr_size.wrapping_add(1);
+            st.rpc.dirty = true;
+            return true;
+        }
+        if p_ethertype(f) == parse::ETH_P_PAUSE {
+            // MAC control (pause) frames end at the MAC.
+            return true;
+        }
+        let p = parse::parse(f);
+        let Some(macda) = st.rpc.macda_lookup(&f[..6]) else {
+            count_parse(&mut st.rpc, &p);
+            st.rpc.cnt.macda_miss = st.rpc.cnt.macda_miss.wrapping_add(1);
+            return true;
+        };
+        let act = st.rpc.classify(regs, &p, macda);
+        if act.tbl0.drop() {
+            count_parse(&mut st.rpc, &p);
+            st.rpc.cnt.act_drop = st.rpc.cnt.act_drop.wrapping_add(1);
+            return true;
+        }
+        let dest = act.tbl0.dest();
+        if dest & ACT_DEST_HOST != 0 {
+            let hash = st.rss.hash(regs, f, &p, act.tbl1);
+            let qi = if act.tbl0.q_sel() {
+                act.tbl0.q_id()
+            } else {
+                regs.get(regs::rpc_rss_tbl(
+                    act.tbl0.rss_ctxt_id() as u32,
+                    hash & 0xff,
+                ))
+            };
+            if qi >= MAX_QUEUES {
+                st.cnt.rx_queue_drops += 1;
+            } else {
+                let l4_ok = parse::l4_csum_ok(f, &p);
+                let l3_off = (p.l3_off as usize).min(f.len());
+                let l2_csum = crate::csum::fold(crate::csum::add(0, &f[l3_off..]));
+                let meta = Rcd::meta()
+                    .with_rss_hash(hash as u64)
+                    .with_l2_csum(l2_csum as u64)
+                    .with_l3_type_bits(p.l3.hw() as u64)
+                    .with_l4_type_bits(p.l4.hw() as u64)
+                    .with_l4_csum_unnecessary(l4_ok)
+                    .with_err_parser(p.err);
+                let info = RxInfo {
+                    meta,
+                    ts: act
+                        .tbl0
+                        .ts_ena()
+                        .then(|| self.boot.elapsed().as_nanos() as u64),
+                    action: act.entry,
+                };
+                let q = &mut st.q[qi as usize];
+                match rx::deliver(regs, &mut st.dma, &mut st.cnt, qi, q, f, &info) {
+                    Delivery::Wait => {
+                        st.rx_blocked = true;
+                        return false;
+                    }
+                    Delivery::Done | Delivery::Dropped => {}
+                }
+            }
+        }
+        st.rx_blocked = false;
+        count_parse(&mut st.rpc, &p);
+        if dest & ACT_DEST_BMC != 0 {
+            st.rpc.cnt.to_bmc = st.rpc.cnt.to_bmc.wrapping_add(1);
+            match &self.bmc {
+                Some(b) => {
+                    st.cnt.frames_to_bmc += 1;
+                    b.receive(f);
+                }
+                None => st.cnt.bmc_absent_drops += 1,
+            }
+        }
+        if dest & ACT_DEST_EI != 0 {
+            if st.egress.push(f) {
+                st.cnt.ei_frames += 1;
+            } else {
+                st.cnt.ei_drops += 1;
+            }
+        }
+        true
+    }
+
+    /// Waits (bounded) until every Tx/Rx queue and the RXB are quiet: for tests.
+    #[doc(hidden)]
+    pub fn wait_quiet(&self, timeout: Duration) -> bool {
+        let t = Instant::now();
+        while t.elapsed() < timeout {
+            if self.rx.lock().fifo.is_empty() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_micros(100));
+        }
+        false
+    }
+
+    /// Reads a 64-bit MAC statistic (LO/HI pair) as a driver would (hi, lo, hi).
+    pub fn read_mac_stat(&self, lo: u32) -> u64 {
+        loop {
+            let hi = self.read32(Bar::Bar0, lo + 1);
+            let l = self.read32(Bar::Bar0, lo);
+            if self.read32(Bar::Bar0, lo + 1) == hi {
+                return (hi as u64) << 32 | l as u64;
+            }
+        }
+    }
+}
+
+/// Counts the parser's findings for a frame that leaves the RPC.
+#[inline]
+fn count_parse(rpc: &mut Rpc, p: &parse::Parsed) {
+    if p.unknown_etype || p.frag || p.err {
+        let c = &mut rpc.cnt;
+        if p.unknown_etype {
+            c.unkn_etype = c.unkn_etype.wrapping_add(1);
+        }
+        if p.frag {
+            if p.l3 == L3TypeP::V4 {
+                c.ipv4_frag = c.ipv4_frag.wrapping_add(1);
+            } else {
+                c.ipv6_frag = c.ipv6_frag.wrapping_add(1);
+            }
+        }
+        if p.trunc {
+            c.out_of_hdr = c.out_of_hdr.wrapping_add(1);
+        }
+        rpc.dirty = true;
+    }
+}
+
+fn set_list(list: &mut Vec<u16>, qi: u32, on: bool) {
+    let pos = list.iter().position(|&x| x as u32 == qi);
+    match (pos, on) {
+        (None, true) => list.push(qi as u16),
+        (Some(p), false) => {
+            list.swap_remove(p);
+        }
+        _ => {}
+    }
+}
+
+/// The outer ethertype of a frame (0 if too short).
+#[inline]
+fn p_ethertype(f: &[u8]) -> u16 {
+    if f.len() < 14 {
+        0
+    } else {
+        u16::from_be_bytes([f[12], f[13]])
+    }
+}

@@ -1,0 +1,352 @@
+//! DMA through a region table: the model's IOMMU.
+//!
+//! The driver maps host memory into the device's IOVA space with [`Device::dma_map`]; every
+//! access the device makes goes through [`DmaTable`], which translates an IOVA range to host
+//! virtual addresses. Any access that touches a byte outside every mapped region is a **DMA
+//! fault**: it is counted, its first unmapped IOVA is remembered, and nothing else happens
+//! (no partial copy). This module and the register file are the only places that use `unsafe`.
+//!
+//! The table is part of the device state and is only used under the device lock (the engine
+//! holds it for a whole batch, the firmware agent for one mailbox message), so lookups need no
+//! lock of their own. Lookups are a last-hit cache check, then a binary search.
+//!
+//! [`Device::dma_map`]: crate::Device::dma_map
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::ModelError;
+
+/// Most regions a device can map at once.
+pub const MAX_REGIONS: usize = 65536;
+
+/// The first IOVA that is not device-addressable (46-bit DMA).
+const IOVA_LIMIT: u64 = 1 << fbnic_hw::regs::DMA_ADDR_BITS;
+
+/// One mapped range: `[iova, iova + len)` is host memory at `va`.
+#[derive(Clone, Copy, Debug)]
+struct Region {
+    iova: u64,
+    len: u64,
+    va: *mut u8,
+}
+
+// SAFETY: a Region is a plain description of host memory; the `dma_map` contract makes the
+// memory valid for reads and writes from any thread until it is unmapped, and the table is only
+// used under the device lock, which `dma_unmap` also takes before it returns.
+unsafe impl Send for Region {}
+
+/// A DMA access touched an unmapped byte.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct DmaFault {
+    /// The first unmapped IOVA of the access.
+    pub addr: u64,
+}
+
+/// The device's region table and its fault counter.
+#[derive(Debug, Default)]
+pub(crate) struct DmaTable {
+    regions: Vec<Region>,
+    last: usize,
+    /// DMA faults so far (free-running).
+    pub faults: u64,
+    /// First unmapped IOVA of the most recent fault.
+    pub last_fault: u64,
+    /// Set when `faults` changed and the MASTER registers need publishing.
+    pub dirty: bool,
+}
+
+impl DmaTable {
+    /// Number of mapped regions.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.regions.len()
+    }
+
+    /// Adds `[iova, iova + len) -> va`.
+    pub fn map(&mut self, iova: u64, va: *mut u8, len: usize) -> Result<(), ModelError> {
+        let len = len as u64;
+        if len == 0 || va.is_null() {
+            return Err(ModelError::InvalidMapping("empty range or null address"));
+        }
+        let end = iova
+            .checked_add(len)
+            .ok_or(ModelError::InvalidMapping("range wraps"))?;
+        if end > IOVA_LIMIT {
+            return Err(ModelError::InvalidMapping("beyond 46-bit DMA space"));
+        }
+        if (va as usize as u64 ^ iova) & 7 != 0 {
+            return Err(ModelError::InvalidMapping(
+                "va and iova must be congruent modulo 8 (as IOMMU page offsets are)",
+            ));
+        }
+        if self.regions.len() >= MAX_REGIONS {
+            return Err(ModelError::TooManyRegions);
+        }
+        let pos = self.regions.partition_point(|r| r.iova < iova);
+        if pos > 0 {
+            let prev = &self.regions[pos - 1];
+            if prev.iova + prev.len > iova {
+                return Err(ModelError::Overlap);
+            }
+        }
+        if let Some(next) = self.regions.get(pos) {
+            if next.iova < end {
+                return Err(ModelError::Overlap);
+            }
+        }
+        self.regions.insert(pos, Region { iova, len, va });
+        self.last = pos;
+        Ok(())
+    }
+
+    /// Removes the region that starts at `iova` and has exactly `len` bytes.
+    pub fn unmap(&mut self, iova: u64, len: usize) -> Result<(), ModelError> {
+        let pos = self.regions.partition_point(|r| r.iova < iova);
+        match self.regions.get(pos) {
+            Some(r) if r.iova == iova && r.len == len as u64 => {
+                self.regions.remove(pos);
+                self.last = 0;
+                Ok(())
+            }
+            _ => Err(ModelError::NotMapped),
+        }
+    }
+
+    /// Index of the region holding `iova`.
+    #[inline]
+    fn find(&mut self, iova: u64) -> Option<usize> {
+        if let Some(r) = self.regions.get(self.last) {
+            if iova.wrapping_sub(r.iova) < r.len {
+                return Some(self.last);
+            }
+        }
+        let pos = self.regions.partition_point(|r| r.iova + r.len <= iova);
+        let r = self.regions.get(pos)?;
+        if iova >= r.iova {
+            self.last = pos;
+            Some(pos)
+        } else {
+            None
+        }
+    }
+
+    fn fault(&mut self, addr: u64) -> DmaFault {
+        self.faults += 1;
+        self.last_fault = addr;
+        self.dirty = true;
+        DmaFault { addr }
+    }
+
+    /// Checks that `[iova, iova + len)` is mapped; returns the region index of `iova`.
+    #[inline]
+    fn check(&mut self, iova: u64, len: usize) -> Result<usize, DmaFault> {
+        let Some(first) = self.find(iova) else {
+            return Err(self.fault(iova));
+        };
+        let end = iova.saturating_add(len as u64);
+        let mut i = first;
+        let mut covered = self.regions[i].iova + self.regions[i].len;
+        while covered < end {
+            i += 1;
+            match self.regions.get(i) {
+                Some(r) if r.iova == covered => covered += r.len,
+                _ => return Err(self.fault(covered)),
+            }
+        }
+        Ok(first)
+    }
+
+    /// Copies `dst.len()` bytes from device address `iova` into `dst`.
+    pub fn read(&mut self, iova: u64, dst: &mut [u8]) -> Result<(), DmaFault> {
+        if dst.is_empty() {
+            return Ok(());
+        }
+        let mut i = self.check(iova, dst.len())?;
+        let mut addr = iova;
+        let mut done = 0;
+        while done < dst.len() {
+            let r = self.regions[i];
+            let off = addr - r.iova;
+            let n = ((r.len - off) as usize).min(dst.len() - done);
+            // SAFETY: `check` proved [addr, addr + n) lies inside region `r`, whose memory the
+            // dma_map contract keeps valid for reads until it is unmapped; unmapping needs the
+            // device lock, which our caller holds. `dst` is our own buffer and cannot overlap
+            // host DMA memory that the device only reaches through this table. The driver does
+            // not write buffers it handed to the device, so there is no concurrent writer.
+            unsafe {
+                std::ptr::copy_nonoverlapping(r.va.add(off as usize), dst[done..].as_mut_ptr(), n)
+            };
+            done += n;
+            addr += n as u64;
+            i += 1;
+        }
+        Ok(())
+    }
+
+    /// Copies `src` to device address `iova`.
+    pub fn write(&mut self, iova: u64, src: &[u8]) -> Result<(), DmaFault> {
+        if src.is_empty() {
+            return Ok(());
+        }
+        let mut i = self.check(iova, src.len())?;
+        let mut addr = iova;
+        let mut done = 0;
+        while done < src.len() {
+            let r = self.regions[i];
+            let off = addr - r.iova;
+            let n = ((r.len - off) as usize).min(src.len() - done);
+            // SAFETY: `check` proved [addr, addr + n) lies inside region `r`, valid for writes
+            // under the dma_map contract until unmapped (unmapping needs the device lock, held
+            // by our caller). The driver has handed this buffer to the device and does not
+            // access it until a completion (written after this copy, with Release) returns it.
+            unsafe {
+                std::ptr::copy_nonoverlapping(src[done..].as_ptr(), r.va.add(off as usize), n)
+            };
+            done += n;
+            addr += n as u64;
+            i += 1;
+        }
+        Ok(())
+    }
+
+    /// The host address of an 8-byte word at `iova` if it lies inside one region and is
+    /// 8-byte aligned there.
+    #[inline]
+    fn word_ptr(&mut self, iova: u64) -> Result<Option<*mut u64>, DmaFault> {
+        let i = self.check(iova, 8)?;
+        let r = self.regions[i];
+        let off = iova - r.iova;
+        if off + 8 <= r.len {
+            // SAFETY: off + 8 <= r.len, so the pointer stays inside the region.
+            let p = unsafe { r.va.add(off as usize) };
+            if (p as usize) % 8 == 0 {
+                return Ok(Some(p.cast()));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Reads a little-endian descriptor word with Acquire ordering.
+    #[inline]
+    pub fn read_u64(&mut self, iova: u64) -> Result<u64, DmaFault> {
+        match self.word_ptr(iova)? {
+            Some(p) => {
+                // SAFETY: `p` is 8-byte aligned and inside a mapped region valid for reads and
+                // writes from any thread (dma_map contract) while we hold the device lock;
+                // ring memory is shared with the driver, which accesses it atomically or not at
+                // all while the device owns the slot, so an atomic view is sound.
+                let a = unsafe { AtomicU64::from_ptr(p) };
+                Ok(u64::from_le(a.load(Ordering::Acquire)))
+            }
+            None => {
+                let mut b = [0u8; 8];
+                self.read(iova, &mut b)?;
+                Ok(u64::from_le_bytes(b))
+            }
+        }
+    }
+
+    /// Writes a little-endian descriptor word with Release ordering, so every earlier write
+    /// (frame data, earlier descriptors) is visible before it.
+    #[inline]
+    pub fn write_u64(&mut self, iova: u64, val: u64) -> Result<(), DmaFault> {
+        match self.word_ptr(iova)? {
+            Some(p) => {
+                // SAFETY: as in `read_u64`: aligned, mapped, valid for writes from any thread.
+                let a = unsafe { AtomicU64::from_ptr(p) };
+                a.store(val.to_le(), Ordering::Release);
+                Ok(())
+            }
+            None => {
+                std::sync::atomic::fence(Ordering::Release);
+                self.write(iova, &val.to_le_bytes())
+            }
+        }
+    }
+
+    /// Whether `[iova, iova + len)` is entirely mapped (no fault is counted).
+    #[cfg(test)]
+    pub fn is_mapped(&mut self, iova: u64, len: usize) -> bool {
+        let (faults, last, dirty) = (self.faults, self.last_fault, self.dirty);
+        let ok = self.check(iova, len).is_ok();
+        (self.faults, self.last_fault, self.dirty) = (faults, last, dirty);
+        ok
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table_with(bufs: &mut [Vec<u64>], iovas: &[u64]) -> DmaTable {
+        let mut t = DmaTable::default();
+        for (b, &iova) in bufs.iter_mut().zip(iovas) {
+            t.map(iova, b.as_mut_ptr().cast(), b.len() * 8).unwrap();
+        }
+        t
+    }
+
+    #[test]
+    fn map_rejects_overlap_and_bad_ranges() {
+        let mut a = vec![0u64; 512];
+        let mut t = DmaTable::default();
+        t.map(0x1000, a.as_mut_ptr().cast(), 4096).unwrap();
+        assert_eq!(
+            t.map(0x1800, a.as_mut_ptr().cast(), 8),
+            Err(ModelError::Overlap)
+        );
+        assert_eq!(
+            t.map(0x0ff8, a.as_mut_ptr().cast(), 16),
+            Err(ModelError::Overlap)
+        );
+        assert!(
+            t.map(0x1003, a.as_mut_ptr().cast(), 8).is_err(),
+            "congruence"
+        );
+        assert!(t.map(IOVA_LIMIT - 8, a.as_mut_ptr().cast(), 16).is_err());
+        assert!(t.map(0x9000, a.as_mut_ptr().cast(), 0).is_err());
+        assert_eq!(t.unmap(0x1000, 8), Err(ModelError::NotMapped));
+        t.unmap(0x1000, 4096).unwrap();
+        assert_eq!(t.len(), 0);
+    }
+
+    #[test]
+    fn access_spans_adjacent_regions_and_faults_cleanly() {
+        let mut bufs = vec![vec![0u64; 2], vec![0u64; 2], vec![0u64; 2]];
+        // Two adjacent regions, then a gap, then a third.
+        let mut t = table_with(&mut bufs, &[0x100, 0x110, 0x200]);
+        let data: Vec<u8> = (1..=32).collect();
+        t.write(0x104, &data[..20]).unwrap();
+        let mut back = [0u8; 20];
+        t.read(0x104, &mut back).unwrap();
+        assert_eq!(&back, &data[..20]);
+        // Touches the gap at 0x120: fault, nothing written.
+        let before = bufs.clone();
+        assert_eq!(t.write(0x118, &data), Err(DmaFault { addr: 0x120 }));
+        assert_eq!(t.faults, 1);
+        assert_eq!(t.last_fault, 0x120);
+        assert_eq!(bufs, before, "no partial write");
+        assert_eq!(t.read_u64(0x300), Err(DmaFault { addr: 0x300 }));
+        assert_eq!(t.faults, 2);
+        t.write_u64(0x200, 0x1122_3344_5566_7788).unwrap();
+        assert_eq!(t.read_u64(0x200).unwrap(), 0x1122_3344_5566_7788);
+        assert!(t.is_mapped(0x100, 0x20));
+        assert!(!t.is_mapped(0x100, 0x21));
+        assert_eq!(t.faults, 2, "is_mapped does not count");
+    }
+
+    #[test]
+    fn many_regions_binary_search() {
+        let mut bufs: Vec<Vec<u64>> = (0..9000).map(|_| vec![0u64; 1]).collect();
+        let iovas: Vec<u64> = (0..9000).map(|i| 0x10_0000 + i * 0x1000).collect();
+        let mut t = table_with(&mut bufs, &iovas);
+        assert_eq!(t.len(), 9000);
+        for i in (0..9000).rev().step_by(7) {
+            t.write_u64(iovas[i as usize], i).unwrap();
+        }
+        for i in (0..9000).rev().step_by(7) {
+            assert_eq!(t.read_u64(iovas[i as usize]).unwrap(), i);
+            assert!(t.read_u64(iovas[i as usize] + 8).is_err());
+        }
+    }
+}

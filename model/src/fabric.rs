@@ -1,0 +1,320 @@
+//! The fabric: a set of devices, the wires between them, and the engine thread that runs
+//! their data paths.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+
+use crate::device::{Device, DeviceConfig};
+use crate::wire::{GenShared, Generator, GeneratorHandle, SinkHandle, WireEnd};
+use crate::ModelError;
+
+/// How the engine behaves when there is nothing to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IdlePolicy {
+    /// Keep spinning this long after the last work.
+    pub spin: Duration,
+    /// Then sleep this long between passes.
+    pub sleep: Duration,
+}
+
+impl Default for IdlePolicy {
+    fn default() -> Self {
+        Self {
+            spin: Duration::from_micros(200),
+            sleep: Duration::from_micros(50),
+        }
+    }
+}
+
+/// How a fabric is built.
+#[derive(Clone, Debug, Default)]
+pub struct FabricConfig {
+    /// Pin the engine thread to this CPU (core_affinity's core id).
+    pub engine_cpu: Option<usize>,
+    /// Idle behaviour of the engine.
+    pub idle: IdlePolicy,
+}
+
+/// What the engine and the fabric share.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    devices: Mutex<Vec<Arc<Device>>>,
+    gen: AtomicU64,
+    seen_gen: AtomicU64,
+    stop: AtomicBool,
+    engine_running: AtomicBool,
+    idle: IdlePolicy,
+    passes: AtomicU64,
+}
+
+/// A set of devices, the wires between them, and the model's threads.
+#[derive(Debug)]
+pub struct Fabric {
+    shared: Arc<Shared>,
+    engine: Mutex<Option<JoinHandle<()>>>,
+    next_id: AtomicU64,
+}
+
+impl Fabric {
+    /// Starts a fabric and its engine thread.
+    pub fn new(cfg: FabricConfig) -> Arc<Fabric> {
+        let shared = Arc::new(Shared {
+            devices: Mutex::new(Vec::new()),
+            gen: AtomicU64::new(1),
+            seen_gen: AtomicU64::new(0),
+            stop: AtomicBool::new(false),
+            engine_running: AtomicBool::new(true),
+            idle: cfg.idle,
+            passes: AtomicU64::new(0),
+        });
+        let s = shared.clone();
+        let cpu = cfg.engine_cpu;
+        let h = std::thread::Builder::new()
+            .name("fbnic-engine".into())
+            .spawn(move || {
+                if let Some(cpu) = cpu {
+                    if !core_affinity::set_for_current(core_affinity::CoreId { id: cpu }) {
+                        eprintln!("fbnic-model: could not pin the engine to CPU {cpu}");
+                    }
+                }
+                engine(&s);
+                s.engine_running.store(false, Ordering::Release);
+            })
+            .expect("spawn engine thread");
+        Arc::new(Fabric {
+            shared,
+            engine: Mutex::new(Some(h)),
+            next_id: AtomicU64::new(0),
+        })
+    }
+
+    /// Adds a device and boots its firmware agent.
+    pub fn add_device(self: &Arc<Self>, cfg: DeviceConfig) -> Arc<Device> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let dev = Device::new(id, cfg, Arc::downgrade(&self.shared));
+        dev.fw.start(&dev);
+        self.shared.devices.lock().push(dev.clone());
+        self.shared.gen.fetch_add(1, Ordering::AcqRel);
+        dev
+    }
+
+    fn contains(&self, d: &Device) -> bool {
+        self.shared
+            .devices
+            .lock()
+            .iter()
+            .any(|x| std::ptr::eq(&**x, d))
+    }
+
+    /// Waits until the engine no longer uses a device list older than now.
+    fn sync_engine(&self) {
+        let want = self.shared.gen.fetch_add(1, Ordering::AcqRel) + 1;
+        let t = Instant::now();
+        while self.shared.engine_running.load(Ordering::Acquire)
+            && self.shared.seen_gen.load(Ordering::Acquire) < want
+            && t.elapsed() < Duration::from_secs(5)
+        {
+            std::thread::sleep(Duration::from_micros(20));
+        }
+    }
+
+    /// Removes a device: the engine stops serving it, its wire is detached (the peer sees its
+    /// link go down) and its firmware thread is stopped.
+    pub fn remove_device(&self, dev: &Device) {
+        let removed = {
+            let mut l = self.shared.devices.lock();
+            let before = l.len();
+            l.retain(|x| !std::ptr::eq(&**x, dev));
+            before != l.len()
+        };
+        if !removed {
+            return;
+        }
+        self.sync_engine();
+        detach(dev);
+        dev.removed.store(true, Ordering::Release);
+        dev.fw.stop();
+    }
+
+    fn check(&self, a: &Device) -> Result<(), ModelError> {
+        if self.contains(a) {
+            Ok(())
+        } else {
+            Err(ModelError::NotInFabric)
+        }
+    }
+
+    /// Plugs a cable between `a` and `b` (replacing any wire either had).
+    pub fn connect(&self, a: &Device, b: &Device) -> Result<(), ModelError> {
+        self.check(a)?;
+        self.check(b)?;
+        if std::ptr::eq(a, b) {
+            return Err(ModelError::SameDevice);
+        }
+        let (aa, bb) = {
+            let l = self.shared.devices.lock();
+            let f = |d: &Device| l.iter().find(|x| std::ptr::eq(&***x, d)).cloned();
+            (f(a), f(b))
+        };
+        let (Some(aa), Some(bb)) = (aa, bb) else {
+            return Err(ModelError::NotInFabric);
+        };
+        detach(a);
+        detach(b);
+        *a.wire.lock() = WireEnd::Cable(Arc::downgrade(&bb));
+        *b.wire.lock() = WireEnd::Cable(Arc::downgrade(&aa));
+        a.update_link();
+        b.update_link();
+        Ok(())
+    }
+
+    /// Plugs an external loopback plug into `a` (its frames come back to it).
+    pub fn loop_back(&self, a: &Device) -> Result<(), ModelError> {
+        self.check(a)?;
+        detach(a);
+        *a.wire.lock() = WireEnd::Loop;
+        a.update_link();
+        Ok(())
+    }
+
+    /// Attaches a frame generator to `a`'s MAC Rx (replacing its wire).
+    pub fn attach_generator(
+        &self,
+        a: &Device,
+        gen: Generator,
+    ) -> Result<GeneratorHandle, ModelError> {
+        self.check(a)?;
+        detach(a);
+        let shared = GenShared::new(gen);
+        *a.wire.lock() = WireEnd::Generator(shared.clone());
+        a.update_link();
+        Ok(GeneratorHandle { shared })
+    }
+
+    /// Attaches a sink that collects what `a` transmits (replacing its wire). It keeps
+    /// copies of the first 1024 frames ([`SinkHandle::set_copy_limit`]).
+    pub fn attach_sink(&self, a: &Device) -> SinkHandle {
+        detach(a);
+        let s = SinkHandle::new(1024);
+        *a.wire.lock() = WireEnd::Sink(s.shared.clone());
+        a.update_link();
+        s
+    }
+
+    /// Unplugs whatever wire `a` has.
+    pub fn disconnect(&self, a: &Device) {
+        detach(a);
+    }
+
+    /// Engine passes so far (for tests and diagnostics).
+    pub fn engine_passes(&self) -> u64 {
+        self.shared.passes.load(Ordering::Relaxed)
+    }
+
+    /// Stops and joins every thread (engine and firmware agents). Idempotent; also done on
+    /// drop. Devices stay readable but nothing moves any more.
+    pub fn shutdown(&self) {
+        self.shared.stop.store(true, Ordering::Release);
+        let h = self.engine.lock().take();
+        if let Some(h) = h {
+            h.thread().unpark();
+            let _ = h.join();
+        }
+        let devs: Vec<Arc<Device>> = self.shared.devices.lock().clone();
+        for d in devs {
+            d.fw.stop();
+        }
+    }
+}
+
+impl Drop for Fabric {
+    fn drop(&mut self) {
+        self.shutdown();
+        // Break cable cycles (they are Weak, but clear them anyway).
+        for d in self.shared.devices.lock().drain(..) {
+            *d.wire.lock() = WireEnd::None;
+        }
+    }
+}
+
+/// Unplugs `a`'s wire; a cable peer loses its end too.
+fn detach(a: &Device) {
+    let old = std::mem::take(&mut *a.wire.lock());
+    if let WireEnd::Cable(p) = old {
+        if let Some(p) = p.upgrade() {
+            let mut w = p.wire.lock();
+            if matches!(&*w, WireEnd::Cable(x) if std::ptr::eq(x.as_ptr(), a)) {
+                *w = WireEnd::None;
+            }
+            drop(w);
+            p.update_link();
+        }
+    }
+    a.update_link();
+}
+
+fn panic_text(e: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = e.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = e.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".into()
+    }
+}
+
+/// The engine thread: serves every device, spins while there is work, backs off when idle.
+fn engine(s: &Shared) {
+    let mut devs: Vec<Arc<Device>> = Vec::new();
+    let mut gen = 0;
+    let mut last_work = Instant::now();
+    let mut last_link = Instant::now();
+    while !s.stop.load(Ordering::Acquire) {
+        let g = s.gen.load(Ordering::Acquire);
+        if g != gen {
+            devs = s.devices.lock().clone();
+            gen = g;
+            s.seen_gen.store(g, Ordering::Release);
+        }
+        let mut work = false;
+        for d in &devs {
+            if d.is_failed() {
+                continue;
+            }
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| d.service())) {
+                Ok(w) => work |= w,
+                Err(e) => {
+                    eprintln!(
+                        "fbnic-model: engine panicked serving device {}: {}; device marked failed",
+                        d.id,
+                        panic_text(&e)
+                    );
+                    d.fail();
+                }
+            }
+        }
+        s.passes.fetch_add(1, Ordering::Relaxed);
+        if work {
+            last_work = Instant::now();
+            continue;
+        }
+        let now = Instant::now();
+        if now.duration_since(last_link) > Duration::from_millis(1) {
+            last_link = now;
+            for d in &devs {
+                d.update_link();
+            }
+        }
+        if devs.is_empty() {
+            std::thread::park_timeout(Duration::from_millis(5));
+        } else if now.duration_since(last_work) > s.idle.spin {
+            std::thread::sleep(s.idle.sleep);
+        } else {
+            std::hint::spin_loop();
+        }
+    }
+}

@@ -1,0 +1,370 @@
+//! The RPC's frame parser: Ethernet (+ one 802.1Q tag), IPv4, IPv6, TCP, UDP.
+//!
+//! Never panics: every field read is bounds-checked; a header that runs past the frame (or an
+//! IPv4 header with a bad checksum) sets [`Parsed::err`] and stops the parse there.
+
+use fbnic_hw::desc::{L3Type, L4Type};
+
+use crate::csum;
+
+/// Ethertypes.
+pub(crate) const ETH_P_IPV4: u16 = 0x0800;
+pub(crate) const ETH_P_IPV6: u16 = 0x86dd;
+pub(crate) const ETH_P_ARP: u16 = 0x0806;
+pub(crate) const ETH_P_VLAN: u16 = 0x8100;
+pub(crate) const ETH_P_PAUSE: u16 = 0x8808;
+
+const IPPROTO_TCP: u8 = 6;
+const IPPROTO_UDP: u8 = 17;
+const IPPROTO_FRAG: u8 = 44;
+
+/// What the parser found in a frame.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Parsed {
+    /// Ethertype after an optional VLAN tag.
+    pub ethertype: u16,
+    /// Start of the L3 header.
+    pub l3_off: u16,
+    /// IP version found (`Other` for non-IP or a truncated IP header).
+    pub l3: L3TypeP,
+    /// End of the IP datagram inside the frame (total length; frame padding excluded).
+    pub l3_end: u16,
+    /// Start of the L4 header (valid when `l4` is TCP or UDP).
+    pub l4_off: u16,
+    /// L4 protocol (TCP/UDP only when its header is present and this is a first fragment).
+    pub l4: L4TypeP,
+    /// The datagram is a fragment (IPv4 MF or offset; IPv6 fragment header).
+    pub frag: bool,
+    /// L4 source and destination ports (0 without L4).
+    pub sport: u16,
+    pub dport: u16,
+    /// A header was truncated or the IPv4 header checksum is wrong.
+    pub err: bool,
+    /// A header ran past the frame (or the IP datagram).
+    pub trunc: bool,
+    /// The ethertype is not one the parser knows (IPv4, IPv6, ARP).
+    pub unknown_etype: bool,
+}
+
+/// `L3Type` with a `Default` (the hw enums have none).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum L3TypeP {
+    #[default]
+    Other,
+    V4,
+    V6,
+}
+
+impl L3TypeP {
+    pub fn hw(self) -> L3Type {
+        match self {
+            Self::Other => L3Type::Other,
+            Self::V4 => L3Type::Ipv4,
+            Self::V6 => L3Type::Ipv6,
+        }
+    }
+}
+
+/// `L4Type` with a `Default`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum L4TypeP {
+    #[default]
+    Other,
+    Tcp,
+    Udp,
+}
+
+impl L4TypeP {
+    pub fn hw(self) -> L4Type {
+        match self {
+            Self::Other => L4Type::Other,
+            Self::Tcp => L4Type::Tcp,
+            Self::Udp => L4Type::Udp,
+        }
+    }
+}
+
+#[inline(always)]
+fn be16(f: &[u8], off: usize) -> u16 {
+    u16::from_be_bytes([f[off], f[off + 1]])
+}
+
+/// Parses `f`.
+#[inline]
+pub(crate) fn parse(f: &[u8]) -> Parsed {
+    let mut p = Parsed::default();
+    if f.len() < 14 {
+        p.err = true;
+        p.trunc = true;
+        return p;
+    }
+    let mut et = be16(f, 12);
+    let mut off = 14usize;
+    if et == ETH_P_VLAN {
+        if f.len() < 18 {
+            p.err = true;
+            p.trunc = true;
+            return p;
+        }
+        et = be16(f, 16);
+        off = 18;
+    }
+    p.ethertype = et;
+    p.l3_off = off as u16;
+    p.l3_end = f.len() as u16;
+    let proto;
+    match et {
+        ETH_P_IPV4 => {
+            if f.len() < off + 20 || f[off] >> 4 != 4 {
+                p.err = true;
+                p.trunc = true;
+                return p;
+            }
+            let ihl = (f[off] & 0xf) as usize * 4;
+            let total = be16(f, off + 2) as usize;
+            if ihl < 20 || f.len() < off + ihl || total < ihl || f.len() < off + total {
+                p.err = true;
+                p.trunc = true;
+                return p;
+            }
+            p.l3 = L3TypeP::V4;
+            p.l3_end = (off + total) as u16;
+            if csum::checksum(&f[off..off + ihl]) != 0 {
+                p.err = true;
+            }
+            let frag = be16(f, off + 6);
+            let mf = frag & 0x2000 != 0;
+            let frag_off = frag & 0x1fff;
+            p.frag = mf || frag_off != 0;
+            if frag_off != 0 {
+                return p;
+            }
+            proto = f[off + 9];
+            off += ihl;
+        }
+        ETH_P_IPV6 => {
+            if f.len() < off + 40 || f[off] >> 4 != 6 {
+                p.err = true;
+                p.trunc = true;
+                return p;
+            }
+            let plen = be16(f, off + 4) as usize;
+            if f.len() < off + 40 + plen {
+                p.err = true;
+                p.trunc = true;
+                return p;
+            }
+            p.l3 = L3TypeP::V6;
+            p.l3_end = (off + 40 + plen) as u16;
+            let mut nh = f[off + 6];
+            off += 40;
+            if nh == IPPROTO_FRAG {
+                if (p.l3_end as usize) < off + 8 {
+                    p.err = true;
+                    p.trunc = true;
+                    return p;
+                }
+                p.frag = true;
+                if be16(f, off + 2) & 0xfff8 != 0 {
+                    return p;
+                }
+                nh = f[off];
+                off += 8;
+            }
+            proto = nh;
+        }
+        ETH_P_ARP => return p,
+        _ => {
+            p.unknown_etype = true;
+            return p;
+        }
+    }
+    let end = p.l3_end as usize;
+    match proto {
+        IPPROTO_TCP => {
+            if end < off + 20 || end < off + (f[off + 12] >> 4) as usize * 4 {
+                p.err = true;
+                p.trunc = true;
+                return p;
+            }
+            p.l4 = L4TypeP::Tcp;
+        }
+        IPPROTO_UDP => {
+            if end < off + 8 {
+                p.err = true;
+                p.trunc = true;
+                return p;
+            }
+            p.l4 = L4TypeP::Udp;
+        }
+        _ => return p,
+    }
+    p.l4_off = off as u16;
+    p.sport = be16(f, off);
+    p.dport = be16(f, off + 2);
+    p
+}
+
+/// Whether the TCP/UDP checksum of a parsed, unfragmented datagram verifies.
+pub(crate) fn l4_csum_ok(f: &[u8], p: &Parsed) -> bool {
+    if p.l4 == L4TypeP::Other || p.frag || p.err {
+        return false;
+    }
+    let (l3, l4, end) = (p.l3_off as usize, p.l4_off as usize, p.l3_end as usize);
+    let proto: u64 = if p.l4 == L4TypeP::Tcp { 6 } else { 17 };
+    if p.l4 == L4TypeP::Udp && p.l3 == L3TypeP::V4 && be16(f, l4 + 6) == 0 {
+        // No checksum was sent: nothing to verify.
+        return false;
+    }
+    let seg = (end - l4) as u64;
+    let mut acc = proto + seg;
+    acc = match p.l3 {
+        L3TypeP::V4 => csum::add(acc, &f[l3 + 12..l3 + 20]),
+        L3TypeP::V6 => csum::add(acc, &f[l3 + 8..l3 + 40]),
+        L3TypeP::Other => return false,
+    };
+    acc = csum::add(acc, &f[l4..end]);
+    csum::fold(acc) == 0xffff
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Builds an Ethernet/IPv4/UDP-or-TCP frame with correct checksums.
+    pub fn ipv4_frame(
+        tcp: bool,
+        src: [u8; 4],
+        dst: [u8; 4],
+        sp: u16,
+        dp: u16,
+        pay: usize,
+    ) -> Vec<u8> {
+        let l4len = if tcp { 20 } else { 8 };
+        let total = 20 + l4len + pay;
+        let mut f = vec![0u8; 14 + total];
+        f[0..6].copy_from_slice(&[2, 0, 0, 0, 0, 1]);
+        f[6..12].copy_from_slice(&[2, 0, 0, 0, 0, 2]);
+        f[12..14].copy_from_slice(&ETH_P_IPV4.to_be_bytes());
+        let ip = &mut f[14..34];
+        ip[0] = 0x45;
+        ip[2..4].copy_from_slice(&(total as u16).to_be_bytes());
+        ip[8] = 64;
+        ip[9] = if tcp { 6 } else { 17 };
+        ip[12..16].copy_from_slice(&src);
+        ip[16..20].copy_from_slice(&dst);
+        let c = csum::checksum(ip);
+        ip[10..12].copy_from_slice(&c.to_be_bytes());
+        for (i, b) in f[34 + l4len..].iter_mut().enumerate() {
+            *b = i as u8;
+        }
+        let l4 = 34;
+        f[l4..l4 + 2].copy_from_slice(&sp.to_be_bytes());
+        f[l4 + 2..l4 + 4].copy_from_slice(&dp.to_be_bytes());
+        if tcp {
+            f[l4 + 12] = 5 << 4;
+        } else {
+            f[l4 + 4..l4 + 6].copy_from_slice(&((8 + pay) as u16).to_be_bytes());
+        }
+        let mut acc = (if tcp { 6 } else { 17 }) + (l4len + pay) as u64;
+        acc = csum::add(acc, &f[26..34]);
+        acc = csum::add(acc, &f[l4..]);
+        let mut c = !csum::fold(acc);
+        if !tcp && c == 0 {
+            c = 0xffff;
+        }
+        let co = if tcp { l4 + 16 } else { l4 + 6 };
+        f[co..co + 2].copy_from_slice(&c.to_be_bytes());
+        f
+    }
+
+    #[test]
+    fn parses_ipv4_udp_and_tcp() {
+        for tcp in [false, true] {
+            let f = ipv4_frame(tcp, [10, 0, 0, 1], [10, 0, 0, 2], 1234, 80, 30);
+            let p = parse(&f);
+            assert!(!p.err);
+            assert_eq!(p.l3, L3TypeP::V4);
+            assert_eq!(p.l4, if tcp { L4TypeP::Tcp } else { L4TypeP::Udp });
+            assert_eq!((p.sport, p.dport), (1234, 80));
+            assert!(l4_csum_ok(&f, &p));
+            let mut bad = f.clone();
+            *bad.last_mut().unwrap() ^= 1;
+            assert!(!l4_csum_ok(&bad, &parse(&bad)));
+            let mut badip = f.clone();
+            badip[22] ^= 1; // TTL
+            assert!(parse(&badip).err);
+        }
+    }
+
+    #[test]
+    fn padding_is_not_part_of_the_datagram() {
+        let mut f = ipv4_frame(false, [1, 2, 3, 4], [5, 6, 7, 8], 1, 2, 0);
+        assert_eq!(f.len(), 42);
+        f.resize(60, 0xaa);
+        let p = parse(&f);
+        assert_eq!(p.l3_end, 42);
+        assert!(l4_csum_ok(&f, &p));
+    }
+
+    #[test]
+    fn fragments_and_vlan() {
+        let mut f = ipv4_frame(true, [1, 2, 3, 4], [5, 6, 7, 8], 1, 2, 10);
+        f[20] = 0x20; // MF, offset 0: first fragment keeps L4
+        let c = csum::checksum(&{
+            let mut h = f[14..34].to_vec();
+            h[10] = 0;
+            h[11] = 0;
+            h
+        });
+        f[24..26].copy_from_slice(&c.to_be_bytes());
+        let p = parse(&f);
+        assert!(p.frag && p.l4 == L4TypeP::Tcp && !p.err);
+        assert!(!l4_csum_ok(&f, &p));
+        f[21] = 1; // offset 8: no L4
+        let c = csum::checksum(&{
+            let mut h = f[14..34].to_vec();
+            h[10] = 0;
+            h[11] = 0;
+            h
+        });
+        f[24..26].copy_from_slice(&c.to_be_bytes());
+        let p = parse(&f);
+        assert!(p.frag && p.l4 == L4TypeP::Other && !p.err);
+
+        let base = ipv4_frame(false, [1, 2, 3, 4], [5, 6, 7, 8], 9, 10, 4);
+        let mut v = base[..12].to_vec();
+        v.extend_from_slice(&[0x81, 0x00, 0x00, 0x05]);
+        v.extend_from_slice(&base[12..]);
+        let p = parse(&v);
+        assert_eq!(p.l3_off, 18);
+        assert_eq!((p.sport, p.dport), (9, 10));
+        assert!(l4_csum_ok(&v, &p));
+    }
+
+    #[test]
+    fn never_panics_on_truncation() {
+        let f = ipv4_frame(true, [1, 2, 3, 4], [5, 6, 7, 8], 1, 2, 10);
+        for n in 0..f.len() {
+            let p = parse(&f[..n]);
+            let _ = l4_csum_ok(&f[..n], &p);
+            assert!(p.err || n < 14 || p.l3 == L3TypeP::Other);
+        }
+        let mut v6 = vec![0u8; 14 + 40 + 8];
+        v6[12..14].copy_from_slice(&ETH_P_IPV6.to_be_bytes());
+        v6[14] = 0x60;
+        v6[18..20].copy_from_slice(&8u16.to_be_bytes());
+        v6[20] = 44; // fragment header
+        v6[54] = 17;
+        let p = parse(&v6);
+        assert!(p.frag && p.l4 == L4TypeP::Other, "{p:?}");
+        for n in 0..v6.len() {
+            let _ = parse(&v6[..n]);
+        }
+        let mut arp = vec![0u8; 60];
+        arp[12..14].copy_from_slice(&ETH_P_ARP.to_be_bytes());
+        assert!(!parse(&arp).unknown_etype);
+        arp[12] = 0x12;
+        assert!(parse(&arp).unknown_etype);
+    }
+}

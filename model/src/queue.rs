@@ -1,0 +1,312 @@
+//! Per-queue state: rings, their configuration, and counters (spec 3).
+
+use fbnic_hw::regs::{
+    self, QReg, QueueCtl, RcqPtrs, RingPtrs, RingSize, TcqPtrs, TwqPtrs, RING_BASE_ALIGN,
+};
+
+use crate::regfile::RegFile;
+
+/// Whether a ring runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum RingState {
+    /// Disabled (or in reset).
+    #[default]
+    Off,
+    /// Enabled with a valid configuration.
+    Running,
+    /// Enabled but refused: invalid configuration, or a DMA fault on the ring itself. Stays so
+    /// until the next RESET/ENABLE.
+    Faulted,
+}
+
+/// One descriptor ring as the device sees it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Ring {
+    pub state: RingState,
+    pub base: u64,
+    pub entries: u32,
+    pub mask: u32,
+    /// The device's index: consumer head (TWQ, BDQ) or producer tail (TCQ, RCQ).
+    pub idx: u32,
+    /// DONE phase to write next (completion rings).
+    pub phase: bool,
+    /// The last valid doorbell value (TWQ/BDQ tail, TCQ/RCQ head).
+    pub sw: u32,
+    /// The last raw doorbell value seen (to count a bad value once).
+    pub last_raw: u32,
+}
+
+impl Default for Ring {
+    fn default() -> Self {
+        Self {
+            state: RingState::Off,
+            base: 0,
+            entries: 0,
+            mask: 0,
+            idx: 0,
+            phase: true,
+            sw: 0,
+            last_raw: 0,
+        }
+    }
+}
+
+/// Why a ring refused to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RingConfigError {
+    Size,
+    Align,
+}
+
+impl Ring {
+    /// Forgets everything: pointers zero, DONE phase back to 1, not running.
+    pub fn reset(&mut self) {
+        *self = Self::default();
+    }
+
+    /// Loads the configuration (BAL/BAH/SIZE) and starts running, or refuses.
+    pub fn enable(
+        &mut self,
+        regs: &RegFile,
+        bal: u32,
+        bah: u32,
+        size: u32,
+    ) -> Result<(), RingConfigError> {
+        let base = (regs.get(bah) as u64) << 32 | regs.get(bal) as u64;
+        let entries = RingSize::from_raw(regs.get(size)).entries();
+        self.state = RingState::Faulted;
+        let entries = entries.ok_or(RingConfigError::Size)?;
+        if base % RING_BASE_ALIGN != 0 || base >= 1 << regs::DMA_ADDR_BITS {
+            return Err(RingConfigError::Align);
+        }
+        self.base = base;
+        self.entries = entries;
+        self.mask = entries - 1;
+        self.state = RingState::Running;
+        Ok(())
+    }
+
+    /// Whether the ring runs.
+    #[inline(always)]
+    pub fn running(&self) -> bool {
+        self.state == RingState::Running
+    }
+
+    /// The device address of slot `i`.
+    #[inline(always)]
+    pub fn slot(&self, i: u32) -> u64 {
+        self.base + 8 * (i & self.mask) as u64
+    }
+
+    /// Reads a doorbell register; a value beyond the ring is an error, counted once per
+    /// distinct bad value and otherwise ignored. Returns true when a bad value was seen.
+    #[inline]
+    pub fn doorbell(&mut self, regs: &RegFile, reg: u32) -> bool {
+        let raw = regs.get(reg);
+        if raw == self.last_raw {
+            return false;
+        }
+        self.last_raw = raw;
+        if raw < self.entries {
+            self.sw = raw;
+            false
+        } else {
+            true
+        }
+    }
+
+    /// Entries the driver has posted and the device not consumed (TWQ, BDQ).
+    #[inline(always)]
+    pub fn pending(&self) -> u32 {
+        self.sw.wrapping_sub(self.idx) & self.mask
+    }
+
+    /// Completion slots free (TCQ, RCQ): one slot is always left empty.
+    #[inline(always)]
+    pub fn free(&self) -> u32 {
+        self.mask - (self.idx.wrapping_sub(self.sw) & self.mask)
+    }
+
+    /// Advances the device index by `n`, flipping the phase on each wrap.
+    #[inline(always)]
+    pub fn advance(&mut self, n: u32) {
+        let next = self.idx + n;
+        if next > self.mask {
+            self.phase = !self.phase;
+        }
+        self.idx = next & self.mask;
+    }
+}
+
+/// Per-queue counters (free-running u32, published once per batch).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct QCounters {
+    pub twq_pkt: u32,
+    pub twq_err: u32,
+    pub twq_bytes: u32,
+    pub rde_pkt: u32,
+    pub rde_err: u32,
+    pub cq_drop: u32,
+    pub bdq_drop: u32,
+    pub rde_bytes: u32,
+}
+
+/// One queue index: two Tx rings, the Tx completion ring, the Rx rings.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Queue {
+    pub twq: [Ring; 2],
+    pub tcq: Ring,
+    pub rcq: Ring,
+    pub hpq: Ring,
+    pub ppq: Ring,
+    pub cnt: QCounters,
+    /// Counters or pointers changed since the last publish.
+    pub dirty: bool,
+}
+
+/// The register set of one of a queue's rings.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RingRegs {
+    pub bal: QReg,
+    pub bah: QReg,
+    pub size: QReg,
+}
+
+pub(crate) const TWQ_REGS: [RingRegs; 2] = [
+    RingRegs {
+        bal: regs::TWQ0_BAL,
+        bah: regs::TWQ0_BAH,
+        size: regs::TWQ0_SIZE,
+    },
+    RingRegs {
+        bal: regs::TWQ1_BAL,
+        bah: regs::TWQ1_BAH,
+        size: regs::TWQ1_SIZE,
+    },
+];
+pub(crate) const TCQ_REGS: RingRegs = RingRegs {
+    bal: regs::TCQ_BAL,
+    bah: regs::TCQ_BAH,
+    size: regs::TCQ_SIZE,
+};
+pub(crate) const RCQ_REGS: RingRegs = RingRegs {
+    bal: regs::RCQ_BAL,
+    bah: regs::RCQ_BAH,
+    size: regs::RCQ_SIZE,
+};
+pub(crate) const HPQ_REGS: RingRegs = RingRegs {
+    bal: regs::BDQ_HPQ_BAL,
+    bah: regs::BDQ_HPQ_BAH,
+    size: regs::BDQ_HPQ_SIZE,
+};
+pub(crate) const PPQ_REGS: RingRegs = RingRegs {
+    bal: regs::BDQ_PPQ_BAL,
+    bah: regs::BDQ_PPQ_BAH,
+    size: regs::BDQ_PPQ_SIZE,
+};
+
+/// Applies a CTL write to `ring`: RESET clears it (and the doorbell registers listed), ENABLE
+/// without RESET loads its configuration. Returns Err when ENABLE was refused.
+pub(crate) fn apply_ctl(
+    regs: &RegFile,
+    q: u32,
+    ring: &mut Ring,
+    rr: RingRegs,
+    ctl: QueueCtl,
+    enable: bool,
+    doorbells: &[QReg],
+) -> Result<(), RingConfigError> {
+    if ctl.reset() || !enable {
+        if ctl.reset() {
+            ring.reset();
+            for d in doorbells {
+                regs.set(d.at(q), 0);
+            }
+        } else {
+            ring.state = RingState::Off;
+        }
+        return Ok(());
+    }
+    if ring.state != RingState::Off {
+        return Ok(());
+    }
+    ring.enable(regs, rr.bal.at(q), rr.bah.at(q), rr.size.at(q))
+}
+
+/// Publishes a queue's pointers and counters.
+pub(crate) fn publish(regs: &RegFile, qi: u32, q: &mut Queue) {
+    if !q.dirty {
+        return;
+    }
+    q.dirty = false;
+    regs.set(
+        regs::TWQ0_PTRS.at(qi),
+        TwqPtrs::default().with_head(q.twq[0].idx).raw(),
+    );
+    regs.set(
+        regs::TWQ1_PTRS.at(qi),
+        TwqPtrs::default().with_head(q.twq[1].idx).raw(),
+    );
+    regs.set(
+        regs::TCQ_PTRS.at(qi),
+        TcqPtrs::default().with_tail(q.tcq.idx).raw(),
+    );
+    regs.set(
+        regs::RCQ_PTRS.at(qi),
+        RcqPtrs::default()
+            .with_tail(q.rcq.idx)
+            .with_head(q.rcq.sw)
+            .raw(),
+    );
+    regs.set(
+        regs::BDQ_HPQ_PTRS.at(qi),
+        RingPtrs::default()
+            .with_head(q.hpq.idx)
+            .with_tail(q.hpq.sw)
+            .raw(),
+    );
+    regs.set(
+        regs::BDQ_PPQ_PTRS.at(qi),
+        RingPtrs::default()
+            .with_head(q.ppq.idx)
+            .with_tail(q.ppq.sw)
+            .raw(),
+    );
+    let c = &q.cnt;
+    regs.set(regs::TWQ0_PKT_CNT.at(qi), c.twq_pkt);
+    regs.set(regs::TWQ0_ERR_CNT.at(qi), c.twq_err);
+    regs.set(regs::TWQ0_BYTE_CNT.at(qi), c.twq_bytes);
+    regs.set(regs::RDE_PKT_CNT.at(qi), c.rde_pkt);
+    regs.set(regs::RDE_PKT_ERR.at(qi), c.rde_err);
+    regs.set(regs::RDE_CQ_DROP.at(qi), c.cq_drop);
+    regs.set(regs::RDE_BDQ_DROP.at(qi), c.bdq_drop);
+    regs.set(regs::RDE_BYTE_CNT.at(qi), c.rde_bytes);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ring_arithmetic() {
+        let mut r = Ring {
+            entries: 16,
+            mask: 15,
+            state: RingState::Running,
+            ..Default::default()
+        };
+        assert_eq!(r.free(), 15);
+        r.advance(15);
+        assert_eq!(r.free(), 0);
+        assert!(r.phase);
+        r.sw = 10;
+        assert_eq!(r.free(), 10);
+        r.advance(3);
+        assert!(!r.phase, "wrapped");
+        assert_eq!(r.idx, 2);
+        r.sw = 2;
+        assert_eq!(r.pending(), 0);
+        r.sw = 1;
+        assert_eq!(r.pending(), 15);
+    }
+}

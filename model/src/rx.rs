@@ -1,0 +1,185 @@
+//! The Rx engine: a classified frame -> PPQ buffers and RCQ completions (spec 4.3-4.5).
+//!
+//! One-buffer-per-frame mode (RDE_CTL0.EN_HDR_SPLIT = 0, RDE_CTL1.PAYLD_PACK = 0) is
+//! modelled: each PPQ buffer is RDE_CTL1.MAX_HDR bytes **[project choice, hw RdeCtl1]**; a
+//! frame starts at MIN_HROOM in a fresh buffer and continues at offset 0 in further buffers,
+//! leaving MIN_TROOM unused at each buffer's end; one PAY_AL per buffer (PAGE_FIN = 1), then
+//! OPT_META when the action asks for a timestamp, then META. Page (header-split) mode is not
+//! modelled: frames for such a queue are dropped and counted in RDE_PKT_ERR.
+
+use fbnic_hw::desc::{BdqDesc, Rcd, RcdType};
+use fbnic_hw::regs::{self, QueueCtl, RdeCtl0, RdeCtl1, DROP_MODE_IMMEDIATE, PAYLD_PACK_NONE};
+
+use crate::dma::DmaTable;
+use crate::queue::{Queue, Ring, RingState};
+use crate::regfile::RegFile;
+use crate::stats::Counters;
+
+/// **[project choice]** Most buffers one frame may use; a frame that needs more is cut
+/// (ERR_TRUNCATED). Also bounded by the RCQ size so a frame always fits an empty RCQ.
+pub(crate) const MAX_RX_BUFS: u32 = 64;
+
+/// What the META (and OPT_META) completion of a frame reports.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct RxInfo {
+    pub meta: Rcd,
+    /// Timestamp for OPT_META (when the action set TS_ENA).
+    pub ts: Option<u64>,
+    /// Matching action TCAM entry, for OPT_META.
+    pub action: Option<u8>,
+}
+
+/// What became of a frame sent to a queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Delivery {
+    /// Delivered (possibly truncated, which the META says).
+    Done,
+    /// Dropped and counted.
+    Dropped,
+    /// No room now, and the queue's DROP_MODE says to wait.
+    Wait,
+}
+
+#[inline]
+fn write_rcd(dma: &mut DmaTable, rcq: &mut Ring, rcd: Rcd, cnt: &mut Counters) -> bool {
+    if dma
+        .write_u64(rcq.slot(rcq.idx), rcd.with_done(rcq.phase).raw())
+        .is_err()
+    {
+        rcq.state = RingState::Faulted;
+        cnt.ring_faults += 1;
+        return false;
+    }
+    rcq.advance(1);
+    true
+}
+
+/// Delivers frame `f` to queue `qi`.
+#[inline]
+pub(crate) fn deliver(
+    regs: &RegFile,
+    dma: &mut DmaTable,
+    cnt: &mut Counters,
+    qi: u32,
+    q: &mut Queue,
+    f: &[u8],
+    info: &RxInfo,
+) -> Delivery {
+    let ctl0 = RdeCtl0::from_raw(regs.get(regs::RDE_CTL0.at(qi)));
+    let ctl1 = RdeCtl1::from_raw(regs.get(regs::RDE_CTL1.at(qi)));
+    let bdq = QueueCtl::from_raw(regs.get(regs::BDQ_CTL.at(qi)));
+    if !q.rcq.running() || !q.ppq.running() || !bdq.ppq_enable() {
+        cnt.rx_queue_drops += 1;
+        return Delivery::Dropped;
+    }
+    q.dirty = true;
+    if ctl0.en_hdr_split() || ctl1.payld_pack() != PAYLD_PACK_NONE {
+        q.cnt.rde_err = q.cnt.rde_err.wrapping_add(1);
+        cnt.rx_page_mode_drops += 1;
+        return Delivery::Dropped;
+    }
+    let buf_len = ctl1.max_hdr() as usize;
+    let hroom = ctl0.min_hroom() as usize;
+    let troom = ctl0.min_troom() as usize;
+    let cap0 = buf_len.saturating_sub(hroom + troom);
+    let capn = buf_len.saturating_sub(troom);
+    let len = f.len();
+    let opt = info.ts.is_some() as u32;
+    // Buffers: the first holds cap0, each further one capn.
+    let max_bufs = MAX_RX_BUFS.min(q.rcq.mask.saturating_sub(1 + opt)).max(1);
+    let mut nbufs = if len <= cap0 || capn == 0 {
+        1
+    } else {
+        1 + (len - cap0).div_ceil(capn) as u32
+    };
+    if nbufs > max_bufs {
+        nbufs = max_bufs;
+    }
+    let slots = nbufs + 1 + opt;
+
+    // Room? Refresh the doorbells only when the cached view says no.
+    if q.rcq.free() < slots && q.rcq.doorbell(regs, regs::RCQ_HEAD.at(qi)) {
+        cnt.bad_doorbells += 1;
+    }
+    if q.ppq.pending() < nbufs && q.ppq.doorbell(regs, regs::BDQ_PPQ_TAIL.at(qi)) {
+        cnt.bad_doorbells += 1;
+    }
+    let cq_short = q.rcq.free() < slots;
+    let bdq_short = q.ppq.pending() < nbufs;
+    if cq_short || bdq_short {
+        if ctl0.drop_mode() != DROP_MODE_IMMEDIATE {
+            return Delivery::Wait;
+        }
+        if cq_short {
+            q.cnt.cq_drop = q.cnt.cq_drop.wrapping_add(1);
+        } else {
+            q.cnt.bdq_drop = q.cnt.bdq_drop.wrapping_add(1);
+        }
+        return Delivery::Dropped;
+    }
+
+    let mut off = 0usize;
+    let mut truncated = false;
+    for i in 0..nbufs {
+        let bd = match dma.read_u64(q.ppq.slot(q.ppq.idx)) {
+            Ok(v) => BdqDesc::from_raw(v),
+            Err(_) => {
+                q.ppq.state = RingState::Faulted;
+                cnt.ring_faults += 1;
+                truncated = true;
+                break;
+            }
+        };
+        q.ppq.advance(1);
+        let (boff, cap) = if i == 0 { (hroom, cap0) } else { (0, capn) };
+        let n = if truncated { 0 } else { cap.min(len - off) };
+        let mut wrote = n;
+        if n > 0
+            && dma
+                .write(bd.addr() + boff as u64, &f[off..off + n])
+                .is_err()
+        {
+            truncated = true;
+            wrote = 0;
+        }
+        off += n;
+        let al = Rcd::al(
+            RcdType::PayAl,
+            bd.id() as u16,
+            boff as u16,
+            wrote as u16,
+            true,
+        );
+        if !write_rcd(dma, &mut q.rcq, al, cnt) {
+            return Delivery::Dropped;
+        }
+    }
+    if off < len {
+        truncated = true;
+    }
+    if let Some(ts) = info.ts {
+        let mut o = Rcd::default()
+            .with_ty_bits(RcdType::OptMeta as u64)
+            .with_ts(ts & ((1 << 40) - 1))
+            .with_ts_valid(true);
+        if let Some(a) = info.action {
+            o = o.with_action(a as u64).with_action_valid(true);
+        }
+        if !write_rcd(dma, &mut q.rcq, o, cnt) {
+            return Delivery::Dropped;
+        }
+    }
+    let mut meta = info.meta;
+    if truncated {
+        meta = meta
+            .with_err_truncated(true)
+            .with_l4_csum_unnecessary(false);
+        q.cnt.rde_err = q.cnt.rde_err.wrapping_add(1);
+    }
+    if !write_rcd(dma, &mut q.rcq, meta, cnt) {
+        return Delivery::Dropped;
+    }
+    q.cnt.rde_pkt = q.cnt.rde_pkt.wrapping_add(1);
+    q.cnt.rde_bytes = q.cnt.rde_bytes.wrapping_add(len as u32);
+    Delivery::Done
+}

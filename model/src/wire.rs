@@ -1,0 +1,307 @@
+//! What sits behind a port's MAC: a cable to another port, a loopback plug, a frame generator
+//! or a sink (spec 9).
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+
+use crate::device::Device;
+use crate::mac::{Offer, PortRx, MAX_FRAME};
+use crate::regfile::RegFile;
+
+/// The far end of a port's wire.
+#[derive(Clone, Debug, Default)]
+pub(crate) enum WireEnd {
+    /// Nothing: transmitted frames are counted and discarded; link down.
+    #[default]
+    None,
+    /// A cable to another port of the same fabric.
+    Cable(Weak<Device>),
+    /// A loopback plug: own Tx comes back to own Rx.
+    Loop,
+    /// A frame generator feeding this port's Rx.
+    Generator(Arc<GenShared>),
+    /// A sink collecting what this port transmits.
+    Sink(Arc<SinkShared>),
+}
+
+/// Where a generator's frames come from.
+pub enum GenSource {
+    /// These frames, cycled in order.
+    List(Vec<Vec<u8>>),
+    /// A closure that writes frame number `seq` into the buffer (9742 bytes) and returns its
+    /// length (0 ends the stream).
+    Func(Box<dyn FnMut(u64, &mut [u8]) -> usize + Send>),
+}
+
+impl std::fmt::Debug for GenSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::List(l) => write!(f, "List({} frames)", l.len()),
+            Self::Func(_) => f.write_str("Func"),
+        }
+    }
+}
+
+/// A frame generator: frames arrive at the port's MAC Rx, as from a link partner that
+/// honours pause (it waits while the port's RXB is full and the port sends pause; otherwise
+/// frames are dropped and counted at the port).
+#[derive(Debug)]
+pub struct Generator {
+    /// The frames.
+    pub source: GenSource,
+    /// Frames per second; `None` = as fast as the port takes them.
+    pub rate_pps: Option<u64>,
+    /// Frames to send in all; `None` = endless.
+    pub count: Option<u64>,
+}
+
+impl Generator {
+    /// Sends each frame of `frames` once, as fast as possible.
+    pub fn once(frames: Vec<Vec<u8>>) -> Self {
+        let n = frames.len() as u64;
+        Self {
+            source: GenSource::List(frames),
+            rate_pps: None,
+            count: Some(n),
+        }
+    }
+}
+
+pub(crate) struct GenInner {
+    source: GenSource,
+    rate_pps: Option<u64>,
+    count: Option<u64>,
+    seq: u64,
+    start: Option<Instant>,
+    buf: Box<[u8]>,
+    pending: usize,
+}
+
+impl std::fmt::Debug for GenInner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GenInner")
+            .field("source", &self.source)
+            .field("seq", &self.seq)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A generator's state, shared by the engine and its handle.
+#[derive(Debug)]
+pub(crate) struct GenShared {
+    inner: Mutex<GenInner>,
+    sent: AtomicU64,
+    dropped: AtomicU64,
+    done: AtomicBool,
+    stop: AtomicBool,
+}
+
+impl GenShared {
+    pub(crate) fn new(g: Generator) -> Arc<Self> {
+        Arc::new(Self {
+            inner: Mutex::new(GenInner {
+                source: g.source,
+                rate_pps: g.rate_pps,
+                count: g.count,
+                seq: 0,
+                start: None,
+                buf: vec![0; MAX_FRAME].into_boxed_slice(),
+                pending: 0,
+            }),
+            sent: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+            done: AtomicBool::new(false),
+            stop: AtomicBool::new(false),
+        })
+    }
+
+    /// Offers up to `budget` frames to `rx`. Returns true if it did anything.
+    pub(crate) fn feed(&self, rx: &mut PortRx, regs: &RegFile, budget: usize) -> bool {
+        if self.done.load(Ordering::Relaxed) {
+            return false;
+        }
+        if self.stop.load(Ordering::Relaxed) {
+            self.done.store(true, Ordering::Release);
+            return false;
+        }
+        let mut g = self.inner.lock();
+        let g = &mut *g;
+        let start = *g.start.get_or_insert_with(Instant::now);
+        let mut allowed = budget as u64;
+        if let Some(rate) = g.rate_pps {
+            let due = (start.elapsed().as_secs_f64() * rate as f64) as u64;
+            allowed = allowed.min(due.saturating_sub(g.seq));
+        }
+        if let Some(c) = g.count {
+            allowed = allowed.min(c.saturating_sub(g.seq));
+        }
+        let mut did = false;
+        for _ in 0..allowed {
+            if g.pending == 0 {
+                let n = match &mut g.source {
+                    GenSource::List(l) if l.is_empty() => 0,
+                    GenSource::List(l) => {
+                        let f = &l[(g.seq % l.len() as u64) as usize];
+                        let n = f.len().min(MAX_FRAME);
+                        g.buf[..n].copy_from_slice(&f[..n]);
+                        n
+                    }
+                    GenSource::Func(func) => func(g.seq, &mut g.buf).min(MAX_FRAME),
+                };
+                if n == 0 {
+                    self.done.store(true, Ordering::Release);
+                    break;
+                }
+                g.pending = n;
+            }
+            let n = g.pending;
+            let buf = &g.buf;
+            match rx.offer(regs, n, true, |dst| {
+                dst.copy_from_slice(&buf[..n]);
+                true
+            }) {
+                Offer::Paused => break,
+                Offer::Accepted => {
+                    self.sent.fetch_add(1, Ordering::Relaxed);
+                }
+                Offer::Dropped | Offer::Fault => {
+                    self.sent.fetch_add(1, Ordering::Relaxed);
+                    self.dropped.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            g.pending = 0;
+            g.seq += 1;
+            did = true;
+        }
+        if g.count.is_some_and(|c| g.seq >= c) {
+            self.done.store(true, Ordering::Release);
+        }
+        did
+    }
+}
+
+/// The test's view of an attached generator.
+#[derive(Clone, Debug)]
+pub struct GeneratorHandle {
+    pub(crate) shared: Arc<GenShared>,
+}
+
+impl GeneratorHandle {
+    /// Frames offered to the port so far (accepted or dropped there).
+    pub fn sent(&self) -> u64 {
+        self.shared.sent.load(Ordering::Relaxed)
+    }
+
+    /// Frames the port dropped on arrival (MAC disabled, runt, RXB full without pause).
+    pub fn dropped(&self) -> u64 {
+        self.shared.dropped.load(Ordering::Relaxed)
+    }
+
+    /// The generator has sent everything (or was stopped).
+    pub fn is_done(&self) -> bool {
+        self.shared.done.load(Ordering::Acquire)
+    }
+
+    /// Stops the generator.
+    pub fn stop(&self) {
+        self.shared.stop.store(true, Ordering::Release);
+    }
+
+    /// Waits until the generator is done or `timeout` passes; true if done.
+    pub fn wait_done(&self, timeout: Duration) -> bool {
+        let t = Instant::now();
+        while !self.is_done() {
+            if t.elapsed() > timeout {
+                return false;
+            }
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        true
+    }
+}
+
+/// Frames a sink has collected.
+#[derive(Debug, Default)]
+pub(crate) struct SinkInner {
+    frames: u64,
+    bytes: u64,
+    copies: Vec<Vec<u8>>,
+    limit: usize,
+}
+
+impl SinkInner {
+    /// Records a transmitted frame.
+    #[inline]
+    pub(crate) fn record(&mut self, f: &[u8]) {
+        self.frames += 1;
+        self.bytes += f.len() as u64;
+        if self.copies.len() < self.limit {
+            self.copies.push(f.to_vec());
+        }
+    }
+}
+
+/// A sink's state, shared by the engine and its handle.
+#[derive(Debug, Default)]
+pub(crate) struct SinkShared {
+    pub(crate) inner: Mutex<SinkInner>,
+}
+
+/// The test's view of an attached sink.
+#[derive(Clone, Debug)]
+pub struct SinkHandle {
+    pub(crate) shared: Arc<SinkShared>,
+}
+
+impl SinkHandle {
+    pub(crate) fn new(copy_limit: usize) -> Self {
+        Self {
+            shared: Arc::new(SinkShared {
+                inner: Mutex::new(SinkInner {
+                    limit: copy_limit,
+                    ..Default::default()
+                }),
+            }),
+        }
+    }
+
+    /// Frames collected.
+    pub fn frames(&self) -> u64 {
+        self.shared.inner.lock().frames
+    }
+
+    /// Bytes collected (frames without FCS).
+    pub fn bytes(&self) -> u64 {
+        self.shared.inner.lock().bytes
+    }
+
+    /// Copies of the first frames (up to the copy limit), oldest first.
+    pub fn copies(&self) -> Vec<Vec<u8>> {
+        self.shared.inner.lock().copies.clone()
+    }
+
+    /// Removes and returns the copies collected so far.
+    pub fn take_copies(&self) -> Vec<Vec<u8>> {
+        std::mem::take(&mut self.shared.inner.lock().copies)
+    }
+
+    /// Keeps copies of at most `limit` frames (the default is 1024).
+    pub fn set_copy_limit(&self, limit: usize) {
+        self.shared.inner.lock().limit = limit;
+    }
+
+    /// Waits until at least `n` frames arrived or `timeout` passes; true if they did.
+    pub fn wait_frames(&self, n: u64, timeout: Duration) -> bool {
+        let t = Instant::now();
+        while self.frames() < n {
+            if t.elapsed() > timeout {
+                return false;
+            }
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        true
+    }
+}
