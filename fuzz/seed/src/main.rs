@@ -1,0 +1,100 @@
+//! Writes seed corpora for the fuzz targets: every message of the schema table, encoded,
+//! plus hand-built TLV shapes (unknown and CANNOT_IGNORE attributes, nesting, arrays).
+//!
+//! Usage: `fbnic-fuzz-seed DIR...`: writes the same seeds into each DIR (created if needed).
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use fbnic_hw::msg::{attr, id, Msg};
+use fbnic_hw::tlv::MsgBuilder;
+use fbnic_hw::MacAddr;
+
+fn seeds() -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for m in Msg::examples() {
+        let bytes = m.encode().expect("every example encodes");
+        out.push((format!("msg-{}", m.name().to_ascii_lowercase()), bytes));
+    }
+    let mac = MacAddr([0x02, 0x1b, 0x9d, 0, 0, 1]);
+    let raw = [
+        (
+            "unknown-skippable",
+            MsgBuilder::new(id::HEARTBEAT_RESP)
+                .u64(attr::heartbeat::UPTIME, 5)
+                .u32(0x1d, 1)
+                .string(0x1e, "future"),
+        ),
+        (
+            "unknown-required",
+            MsgBuilder::new(id::OWNERSHIP_REQ)
+                .flag(attr::ownership::FLAG)
+                .u32(0x1f, 1)
+                .cannot_ignore(),
+        ),
+        (
+            "deep-nesting",
+            MsgBuilder::new(id::TEST).nested(attr::test::NESTED, |n| {
+                n.nested(attr::test::NESTED, |n| n.u32(attr::test::U32, 1).flag(7))
+                    .mac(attr::test::MAC_ADDR, &mac)
+            }),
+        ),
+        (
+            "arrays",
+            MsgBuilder::new(id::FW_CAP_RESP)
+                .u32(attr::fw_cap::VERSION, 0x000a_0600)
+                .flag(attr::fw_cap::BMC_PRESENT)
+                .mac_array(
+                    attr::fw_cap::BMC_MAC_ARRAY,
+                    attr::fw_cap::BMC_MAC_ADDR,
+                    &[mac, mac],
+                )
+                .array(0x14, 1, |a| a.u32(1).u64(2).string("s").bytes(&[1, 2, 3])),
+        ),
+        (
+            "log-history",
+            MsgBuilder::new(id::LOG_MSG_REQ)
+                .u32(attr::log::MSEC, 1)
+                .u64(attr::log::INDEX, 1)
+                .string(attr::log::MSG, "first")
+                .u32(attr::log::LENGTH, 1)
+                .array(attr::log::MSEC_ARRAY, attr::log::MSEC, |a| a.u32(2))
+                .array(attr::log::INDEX_ARRAY, attr::log::INDEX, |a| a.u64(2))
+                .array(attr::log::MSG_ARRAY, attr::log::MSG, |a| a.string("second")),
+        ),
+        ("empty-unknown-id", MsgBuilder::new(0x7ff)),
+    ];
+    for (name, b) in raw {
+        out.push((format!("tlv-{name}"), b.finish().expect("seed builds")));
+    }
+    out
+}
+
+fn main() -> ExitCode {
+    let dirs: Vec<String> = std::env::args().skip(1).collect();
+    if dirs.is_empty() {
+        eprintln!("usage: fbnic-fuzz-seed DIR...");
+        return ExitCode::from(2);
+    }
+    let seeds = seeds();
+    for dir in &dirs {
+        let dir = Path::new(dir);
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            eprintln!("cannot create {}: {e}", dir.display());
+            return ExitCode::FAILURE;
+        }
+        for (name, bytes) in &seeds {
+            let path = dir.join(format!("seed-{name}"));
+            if let Err(e) = std::fs::write(&path, bytes) {
+                eprintln!("cannot write {}: {e}", path.display());
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    println!(
+        "wrote {} seeds into each of {}",
+        seeds.len(),
+        dirs.join(", ")
+    );
+    ExitCode::SUCCESS
+}
