@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use fbnic_hw::desc::Rcd;
 use fbnic_hw::regs::{
-    self, idle_bit, Bar, MacCommandConfig, QReg, QueueCtl, RmiConfig, ACT_DEST_BMC, ACT_DEST_EI,
-    ACT_DEST_HOST, BAR0_DWORDS, BAR4_DWORDS, MAX_QUEUES,
+    self, idle_bit, Bar, MacCommandConfig, QReg, QueueCtl, RdeCtl0, RdeCtl1, RmiConfig,
+    ACT_DEST_BMC, ACT_DEST_EI, ACT_DEST_HOST, BAR0_DWORDS, BAR4_DWORDS, MAX_QUEUES,
 };
 use fbnic_hw::{Fec, LinkSpeed, MacAddr};
 use parking_lot::Mutex;
@@ -244,7 +244,7 @@ impl Device {
             Bar::Bar0 if idx < BAR0_DWORDS => self.write_bar0(idx, val),
             Bar::Bar4 if idx < BAR4_DWORDS => {
                 self.regs.set4(idx, val);
-                self.fw.kick();
+                self.fw.bar4_written(&self.regs, idx);
             }
             _ => {}
         }
@@ -375,8 +375,13 @@ impl Device {
             match off {
                 regs::TWQ0_CTL | regs::TWQ1_CTL | regs::TCQ_CTL | regs::RCQ_CTL | regs::BDQ_CTL => {
                     let mut st = self.state.lock();
+                    if off == regs::BDQ_CTL {
+                        st.q[q as usize].bdq_ctl = QueueCtl::from_raw(val);
+                    }
                     self.queue_ctl(&mut st, q, off, QueueCtl::from_raw(val));
                 }
+                regs::RDE_CTL0 => self.state.lock().q[q as usize].rde_ctl0 = RdeCtl0::from_raw(val),
+                regs::RDE_CTL1 => self.state.lock().q[q as usize].rde_ctl1 = RdeCtl1::from_raw(val),
                 _ => {}
             }
             return;

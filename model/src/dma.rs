@@ -19,6 +19,9 @@ use crate::ModelError;
 /// Most regions a device can map at once.
 pub const MAX_REGIONS: usize = 65536;
 
+/// Entries of the recently-used region cache.
+const HOT: usize = 8;
+
 /// The first IOVA that is not device-addressable (46-bit DMA).
 const IOVA_LIMIT: u64 = 1 << fbnic_hw::regs::DMA_ADDR_BITS;
 
@@ -46,7 +49,9 @@ pub(crate) struct DmaFault {
 #[derive(Debug, Default)]
 pub(crate) struct DmaTable {
     regions: Vec<Region>,
-    last: usize,
+    /// Recently used region indexes (a small cache in front of the binary search).
+    hot: [usize; HOT],
+    hot_next: usize,
     /// DMA faults so far (free-running).
     pub faults: u64,
     /// First unmapped IOVA of the most recent fault.
@@ -95,7 +100,7 @@ impl DmaTable {
             }
         }
         self.regions.insert(pos, Region { iova, len, va });
-        self.last = pos;
+        self.hot = [0; HOT];
         Ok(())
     }
 
@@ -105,7 +110,7 @@ impl DmaTable {
         match self.regions.get(pos) {
             Some(r) if r.iova == iova && r.len == len as u64 => {
                 self.regions.remove(pos);
-                self.last = 0;
+                self.hot = [0; HOT];
                 Ok(())
             }
             _ => Err(ModelError::NotMapped),
@@ -115,15 +120,18 @@ impl DmaTable {
     /// Index of the region holding `iova`.
     #[inline]
     fn find(&mut self, iova: u64) -> Option<usize> {
-        if let Some(r) = self.regions.get(self.last) {
-            if iova.wrapping_sub(r.iova) < r.len {
-                return Some(self.last);
+        for &h in &self.hot {
+            if let Some(r) = self.regions.get(h) {
+                if iova.wrapping_sub(r.iova) < r.len {
+                    return Some(h);
+                }
             }
         }
         let pos = self.regions.partition_point(|r| r.iova + r.len <= iova);
         let r = self.regions.get(pos)?;
         if iova >= r.iova {
-            self.last = pos;
+            self.hot[self.hot_next] = pos;
+            self.hot_next = (self.hot_next + 1) % HOT;
             Some(pos)
         } else {
             None

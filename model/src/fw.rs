@@ -18,6 +18,10 @@
 //! - FW -> host (mailbox 0): only while PUL_OB_TLP_HDR_AW_CFG.BME is set, the firmware writes
 //!   a message into the next posted page, then the high dword (LEN, EOM) and the low dword
 //!   (FW_CMPL). Responses wait in a bounded queue while no page is posted.
+//! - When a BAR4 write leaves a ring holding exactly the reset pattern, the firmware's position
+//!   in that ring returns to slot 0 (the host re-initialised it). A firmware crash keeps the
+//!   ring positions (**[project choice]**: they are mailbox hardware state), so the host may
+//!   keep using the rings or reset them.
 //! - Each completion (and the first boot) raises INTR_STATUS(0) bit 0.
 
 use std::collections::VecDeque;
@@ -248,6 +252,31 @@ impl FwShared {
         }
     }
 
+    /// A BAR4 register was written: wake the agent; if a mailbox ring now holds exactly the
+    /// reset pattern, the host has (re)initialised it and the firmware's position in that
+    /// ring goes back to slot 0 before it looks at the ring again.
+    pub(crate) fn bar4_written(&self, regs: &RegFile, idx: u32) {
+        let first = regs::mbx_desc_lo(MBX_RX, 0);
+        let end = regs::mbx_desc_lo(MBX_TX + 1, 0);
+        let mut g = self.inner.lock();
+        if (first..end).contains(&idx) {
+            let mbx = (idx - first) / (2 * MBX_DESC_COUNT);
+            let skip = MbxDesc::default().with_fw_cmpl(true).with_host_cmpl(true);
+            let is_reset = read_desc(regs, mbx, 0).raw() == 0
+                && (1..MBX_DESC_COUNT).all(|d| read_desc(regs, mbx, d) == skip);
+            if is_reset {
+                if mbx == MBX_TX {
+                    g.tx_head = 0;
+                } else {
+                    g.rx_head = 0;
+                }
+            }
+        }
+        g.kick = true;
+        drop(g);
+        self.cv.notify_all();
+    }
+
     /// Wakes the agent (a BAR4 or PUL write).
     pub(crate) fn kick(&self) {
         self.inner.lock().kick = true;
@@ -373,8 +402,7 @@ impl Inner {
         self.state.owner = false;
         self.state.logs_enabled = false;
         self.state.boots += 1;
-        self.tx_head = 0;
-        self.rx_head = 0;
+        // The mailbox rings and the positions in them are hardware state: they survive.
         self.out.clear();
         self.log.clear();
     }

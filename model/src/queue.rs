@@ -1,7 +1,8 @@
 //! Per-queue state: rings, their configuration, and counters (spec 3).
 
 use fbnic_hw::regs::{
-    self, QReg, QueueCtl, RcqPtrs, RingPtrs, RingSize, TcqPtrs, TwqPtrs, RING_BASE_ALIGN,
+    self, QReg, QueueCtl, RcqPtrs, RdeCtl0, RdeCtl1, RingPtrs, RingSize, TcqPtrs, TwqPtrs,
+    RING_BASE_ALIGN,
 };
 
 use crate::regfile::RegFile;
@@ -160,6 +161,11 @@ pub(crate) struct Queue {
     pub hpq: Ring,
     pub ppq: Ring,
     pub cnt: QCounters,
+    /// RDE_CTL0, RDE_CTL1 and BDQ_CTL as last written (cached: the engine reads them per
+    /// frame, and BDQ_CTL shares a cache line with the PPQ doorbell).
+    pub rde_ctl0: RdeCtl0,
+    pub rde_ctl1: RdeCtl1,
+    pub bdq_ctl: QueueCtl,
     /// Counters or pointers changed since the last publish.
     pub dirty: bool,
 }

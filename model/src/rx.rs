@@ -8,7 +8,7 @@
 //! modelled: frames for such a queue are dropped and counted in RDE_PKT_ERR.
 
 use fbnic_hw::desc::{BdqDesc, Rcd, RcdType};
-use fbnic_hw::regs::{self, QueueCtl, RdeCtl0, RdeCtl1, DROP_MODE_IMMEDIATE, PAYLD_PACK_NONE};
+use fbnic_hw::regs::{self, DROP_MODE_IMMEDIATE, PAYLD_PACK_NONE};
 
 use crate::dma::DmaTable;
 use crate::queue::{Queue, Ring, RingState};
@@ -65,9 +65,7 @@ pub(crate) fn deliver(
     f: &[u8],
     info: &RxInfo,
 ) -> Delivery {
-    let ctl0 = RdeCtl0::from_raw(regs.get(regs::RDE_CTL0.at(qi)));
-    let ctl1 = RdeCtl1::from_raw(regs.get(regs::RDE_CTL1.at(qi)));
-    let bdq = QueueCtl::from_raw(regs.get(regs::BDQ_CTL.at(qi)));
+    let (ctl0, ctl1, bdq) = (q.rde_ctl0, q.rde_ctl1, q.bdq_ctl);
     if !q.rcq.running() || !q.ppq.running() || !bdq.ppq_enable() {
         cnt.rx_queue_drops += 1;
         return Delivery::Dropped;
