@@ -735,12 +735,14 @@ impl Device {
         let Some(macda) = st.rpc.macda_lookup(&f[..6]) else {
             count_parse(&mut st.rpc, &p);
             st.rpc.cnt.macda_miss = st.rpc.cnt.macda_miss.wrapping_add(1);
+            st.rpc.dirty = true;
             return true;
         };
         let act = st.rpc.classify(regs, &p, macda);
         if act.tbl0.drop() {
             count_parse(&mut st.rpc, &p);
             st.rpc.cnt.act_drop = st.rpc.cnt.act_drop.wrapping_add(1);
+            st.rpc.dirty = true;
             return true;
         }
         let dest = act.tbl0.dest();
@@ -789,6 +791,7 @@ impl Device {
         count_parse(&mut st.rpc, &p);
         if dest & ACT_DEST_BMC != 0 {
             st.rpc.cnt.to_bmc = st.rpc.cnt.to_bmc.wrapping_add(1);
+            st.rpc.dirty = true;
             match &self.bmc {
                 Some(b) => {
                     st.cnt.frames_to_bmc += 1;
