@@ -1,0 +1,260 @@
+//! `rte_mbuf` and `rte_mempool` behind the fast path's buffer traits.
+//!
+//! Rx refills take raw mbufs from the mempool (its per-lcore cache, one call per burst) and
+//! initialise each with a single 8-byte store of the "rearm" word (data_off, refcnt, nb_segs,
+//! port), as DPDK's vector PMDs do. Packet type and offload flags come from a small table
+//! indexed by the META completion's type and checksum bits, built once per queue.
+
+use core::mem::MaybeUninit;
+use core::ptr::NonNull;
+
+use dpdk_sys as sys;
+use fbnic_hw::desc::{L3Type, L4Type, Rcd, Twd};
+
+use crate::buf::{PktBuf, RxPool};
+use crate::rpc::{self, RssHash};
+
+const HEADROOM: u16 = sys::RTE_PKTMBUF_HEADROOM as u16;
+const REARM_OFF: usize = core::mem::offset_of!(sys::rte_mbuf, rearm_data);
+
+/// An `rte_mbuf` pointer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(transparent)]
+pub struct Mbuf(NonNull<sys::rte_mbuf>);
+
+impl Mbuf {
+    /// Wraps a pointer from DPDK.
+    #[inline(always)]
+    pub fn new(m: *mut sys::rte_mbuf) -> Option<Self> {
+        NonNull::new(m).map(Self)
+    }
+
+    /// The raw pointer.
+    #[inline(always)]
+    pub fn as_ptr(self) -> *mut sys::rte_mbuf {
+        self.0.as_ptr()
+    }
+
+    #[inline(always)]
+    #[allow(clippy::mut_from_ref)]
+    fn m(&self) -> &mut sys::rte_mbuf {
+        // SAFETY: an Mbuf handle is only created for mbufs the holder owns (taken from a
+        // mempool, handed to tx_burst, or held in a ring slot); DPDK's ownership rule makes the
+        // holder the only one touching it, and no reference escapes the call.
+        unsafe { &mut *self.0.as_ptr() }
+    }
+
+    #[inline(always)]
+    fn set_rearm(self, word: u64) {
+        // SAFETY: rearm_data is the 8-byte aligned 8 bytes (data_off, refcnt, nb_segs, port)
+        // at offset 16 of the mbuf (pinned by dpdk-sys layout tests); we own the mbuf.
+        unsafe { self.0.as_ptr().cast::<u8>().add(REARM_OFF).cast::<u64>().write(word) }
+    }
+}
+
+/// Packet type and offload flags for one combination of META bits.
+#[derive(Clone, Copy, Debug, Default)]
+struct RxFlags {
+    ptype: u32,
+    ol_flags: u64,
+}
+
+/// Index into the flags table: L3 type (2 bits), L4 type (2 bits), L4 checksum verified,
+/// parser error.
+#[inline(always)]
+fn flags_index(meta: Rcd) -> usize {
+    (meta.l3_type_bits() | meta.l4_type_bits() << 2) as usize
+        | (meta.l4_csum_unnecessary() as usize) << 4
+        | (meta.err_parser() as usize) << 5
+}
+
+/// The mempool an Rx queue refills from, and how it fills mbufs.
+#[derive(Debug)]
+pub struct MbufRxPool {
+    mp: NonNull<sys::rte_mempool>,
+    rearm: u64,
+    room: u32,
+    flags: [RxFlags; 64],
+}
+
+// SAFETY: the mempool is a process-shared DPDK object designed for use from any lcore; the
+// queue owning this pool is used by one lcore at a time.
+unsafe impl Send for MbufRxPool {}
+
+impl MbufRxPool {
+    /// A pool over `mp` for port `port_id`, reporting the offloads enabled in `rx_offloads`
+    /// and RSS hashes for the packet kinds `rss` hashes.
+    ///
+    /// # Safety
+    /// `mp` must be a valid pktmbuf pool that outlives the queue.
+    pub unsafe fn new(mp: NonNull<sys::rte_mempool>, port_id: u16, rx_offloads: u64, rss: RssHash) -> Self {
+        // SAFETY: mp is a valid pktmbuf pool (caller).
+        let data_room = unsafe { sys::fbnic_pktmbuf_data_room_size(mp.as_ptr()) } as u32;
+        let rearm = HEADROOM as u64 | 1 << 16 | 1 << 32 | (port_id as u64) << 48;
+        let mut flags = [RxFlags::default(); 64];
+        let ip_ck = rx_offloads & sys::RTE_ETH_RX_OFFLOAD_IPV4_CKSUM != 0;
+        let l4_ck = rx_offloads & (sys::RTE_ETH_RX_OFFLOAD_TCP_CKSUM | sys::RTE_ETH_RX_OFFLOAD_UDP_CKSUM) != 0;
+        let hash = rx_offloads & sys::RTE_ETH_RX_OFFLOAD_RSS_HASH != 0;
+        for (i, f) in flags.iter_mut().enumerate() {
+            let l3 = L3Type::from_bits(i as u64 & 3);
+            let l4 = L4Type::from_bits((i as u64 >> 2) & 3);
+            let l4_good = i & 16 != 0;
+            let parser_err = i & 32 != 0;
+            let mut ptype = sys::RTE_PTYPE_L2_ETHER;
+            let mut ol = 0u64;
+            match l3 {
+                L3Type::Ipv4 => {
+                    ptype |= sys::RTE_PTYPE_L3_IPV4_EXT_UNKNOWN;
+                    if ip_ck {
+                        ol |= if parser_err { sys::RTE_MBUF_F_RX_IP_CKSUM_BAD } else { sys::RTE_MBUF_F_RX_IP_CKSUM_GOOD };
+                    }
+                }
+                L3Type::Ipv6 | L3Type::V6V6 => ptype |= sys::RTE_PTYPE_L3_IPV6_EXT_UNKNOWN,
+                L3Type::Other => {}
+            }
+            if l3 != L3Type::Other {
+                match l4 {
+                    L4Type::Tcp => ptype |= sys::RTE_PTYPE_L4_TCP,
+                    L4Type::Udp => ptype |= sys::RTE_PTYPE_L4_UDP,
+                    L4Type::Other => {}
+                }
+                if l4 != L4Type::Other && l4_ck {
+                    ol |= if l4_good { sys::RTE_MBUF_F_RX_L4_CKSUM_GOOD } else { sys::RTE_MBUF_F_RX_L4_CKSUM_BAD };
+                }
+            }
+            if hash && rpc::is_hashed(l3, l4, rss) {
+                ol |= sys::RTE_MBUF_F_RX_RSS_HASH;
+            }
+            *f = RxFlags { ptype, ol_flags: ol };
+        }
+        Self { mp, rearm, room: data_room.saturating_sub(HEADROOM as u32), flags }
+    }
+
+    /// The mempool.
+    pub fn mempool(&self) -> NonNull<sys::rte_mempool> {
+        self.mp
+    }
+}
+
+impl RxPool for MbufRxPool {
+    type Buf = Mbuf;
+
+    #[inline(always)]
+    fn alloc_bulk(&mut self, out: &mut [MaybeUninit<Mbuf>]) -> bool {
+        // SAFETY: Mbuf is a transparent non-null pointer, so out is an array of `void *` slots;
+        // the mempool fills all of them or none (returns non-zero).
+        unsafe { sys::fbnic_mempool_get_bulk(self.mp.as_ptr(), out.as_mut_ptr().cast(), out.len() as u32) == 0 }
+    }
+
+    fn free_unused(&mut self, bufs: &[Mbuf]) {
+        // SAFETY: these mbufs came from this pool by alloc_bulk and were never modified (refcnt
+        // 1, one segment, no next), so a raw put is correct.
+        unsafe { sys::fbnic_mempool_put_bulk(self.mp.as_ptr(), bufs.as_ptr().cast(), bufs.len() as u32) }
+    }
+
+    #[inline(always)]
+    fn data_room(&self) -> u32 {
+        self.room
+    }
+
+    #[inline(always)]
+    fn rx_dma_addr(&self, buf: Mbuf) -> u64 {
+        buf.m().buf_iova + HEADROOM as u64
+    }
+
+    #[inline(always)]
+    fn rx_first(&self, buf: Mbuf, off: u16, len: u16) {
+        buf.set_rearm(self.rearm + off as u64);
+        let m = buf.m();
+        m.data_len = len;
+        m.pkt_len = len as u32;
+        m.next = core::ptr::null_mut();
+    }
+
+    #[inline(always)]
+    fn rx_append(&self, _head: Mbuf, last: Mbuf, seg: Mbuf, off: u16, len: u16) {
+        seg.set_rearm(self.rearm + off as u64);
+        let s = seg.m();
+        s.data_len = len;
+        s.next = core::ptr::null_mut();
+        s.ol_flags = 0;
+        last.m().next = seg.as_ptr();
+    }
+
+    #[inline(always)]
+    fn rx_complete(&self, buf: Mbuf, pkt_len: u32, nb_segs: u16, meta: Rcd) {
+        let f = self.flags[flags_index(meta)];
+        let m = buf.m();
+        m.pkt_len = pkt_len;
+        m.nb_segs = nb_segs;
+        m.ol_flags = f.ol_flags;
+        m.__bindgen_anon_1.packet_type = f.ptype;
+        m.__bindgen_anon_2.hash.rss = meta.rss_hash() as u32;
+    }
+}
+
+impl PktBuf for Mbuf {
+    fn free_pkt(self) {
+        // SAFETY: we own the packet; rte_pktmbuf_free handles chains and refcounts.
+        unsafe { sys::fbnic_pktmbuf_free(self.as_ptr()) }
+    }
+
+    #[inline(always)]
+    fn tx_nb_segs(self) -> u16 {
+        self.m().nb_segs
+    }
+
+    #[inline(always)]
+    fn tx_seg(self) -> (u64, u16) {
+        let m = self.m();
+        (m.buf_iova + m.data_off as u64, m.data_len)
+    }
+
+    #[inline(always)]
+    fn tx_next(self) -> Option<Self> {
+        Mbuf::new(self.m().next)
+    }
+
+    #[inline(always)]
+    fn tx_meta(self) -> Twd {
+        let m = self.m();
+        let ol = m.ol_flags;
+        if ol & (sys::RTE_MBUF_F_TX_IP_CKSUM | sys::RTE_MBUF_F_TX_L4_MASK) == 0 {
+            return Twd::meta();
+        }
+        // SAFETY: tx_offload is the u64 view of the l2_len/l3_len/... bitfields.
+        let tx = unsafe { m.__bindgen_anon_3.tx_offload };
+        let l2_len = tx & 0x7f;
+        let l3_len = (tx >> 7) & 0x1ff;
+        let l3 = if ol & sys::RTE_MBUF_F_TX_IPV6 != 0 { L3Type::Ipv6 } else { L3Type::Ipv4 };
+        let (l4, csum_off) = match ol & sys::RTE_MBUF_F_TX_L4_MASK {
+            sys::RTE_MBUF_F_TX_TCP_CKSUM => (L4Type::Tcp, 16 / 2),
+            sys::RTE_MBUF_F_TX_UDP_CKSUM => (L4Type::Udp, 6 / 2),
+            _ => (L4Type::Other, 0),
+        };
+        Twd::meta()
+            .with_req_cso(true)
+            .with_l2_hlen(l2_len / 2)
+            .with_l3_type(l3 as u64)
+            .with_l3_ihlen(l3_len / 2)
+            .with_l4_type(l4 as u64)
+            .with_csum_offset(csum_off)
+    }
+
+    #[inline(always)]
+    fn free_sent(pkts: &[Self], fast: bool) {
+        if pkts.is_empty() {
+            return;
+        }
+        if fast {
+            let mp = pkts[0].m().pool;
+            // SAFETY: fast free: the application guarantees one pool and refcount 1, and these
+            // are single-segment packets the device has finished with.
+            unsafe { sys::fbnic_mempool_put_bulk(mp, pkts.as_ptr().cast(), pkts.len() as u32) }
+        } else {
+            // SAFETY: the device has finished with these packets; rte_pktmbuf_free_bulk handles
+            // chains, refcounts and mixed pools. It does not modify the pointer array.
+            unsafe { sys::rte_pktmbuf_free_bulk(pkts.as_ptr() as *mut *mut sys::rte_mbuf, pkts.len() as u32) }
+        }
+    }
+}

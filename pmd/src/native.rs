@@ -1,0 +1,450 @@
+//! Packet buffers and DMA memory without DPDK, for tests, benchmarks and tools.
+//!
+//! [`NativeDma`] allocates from the heap and maps each block into the device at a synthetic
+//! IOVA (below 2^46, so the device's 46-bit addressing works and IOVA differs from VA, which
+//! exercises the device's translation). [`NativePool`] is a fixed set of equal buffers in one
+//! DMA block, with a small metadata record per buffer playing the role of an `rte_mbuf`.
+
+use core::alloc::Layout;
+use core::mem::MaybeUninit;
+use core::ptr::NonNull;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use fbnic_hw::desc::{Rcd, Twd};
+
+use crate::buf::{PktBuf, RxPool};
+use crate::error::{Error, Result};
+use crate::transport::{DmaAllocator, DmaMem, Transport};
+
+/// First synthetic IOVA handed out (well away from zero, below 2^46).
+const IOVA_BASE: u64 = 0x10_0000_0000;
+
+/// Heap memory mapped into one device.
+#[derive(Debug)]
+pub struct NativeDma {
+    tp: Arc<dyn Transport>,
+    next_iova: AtomicU64,
+}
+
+impl NativeDma {
+    /// An allocator mapping into `tp`'s device.
+    pub fn new(tp: Arc<dyn Transport>) -> Arc<Self> {
+        Arc::new(Self {
+            tp,
+            next_iova: AtomicU64::new(IOVA_BASE),
+        })
+    }
+}
+
+impl DmaAllocator for NativeDma {
+    fn alloc(&self, len: usize, align: usize) -> Result<DmaMem> {
+        let align = align.max(4096);
+        let size = len.next_multiple_of(4096).max(4096);
+        let layout = Layout::from_size_align(size, align)
+            .map_err(|e| Error::NoMemory(format!("{len} bytes: {e}")))?;
+        // SAFETY: the layout has a non-zero size.
+        let va = NonNull::new(unsafe { std::alloc::alloc_zeroed(layout) })
+            .ok_or_else(|| Error::NoMemory(format!("{size} bytes from the heap")))?;
+        let iova = self
+            .next_iova
+            .fetch_add(size.next_multiple_of(align) as u64, Ordering::Relaxed)
+            .next_multiple_of(align as u64);
+        // SAFETY: the block is ours, zeroed and valid until the release closure frees it,
+        // which unmaps it first.
+        if let Err(e) = unsafe { self.tp.dma_map(iova, va.as_ptr(), size) } {
+            // SAFETY: allocated above with this layout, never handed out.
+            unsafe { std::alloc::dealloc(va.as_ptr(), layout) };
+            return Err(e);
+        }
+        let tp = self.tp.clone();
+        let release = Box::new(move |va: NonNull<u8>, iova: u64, len: usize| {
+            if let Err(e) = tp.dma_unmap(iova, len) {
+                // Still mapped: the device could write it. Leak rather than free.
+                log::error!(
+                    "unmapping {len} bytes at IOVA {iova:#x} failed ({e}); leaking the block"
+                );
+                return;
+            }
+            // SAFETY: allocated by `alloc` above with this layout; unmapped, so no device access.
+            unsafe { std::alloc::dealloc(va.as_ptr(), layout) };
+        });
+        // SAFETY: as required by DmaMem::new: valid, zeroed, exclusively ours, mapped at iova.
+        Ok(unsafe { DmaMem::new(va, iova, size, release) })
+    }
+}
+
+/// The per-buffer record (the part of an mbuf the driver and tests use).
+#[derive(Debug)]
+struct Meta {
+    data: NonNull<u8>,
+    iova: u64,
+    off: u16,
+    len: u16,
+    pkt_len: u32,
+    nb_segs: u16,
+    next: Option<NativeBuf>,
+    rx_meta: Rcd,
+    tx_meta: Twd,
+    free: bool,
+    pool: NonNull<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    mem: DmaMem,
+    metas: Box<[core::cell::UnsafeCell<Meta>]>,
+    free: Mutex<Vec<NativeBuf>>,
+    room: u32,
+    headroom: u32,
+}
+
+/// A buffer of a [`NativePool`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NativeBuf(NonNull<Meta>);
+
+// SAFETY: a NativeBuf is a handle; its record is only touched by whoever owns the buffer
+// (exactly one of: the pool's free list, a queue, the application), as with rte_mbuf.
+unsafe impl Send for NativeBuf {}
+
+impl NativeBuf {
+    #[inline(always)]
+    #[allow(clippy::mut_from_ref)]
+    fn meta(&self) -> &mut Meta {
+        // SAFETY: the record lives as long as its pool's shared block (which is leaked rather
+        // than freed while buffers are out); the current owner of the buffer is the only one
+        // touching it, and no reference outlives the call that took it.
+        unsafe { &mut *self.0.as_ptr() }
+    }
+
+    fn shared(&self) -> &Shared {
+        // SAFETY: see `meta`: the shared block outlives its buffers.
+        unsafe { self.meta().pool.as_ref() }
+    }
+
+    /// This segment's bytes.
+    pub fn seg_data(&self) -> &[u8] {
+        let m = self.meta();
+        // SAFETY: off + len was checked against the data room when set.
+        unsafe { core::slice::from_raw_parts(m.data.as_ptr().add(m.off as usize), m.len as usize) }
+    }
+
+    /// The whole packet's bytes (all segments).
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(self.meta().pkt_len as usize);
+        let mut seg = Some(*self);
+        while let Some(s) = seg {
+            v.extend_from_slice(s.seg_data());
+            seg = s.meta().next;
+        }
+        v
+    }
+
+    /// The packet's segment count.
+    pub fn nb_segs(&self) -> u16 {
+        self.meta().nb_segs
+    }
+
+    /// The packet's length.
+    pub fn pkt_len(&self) -> u32 {
+        self.meta().pkt_len
+    }
+
+    /// The META completion the packet arrived with.
+    pub fn rx_meta(&self) -> Rcd {
+        self.meta().rx_meta
+    }
+
+    /// Sets the META descriptor transmitted with this packet (offload requests).
+    pub fn set_tx_meta(&self, meta: Twd) {
+        self.meta().tx_meta = meta;
+    }
+
+    /// A handle whose address the device cannot reach: for fault-injection tests, the same
+    /// buffer but claiming IOVA `iova`.
+    pub fn with_bogus_iova(&self, iova: u64) {
+        self.meta().iova = iova;
+    }
+
+    fn set_seg(self, off: u16, len: u16) {
+        let m = self.meta();
+        let hr = m.pool_headroom();
+        m.off = hr.saturating_add(off).min(hr + m.room_len());
+        m.len = len.min(m.room_len() - (m.off - hr));
+        m.next = None;
+        m.nb_segs = 1;
+        m.pkt_len = m.len as u32;
+    }
+
+    fn release_seg(self) {
+        let m = self.meta();
+        assert!(!m.free, "native buffer freed twice");
+        m.free = true;
+        m.next = None;
+        m.nb_segs = 1;
+        m.tx_meta = Twd::meta();
+        let sh = self.shared();
+        m.iova = sh.mem.iova() + (m.data.as_ptr() as u64 - sh.mem.va().as_ptr() as u64);
+        sh.free.lock().unwrap_or_else(|e| e.into_inner()).push(self);
+    }
+}
+
+impl PktBuf for NativeBuf {
+    fn free_pkt(self) {
+        let mut seg = Some(self);
+        while let Some(s) = seg {
+            seg = s.meta().next;
+            s.release_seg();
+        }
+    }
+
+    #[inline]
+    fn tx_nb_segs(self) -> u16 {
+        self.meta().nb_segs
+    }
+
+    #[inline]
+    fn tx_seg(self) -> (u64, u16) {
+        let m = self.meta();
+        (m.iova + m.off as u64, m.len)
+    }
+
+    #[inline]
+    fn tx_next(self) -> Option<Self> {
+        self.meta().next
+    }
+
+    #[inline]
+    fn tx_meta(self) -> Twd {
+        self.meta().tx_meta
+    }
+
+    fn free_sent(pkts: &[Self], _fast: bool) {
+        for p in pkts {
+            p.free_pkt();
+        }
+    }
+}
+
+impl Meta {
+    fn pool_headroom(&self) -> u16 {
+        // SAFETY: the shared block outlives its records.
+        unsafe { self.pool.as_ref() }.headroom as u16
+    }
+
+    fn room_len(&self) -> u16 {
+        // SAFETY: as above.
+        unsafe { self.pool.as_ref() }.room as u16
+    }
+}
+
+/// Owns the pool's shared block: frees it when the last handle goes, unless buffers are
+/// still out, in which case it is leaked (their records must stay valid).
+#[derive(Debug)]
+struct Owner(NonNull<Shared>);
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        // SAFETY: the block came from Box::into_raw in NativePool::new and is still alive.
+        let sh = unsafe { self.0.as_ref() };
+        let free = sh.free.lock().unwrap_or_else(|e| e.into_inner()).len();
+        if free == sh.metas.len() {
+            // SAFETY: every buffer is back, so no record is referenced any more; the block
+            // is freed exactly once.
+            drop(unsafe { Box::from_raw(self.0.as_ptr()) });
+        } else {
+            log::error!(
+                "native pool dropped with {} buffers out; leaking its memory",
+                sh.metas.len() - free
+            );
+        }
+    }
+}
+
+/// A pool of equal buffers in one DMA block.
+#[derive(Debug, Clone)]
+pub struct NativePool(Arc<Owner>);
+
+// SAFETY: the free list is behind a mutex; records are owned per buffer (see NativeBuf).
+unsafe impl Send for NativePool {}
+// SAFETY: as above.
+unsafe impl Sync for NativePool {}
+// SAFETY: the Owner only frees the block; see NativePool.
+unsafe impl Send for Owner {}
+// SAFETY: as above.
+unsafe impl Sync for Owner {}
+
+impl NativePool {
+    /// `count` buffers each offering `room` bytes after `headroom` bytes (as an mbuf's data
+    /// room after RTE_PKTMBUF_HEADROOM).
+    pub fn new(dma: &dyn DmaAllocator, count: u32, room: u32, headroom: u32) -> Result<Self> {
+        if count == 0 || room == 0 || room > u16::MAX as u32 / 2 || headroom > 1024 {
+            return Err(Error::invalid(format!(
+                "pool of {count} x {room}+{headroom} bytes"
+            )));
+        }
+        let stride = (headroom + room).next_multiple_of(64) as usize;
+        let mem = dma.alloc(stride * count as usize, 4096)?;
+        let base = mem.va();
+        let iova = mem.iova();
+        let shared = NonNull::from(Box::leak(Box::new(Shared {
+            mem,
+            metas: Box::new([]),
+            free: Mutex::new(Vec::with_capacity(count as usize)),
+            room,
+            headroom,
+        })));
+        let metas: Box<[_]> = (0..count as usize)
+            .map(|i| {
+                core::cell::UnsafeCell::new(Meta {
+                    // SAFETY: i * stride is inside the block of count * stride bytes.
+                    data: unsafe { NonNull::new_unchecked(base.as_ptr().add(i * stride)) },
+                    iova: iova + (i * stride) as u64,
+                    off: headroom as u16,
+                    len: 0,
+                    pkt_len: 0,
+                    nb_segs: 1,
+                    next: None,
+                    rx_meta: Rcd::default(),
+                    tx_meta: Twd::meta(),
+                    free: true,
+                    pool: shared,
+                })
+            })
+            .collect();
+        // SAFETY: the block was just created and nothing else references it yet.
+        let sh = unsafe { &mut *shared.as_ptr() };
+        sh.metas = metas;
+        let free = sh.free.get_mut().unwrap_or_else(|e| e.into_inner());
+        free.extend(
+            sh.metas
+                .iter()
+                .rev()
+                .map(|m| NativeBuf(NonNull::new(m.get()).expect("non-null cell"))),
+        );
+        Ok(Self(Arc::new(Owner(shared))))
+    }
+
+    fn shared(&self) -> &Shared {
+        // SAFETY: the Owner keeps the block alive while this handle exists.
+        unsafe { self.0 .0.as_ref() }
+    }
+
+    /// Buffers in the pool.
+    pub fn capacity(&self) -> usize {
+        self.shared().metas.len()
+    }
+
+    /// Buffers available (not handed out).
+    pub fn available(&self) -> usize {
+        self.shared()
+            .free
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
+    }
+
+    /// One buffer, if any is free.
+    pub fn get(&self) -> Option<NativeBuf> {
+        let b = self
+            .shared()
+            .free
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop()?;
+        b.meta().free = false;
+        Some(b)
+    }
+
+    /// A packet holding `data`, chained over as many buffers as it needs.
+    pub fn packet(&self, data: &[u8]) -> Option<NativeBuf> {
+        let room = self.shared().room as usize;
+        let chunks: Vec<&[u8]> = if data.is_empty() {
+            vec![&[][..]]
+        } else {
+            data.chunks(room).collect()
+        };
+        let mut segs = Vec::with_capacity(chunks.len());
+        for _ in &chunks {
+            match self.get() {
+                Some(b) => segs.push(b),
+                None => {
+                    segs.into_iter().for_each(NativeBuf::release_seg);
+                    return None;
+                }
+            }
+        }
+        for (i, (seg, chunk)) in segs.iter().zip(&chunks).enumerate() {
+            let m = seg.meta();
+            m.off = self.shared().headroom as u16;
+            m.len = chunk.len() as u16;
+            // SAFETY: chunk fits the data room (chunks of at most `room` bytes).
+            unsafe {
+                core::ptr::copy_nonoverlapping(
+                    chunk.as_ptr(),
+                    m.data.as_ptr().add(m.off as usize),
+                    chunk.len(),
+                )
+            };
+            m.next = segs.get(i + 1).copied();
+        }
+        let h = segs[0].meta();
+        h.nb_segs = segs.len() as u16;
+        h.pkt_len = data.len() as u32;
+        Some(segs[0])
+    }
+}
+
+impl RxPool for NativePool {
+    type Buf = NativeBuf;
+
+    fn alloc_bulk(&mut self, out: &mut [MaybeUninit<NativeBuf>]) -> bool {
+        let mut free = self.shared().free.lock().unwrap_or_else(|e| e.into_inner());
+        if free.len() < out.len() {
+            return false;
+        }
+        let at = free.len() - out.len();
+        for (o, b) in out.iter_mut().zip(free.drain(at..)) {
+            b.meta().free = false;
+            o.write(b);
+        }
+        true
+    }
+
+    fn free_unused(&mut self, bufs: &[NativeBuf]) {
+        for b in bufs {
+            b.release_seg();
+        }
+    }
+
+    fn data_room(&self) -> u32 {
+        self.shared().room
+    }
+
+    #[inline]
+    fn rx_dma_addr(&self, buf: NativeBuf) -> u64 {
+        buf.meta().iova + self.shared().headroom as u64
+    }
+
+    #[inline]
+    fn rx_first(&self, buf: NativeBuf, off: u16, len: u16) {
+        buf.set_seg(off, len);
+    }
+
+    #[inline]
+    fn rx_append(&self, head: NativeBuf, last: NativeBuf, seg: NativeBuf, off: u16, len: u16) {
+        seg.set_seg(off, len);
+        last.meta().next = Some(seg);
+        let h = head.meta();
+        h.nb_segs += 1;
+        h.pkt_len += seg.meta().len as u32;
+    }
+
+    #[inline]
+    fn rx_complete(&self, buf: NativeBuf, pkt_len: u32, nb_segs: u16, meta: Rcd) {
+        let m = buf.meta();
+        m.pkt_len = pkt_len;
+        m.nb_segs = nb_segs;
+        m.rx_meta = meta;
+    }
+}

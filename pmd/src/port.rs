@@ -1,0 +1,547 @@
+//! A port: one fbnic PCI function and its control path.
+//!
+//! [`Port::start`] is the firmware handshake and bring-up of spec 5.2, in order:
+//! signs of life and mailbox, capabilities (version check, BMC, link mode), ownership, first
+//! heartbeat, BMC rules, RSS, link, queues, Rx filters. [`Port::stop`] runs it in reverse and
+//! ends by releasing ownership. [`Port::service`] is the periodic task (heartbeat, link,
+//! counters, firmware restart recovery). Every method takes `&self`: control state sits behind
+//! one mutex, so ethdev callbacks and the EAL alarm thread can share a port.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use fbnic_hw::link::{Fec, LinkSpeed};
+use fbnic_hw::mac::MacAddr;
+use fbnic_hw::msg::Msg;
+use fbnic_hw::regs::{self, Bar, MacCommandConfig, RmiConfig};
+use fbnic_hw::version::FwVersion;
+
+use crate::error::{Error, Result};
+use crate::fw::{Firmware, FwEvent, FwTimeouts};
+use crate::rpc::{self, BmcInfo, MacDaTable, RssConfig, RxFilters};
+use crate::stats::HwCounters;
+use crate::transport::{DmaAllocator, Transport};
+
+/// Smallest MTU accepted (**[project choice]** for DPDK, spec 1).
+pub const MIN_MTU: u16 = 68;
+/// Largest frame the device handles.
+pub const MAX_FRAME: u32 = 9742;
+/// Ethernet header plus one VLAN tag: the frame overhead on top of the MTU.
+pub const FRAME_OVERHEAD: u32 = 14 + 4;
+/// Largest MTU accepted.
+pub const MAX_MTU: u16 = (MAX_FRAME - FRAME_OVERHEAD) as u16;
+/// Default MTU.
+pub const DEFAULT_MTU: u16 = 1500;
+/// RPC_RMI_CONFIG overhead bytes (spec 6).
+const RMI_OH_BYTES: u32 = 20;
+
+/// The queues of a port, as whoever owns them (the ethdev glue, a test) holds them.
+pub trait QueueSet {
+    /// Starts every configured queue (rings programmed, Rx buffers posted).
+    fn start_queues(&mut self) -> Result<()>;
+    /// Stops every queue and takes back every buffer.
+    fn stop_queues(&mut self) -> Result<()>;
+}
+
+/// Link state as the driver reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LinkStatus {
+    /// The PCS reports link.
+    pub up: bool,
+    /// The mode the firmware reported (known after the first start).
+    pub speed: Option<LinkSpeed>,
+    /// The FEC the firmware reported.
+    pub fec: Option<Fec>,
+}
+
+/// Port settings chosen before start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PortSettings {
+    /// Rx queues the port uses.
+    pub nb_rx_queues: u16,
+    /// Tx queues the port uses.
+    pub nb_tx_queues: u16,
+    /// MAC loopback (DPDK `lpbk_mode` 1).
+    pub loopback: bool,
+    /// The MTU.
+    pub mtu: u16,
+}
+
+impl Default for PortSettings {
+    fn default() -> Self {
+        Self {
+            nb_rx_queues: 1,
+            nb_tx_queues: 1,
+            loopback: false,
+            mtu: DEFAULT_MTU,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    fw: Firmware,
+    started: bool,
+    settings: PortSettings,
+    filters: RxFilters,
+    rss: RssConfig,
+    counters: HwCounters,
+    link_up: bool,
+}
+
+/// One fbnic port.
+#[derive(Debug)]
+pub struct Port {
+    tp: Arc<dyn Transport>,
+    dma: Arc<dyn DmaAllocator>,
+    timeouts: FwTimeouts,
+    perm_addr: MacAddr,
+    inner: Mutex<Inner>,
+}
+
+impl Port {
+    /// Attaches to a device: checks it answers, derives the MAC address from the DSN (unless
+    /// `mac` overrides it) and puts the datapath in a known, closed state.
+    pub fn new(
+        tp: Arc<dyn Transport>,
+        dma: Arc<dyn DmaAllocator>,
+        timeouts: FwTimeouts,
+        mac: Option<MacAddr>,
+    ) -> Result<Self> {
+        if tp.read32(Bar::Bar0, regs::MASTER_SPARE_0) == u32::MAX {
+            return Err(Error::DeviceGone);
+        }
+        let perm_addr = mac.unwrap_or_else(|| MacAddr::from_dsn(tp.dsn()));
+        if !perm_addr.is_valid_unicast() {
+            return Err(Error::invalid(format!(
+                "MAC address {perm_addr} is not a valid unicast address"
+            )));
+        }
+        let fw = Firmware::new(dma.as_ref())?;
+        let counters = HwCounters::new(tp.as_ref(), 1);
+        let port = Self {
+            tp,
+            dma,
+            timeouts,
+            perm_addr,
+            inner: Mutex::new(Inner {
+                fw,
+                started: false,
+                settings: PortSettings::default(),
+                filters: RxFilters {
+                    primary: perm_addr,
+                    ..Default::default()
+                },
+                rss: RssConfig::spread(1, Default::default()),
+                counters,
+                link_up: false,
+            }),
+        };
+        port.close_datapath(&port.lock());
+        Ok(port)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock (a driver bug) must not wedge the port forever:
+        // the state is still consistent enough to stop and close.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The transport (queues use it to program their registers).
+    pub fn transport(&self) -> &dyn Transport {
+        self.tp.as_ref()
+    }
+
+    /// A shared handle to the transport.
+    pub fn transport_arc(&self) -> Arc<dyn Transport> {
+        self.tp.clone()
+    }
+
+    /// The DMA allocator (queues allocate their rings from it).
+    pub fn dma(&self) -> &dyn DmaAllocator {
+        self.dma.as_ref()
+    }
+
+    /// The firmware timeouts in force.
+    pub fn timeouts(&self) -> FwTimeouts {
+        self.timeouts
+    }
+
+    /// The address derived from the DSN (or given at attach).
+    pub fn perm_addr(&self) -> MacAddr {
+        self.perm_addr
+    }
+
+    /// Whether the port is started.
+    pub fn is_started(&self) -> bool {
+        self.lock().started
+    }
+
+    /// Applies queue counts, loopback and MTU (the port must be stopped). Resets RSS to the
+    /// default key and a round-robin table over the Rx queues if the queue count changed.
+    pub fn configure(&self, settings: PortSettings, rss: Option<RssConfig>) -> Result<()> {
+        let mut g = self.lock();
+        if g.started {
+            return Err(Error::Busy("stop the port before configuring it".into()));
+        }
+        check_mtu(settings.mtu)?;
+        for (what, n) in [("Rx", settings.nb_rx_queues), ("Tx", settings.nb_tx_queues)] {
+            if n == 0 || n as u32 > regs::MAX_QUEUES {
+                return Err(Error::invalid(format!(
+                    "{n} {what} queues: the device has 1 to {}",
+                    regs::MAX_QUEUES
+                )));
+            }
+        }
+        let rss = match rss {
+            Some(r) => r,
+            None if settings.nb_rx_queues != g.settings.nb_rx_queues => {
+                RssConfig::spread(settings.nb_rx_queues, g.rss.hash)
+            }
+            None => g.rss.clone(),
+        };
+        rss.check(settings.nb_rx_queues)?;
+        let nq = settings.nb_rx_queues.max(settings.nb_tx_queues) as u32;
+        if nq != g.counters.nb_queues() {
+            g.counters = HwCounters::new(self.tp.as_ref(), nq);
+        }
+        g.settings = settings;
+        g.rss = rss;
+        Ok(())
+    }
+
+    /// The current settings.
+    pub fn settings(&self) -> PortSettings {
+        self.lock().settings.clone()
+    }
+
+    /// Brings the port up (spec 5.2 order). On failure everything done so far is undone and
+    /// the port stays stopped.
+    pub fn start(&self, queues: &mut dyn QueueSet) -> Result<()> {
+        let mut g = self.lock();
+        if g.started {
+            return Ok(());
+        }
+        let tp = self.tp.as_ref();
+        let t = self.timeouts;
+        let res = (|| {
+            g.fw.bring_up(tp, &t)?;
+            let caps = g.fw.request_caps(tp, &t)?.clone();
+            log::info!(
+                "firmware {} (commit {}), link {}, BMC {}",
+                caps.version,
+                caps.commit.as_deref().unwrap_or("?"),
+                caps.link_speed.map_or("unknown", |s| s.name()),
+                if caps.bmc_present {
+                    "present"
+                } else {
+                    "absent"
+                }
+            );
+            g.fw.take_ownership(tp, &t)?;
+            g.fw.first_heartbeat(tp, &t)?;
+            let bmc = bmc_of(&g);
+            // BMC rules, then RSS rules, key and table; no host address is accepted yet.
+            self.write_rules(&g, false);
+            rpc::write_rss(tp, &g.rss);
+            rpc::write_actions(tp, &g.rss, bmc.as_ref(), true);
+            self.link_up(&g);
+            queues.start_queues()?;
+            // Rx filters last: traffic starts flowing into ready queues.
+            self.write_rules(&g, true);
+            self.sync_filters_to_fw(&mut g);
+            Ok(())
+        })();
+        match res {
+            Ok(()) => {
+                g.started = true;
+                g.link_up = self.read_link();
+                Ok(())
+            }
+            Err(e) => {
+                log::error!("port start failed: {e}");
+                if let Err(e2) = queues.stop_queues() {
+                    log::error!("while undoing the start: {e2}");
+                }
+                self.close_datapath(&g);
+                if let Err(e2) = g.fw.release_ownership(tp, &t) {
+                    log::warn!("while undoing the start: {e2}");
+                }
+                g.fw.shut_down(tp);
+                Err(e)
+            }
+        }
+    }
+
+    /// Takes the port down in the reverse order of start and releases ownership.
+    pub fn stop(&self, queues: &mut dyn QueueSet) -> Result<()> {
+        let mut g = self.lock();
+        if !g.started {
+            return Ok(());
+        }
+        let tp = self.tp.as_ref();
+        // Host filters off first: nothing new reaches the queues while they drain.
+        self.write_rules(&g, false);
+        let qres = queues.stop_queues();
+        self.close_datapath(&g);
+        g.counters.update(tp);
+        if let Err(e) = g.fw.release_ownership(tp, &self.timeouts) {
+            log::warn!("releasing ownership: {e}");
+        }
+        g.fw.shut_down(tp);
+        g.started = false;
+        g.link_up = false;
+        qres
+    }
+
+    /// Writes the MAC DA TCAM, action TCAM and RSS tables for the current wanted state; with
+    /// `host` false only the BMC's rules remain.
+    fn write_rules(&self, g: &Inner, host: bool) {
+        let tp = self.tp.as_ref();
+        let bmc = bmc_of(g);
+        let t = MacDaTable::build(&g.filters, bmc.as_ref(), host);
+        if t.uc_overflow {
+            log::warn!(
+                "unicast address list exceeds {} entries: falling back to promiscuous",
+                rpc::MAX_EXTRA_UC
+            );
+        }
+        if t.mc_overflow {
+            log::warn!(
+                "multicast list exceeds {} entries: falling back to all-multicast",
+                rpc::MAX_MC
+            );
+        }
+        // Order: actions and RSS before addresses are accepted; addresses removed first.
+        if host {
+            rpc::write_rss(tp, &g.rss);
+            rpc::write_actions(tp, &g.rss, bmc.as_ref(), true);
+            t.write(tp);
+        } else {
+            t.write(tp);
+            rpc::write_actions(tp, &g.rss, bmc.as_ref(), false);
+        }
+    }
+
+    /// Tells the firmware the host's Rx filter (RPC_MAC_SYNC_REQ), best effort.
+    fn sync_filters_to_fw(&self, g: &mut Inner) {
+        let f = &g.filters;
+        let mut rx_flags = 4; // broadcast
+        if f.promisc {
+            rx_flags |= 1;
+        }
+        if f.allmulti {
+            rx_flags |= 2;
+        }
+        let mut uc = vec![f.primary];
+        uc.extend(f.uc.iter().copied());
+        uc.truncate(8);
+        let mut mc = f.mc.clone();
+        mc.truncate(8);
+        let msg = Msg::RpcMacSyncReq { rx_flags, uc, mc };
+        if let Err(e) = g.fw.post(self.tp.as_ref(), &msg) {
+            log::warn!("could not sync Rx filters to the firmware: {e}");
+        }
+    }
+
+    /// MAC and Rx parser on (spec 6): Tx/Rx enable, padding, loopback as configured.
+    fn link_up(&self, g: &Inner) {
+        let tp = self.tp.as_ref();
+        let frame = g.settings.mtu as u32 + FRAME_OVERHEAD;
+        tp.write32(
+            Bar::Bar0,
+            regs::RPC_RMI_CONFIG,
+            RmiConfig::default()
+                .with_oh_bytes(RMI_OH_BYTES)
+                .with_enable(true)
+                .with_mtu(frame)
+                .raw(),
+        );
+        tp.write32(
+            Bar::Bar0,
+            regs::MAC_COMMAND_CONFIG,
+            MacCommandConfig::default()
+                .with_tx_ena(true)
+                .with_rx_ena(true)
+                .with_tx_pad(true)
+                .with_loopback(g.settings.loopback)
+                .raw(),
+        );
+    }
+
+    /// Host datapath closed: MAC off unless a BMC still needs it, host rules gone.
+    fn close_datapath(&self, g: &Inner) {
+        let tp = self.tp.as_ref();
+        let bmc = bmc_of(g);
+        if bmc.is_none() {
+            tp.write32(Bar::Bar0, regs::MAC_COMMAND_CONFIG, 0);
+            tp.write32(
+                Bar::Bar0,
+                regs::RPC_RMI_CONFIG,
+                RmiConfig::default().with_oh_bytes(RMI_OH_BYTES).raw(),
+            );
+        }
+        self.write_rules(g, false);
+    }
+
+    fn read_link(&self) -> bool {
+        self.tp.read32(Bar::Bar0, regs::SIG_PCS_OUT0) & regs::SIG_PCS_OUT0_LINK != 0
+    }
+
+    /// Link state (reads the PCS; cheap).
+    pub fn link(&self) -> LinkStatus {
+        let mut g = self.lock();
+        let up = g.started && self.read_link();
+        g.link_up = up;
+        let caps = g.fw.caps();
+        LinkStatus {
+            up,
+            speed: caps.and_then(|c| c.link_speed),
+            fec: caps.and_then(|c| c.link_fec),
+        }
+    }
+
+    /// The periodic task (from an EAL alarm, about once a second): firmware heartbeat and
+    /// restart recovery, link state, counter accumulation.
+    pub fn service(&self) {
+        let mut g = self.lock();
+        let tp = self.tp.as_ref();
+        g.counters.update(tp);
+        if !g.started {
+            return;
+        }
+        match g.fw.service(tp, &self.timeouts) {
+            FwEvent::None | FwEvent::Unresponsive => {}
+            FwEvent::Restarted => {
+                log::warn!("firmware restarted: taking ownership again and rewriting the rules");
+                let t = self.timeouts;
+                if let Err(e) = g.fw.take_ownership(tp, &t) {
+                    log::error!("re-taking ownership after a firmware restart failed: {e}");
+                }
+                self.write_rules(&g, true);
+                self.sync_filters_to_fw(&mut g);
+            }
+        }
+        let up = self.read_link();
+        if up != g.link_up {
+            log::info!("link {}", if up { "up" } else { "down" });
+            g.link_up = up;
+        }
+    }
+
+    /// The firmware version, once the port has talked to the firmware.
+    pub fn fw_version(&self) -> Option<FwVersion> {
+        self.lock().fw.version()
+    }
+
+    /// Whether the firmware is considered dead (missed heartbeat).
+    pub fn fw_dead(&self) -> bool {
+        self.lock().fw.is_dead()
+    }
+
+    /// Whether the host holds ownership of the device.
+    pub fn fw_owner(&self) -> bool {
+        self.lock().fw.is_owner()
+    }
+
+    /// The BMC the firmware reported, if any.
+    pub fn bmc(&self) -> Option<BmcInfo> {
+        bmc_of(&self.lock())
+    }
+
+    /// Changes the Rx filters (`f` edits a copy; it is applied if valid).
+    pub fn update_filters(&self, f: impl FnOnce(&mut RxFilters) -> Result<()>) -> Result<()> {
+        let mut g = self.lock();
+        let mut filters = g.filters.clone();
+        f(&mut filters)?;
+        if !filters.primary.is_valid_unicast() {
+            return Err(Error::invalid(format!(
+                "{} is not a valid unicast address",
+                filters.primary
+            )));
+        }
+        g.filters = filters;
+        if g.started {
+            self.write_rules(&g, true);
+            self.sync_filters_to_fw(&mut g);
+        }
+        Ok(())
+    }
+
+    /// The Rx filters.
+    pub fn filters(&self) -> RxFilters {
+        self.lock().filters.clone()
+    }
+
+    /// Changes RSS (`f` edits a copy; it is checked against the Rx queue count and applied).
+    pub fn update_rss(&self, f: impl FnOnce(&mut RssConfig) -> Result<()>) -> Result<()> {
+        let mut g = self.lock();
+        let mut rss = g.rss.clone();
+        f(&mut rss)?;
+        rss.check(g.settings.nb_rx_queues)?;
+        g.rss = rss;
+        if g.started {
+            rpc::write_rss(self.tp.as_ref(), &g.rss);
+            let bmc = bmc_of(&g);
+            rpc::write_actions(self.tp.as_ref(), &g.rss, bmc.as_ref(), true);
+        }
+        Ok(())
+    }
+
+    /// The RSS configuration.
+    pub fn rss(&self) -> RssConfig {
+        self.lock().rss.clone()
+    }
+
+    /// Sets the MTU (applied at once when started).
+    pub fn set_mtu(&self, mtu: u16) -> Result<()> {
+        check_mtu(mtu)?;
+        let mut g = self.lock();
+        g.settings.mtu = mtu;
+        if g.started {
+            self.link_up(&g);
+        }
+        Ok(())
+    }
+
+    /// Hardware counters, updated now.
+    pub fn counters(&self) -> HwCounters {
+        let mut g = self.lock();
+        g.counters.update(self.tp.as_ref());
+        g.counters.clone()
+    }
+
+    /// Restarts every hardware counter total from zero.
+    pub fn reset_counters(&self) {
+        let mut g = self.lock();
+        g.counters.reset(self.tp.as_ref());
+    }
+
+    /// Releases ownership and shuts the mailbox (port close). Queues must be stopped first.
+    pub fn close(&self) {
+        let mut g = self.lock();
+        let tp = self.tp.as_ref();
+        self.close_datapath(&g);
+        if let Err(e) = g.fw.release_ownership(tp, &self.timeouts) {
+            log::warn!("releasing ownership at close: {e}");
+        }
+        g.fw.shut_down(tp);
+        g.started = false;
+    }
+}
+
+fn bmc_of(g: &Inner) -> Option<BmcInfo> {
+    let caps = g.fw.caps()?;
+    caps.bmc_present.then(|| BmcInfo {
+        macs: caps.bmc_macs.clone(),
+        all_multi: caps.bmc_all_multi,
+    })
+}
+
+fn check_mtu(mtu: u16) -> Result<()> {
+    if !(MIN_MTU..=MAX_MTU).contains(&mtu) {
+        return Err(Error::invalid(format!(
+            "MTU {mtu}: must be from {MIN_MTU} to {MAX_MTU}"
+        )));
+    }
+    Ok(())
+}

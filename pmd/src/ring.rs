@@ -1,0 +1,110 @@
+//! Descriptor rings in DMA memory, shared with the device.
+//!
+//! A ring is a power-of-two array of 64-bit little-endian descriptors. The driver and the
+//! device run on different threads (or different sides of PCIe), so every descriptor access is
+//! an atomic 64-bit load or store: a completion's DONE bit and the rest of its word arrive
+//! together, and the Acquire load of a DONE descriptor orders the packet data the device wrote
+//! before it. On x86 these are plain `mov`s.
+//!
+//! Indexes are free-running `u32` counters: the slot is `index & mask`, and the DONE phase the
+//! device writes on the pass containing `index` is `(index >> log2(size)) & 1 == 0`.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use fbnic_hw::regs::{self, Bar, QReg, RingSize};
+
+use crate::error::{Error, Result};
+use crate::transport::{DmaAllocator, DmaMem, Transport};
+
+/// A ring of 64-bit descriptors.
+#[derive(Debug)]
+pub struct DescRing {
+    mem: DmaMem,
+    size: u32,
+    mask: u32,
+    shift: u32,
+}
+
+impl DescRing {
+    /// Allocates a zeroed ring of `entries` descriptors (a power of two, 16..=65536), rounded
+    /// up to 4 KiB of memory and 128-byte aligned as the BAL register requires.
+    pub fn new(dma: &dyn DmaAllocator, entries: u32) -> Result<Self> {
+        if RingSize::for_entries(entries).is_none() {
+            return Err(Error::invalid(format!(
+                "ring of {entries} entries: must be a power of two from {} to {}",
+                regs::RING_MIN_ENTRIES,
+                regs::RING_MAX_ENTRIES
+            )));
+        }
+        let bytes = (entries as usize * 8).next_multiple_of(regs::RING_MEM_ALIGN as usize);
+        let mem = dma.alloc(bytes, regs::RING_MEM_ALIGN as usize)?;
+        if !mem.iova().is_multiple_of(regs::RING_BASE_ALIGN)
+            || !(mem.va().as_ptr() as usize).is_multiple_of(8)
+        {
+            return Err(Error::NoMemory(format!("ring memory misaligned: {mem:?}")));
+        }
+        Ok(Self {
+            mem,
+            size: entries,
+            mask: entries - 1,
+            shift: entries.trailing_zeros(),
+        })
+    }
+
+    /// Entries in the ring.
+    #[inline(always)]
+    pub fn size(&self) -> u32 {
+        self.size
+    }
+
+    /// `size - 1`.
+    #[inline(always)]
+    pub fn mask(&self) -> u32 {
+        self.mask
+    }
+
+    /// The ring's device address.
+    pub fn iova(&self) -> u64 {
+        self.mem.iova()
+    }
+
+    /// The DONE value the device writes into the slot of free-running `index`.
+    #[inline(always)]
+    pub fn done_phase(&self, index: u32) -> bool {
+        (index >> self.shift) & 1 == 0
+    }
+
+    #[inline(always)]
+    fn slot(&self, index: u32) -> &AtomicU64 {
+        let i = (index & self.mask) as usize;
+        // SAFETY: `i < size` and the ring memory holds `size` 8-byte aligned u64s for as long as
+        // `self.mem` lives; the memory is only ever accessed atomically (here and by the
+        // device), so handing out a shared atomic reference is sound.
+        unsafe { AtomicU64::from_ptr(self.mem.va().as_ptr().cast::<u64>().add(i)) }
+    }
+
+    /// Reads the descriptor at `index` (Acquire: data the device wrote before it is visible).
+    #[inline(always)]
+    pub fn load(&self, index: u32) -> u64 {
+        u64::from_le(self.slot(index).load(Ordering::Acquire))
+    }
+
+    /// Writes the descriptor at `index`. The doorbell that hands it to the device orders it.
+    #[inline(always)]
+    pub fn store(&self, index: u32, desc: u64) {
+        self.slot(index).store(desc.to_le(), Ordering::Relaxed)
+    }
+
+    /// Zeroes every descriptor (the ring must be in reset or disabled).
+    pub fn clear(&self) {
+        self.mem.zero();
+    }
+
+    /// Programs the ring's base and size registers of queue `q`.
+    pub fn program(&self, tp: &dyn Transport, q: u32, bal: QReg, bah: QReg, size: QReg) {
+        let log2 = RingSize::for_entries(self.size).expect("validated in new");
+        tp.write32(Bar::Bar0, bal.at(q), self.iova() as u32);
+        tp.write32(Bar::Bar0, bah.at(q), (self.iova() >> 32) as u32);
+        tp.write32(Bar::Bar0, size.at(q), log2.raw());
+    }
+}

@@ -1,0 +1,611 @@
+//! Receive classification (spec 7): the MAC DA TCAM (which destination addresses are
+//! accepted), the action TCAM (what happens to them: BMC, host queues, RSS fields) and the RSS
+//! key and indirection table.
+//!
+//! The driver keeps the wanted state ([`RxFilters`], [`RssConfig`], the BMC's addresses) and
+//! computes whole tables from it, so a firmware restart or a port restart rewrites exactly
+//! the same rules.
+
+use fbnic_hw::mac::MacAddr;
+use fbnic_hw::regs::{self, ActKey1, ActTbl0, ActTbl1, Bar, TcamWord};
+
+use crate::error::{Error, Result};
+use crate::transport::Transport;
+
+/// Bytes of RSS key the driver exposes: enough for the longest hash input (IPv6 with ports,
+/// 36 bytes, needs 36 + 4); the device's remaining key bits are written as zero.
+pub const RSS_KEY_LEN: usize = 40;
+/// Entries in the RSS indirection table.
+pub const RETA_SIZE: usize = regs::RSS_TBL_ENTRIES as usize;
+/// Most extra unicast addresses (MAC DA entries boundary..=29).
+pub const MAX_EXTRA_UC: usize = (regs::MACDA_IDX_UC_LAST - regs::MACDA_IDX_BOUNDARY + 1) as usize;
+/// Most multicast addresses (MAC DA entries 5..boundary).
+pub const MAX_MC: usize = (regs::MACDA_IDX_BOUNDARY - regs::MACDA_IDX_MC_FIRST) as usize;
+
+/// The default RSS key (the well-known Microsoft key, as DPDK's testpmd uses).
+pub const DEFAULT_RSS_KEY: [u8; RSS_KEY_LEN] = [
+    0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0,
+    0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30, 0xf2, 0x0c,
+    0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+];
+
+/// Which packets get hashed, and over what.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RssHash {
+    /// IPv4 packets: source and destination address.
+    pub ipv4: bool,
+    /// TCP over IPv4: addresses and ports.
+    pub ipv4_tcp: bool,
+    /// UDP over IPv4: addresses and ports.
+    pub ipv4_udp: bool,
+    /// IPv6 packets: source and destination address.
+    pub ipv6: bool,
+    /// TCP over IPv6: addresses and ports.
+    pub ipv6_tcp: bool,
+    /// UDP over IPv6: addresses and ports.
+    pub ipv6_udp: bool,
+}
+
+impl RssHash {
+    /// Everything the device can hash.
+    pub const ALL: Self = Self {
+        ipv4: true,
+        ipv4_tcp: true,
+        ipv4_udp: true,
+        ipv6: true,
+        ipv6_tcp: true,
+        ipv6_udp: true,
+    };
+
+    /// Whether any hashing is on.
+    pub fn any(self) -> bool {
+        self != Self::default()
+    }
+}
+
+/// RSS key, table and hashed fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RssConfig {
+    /// The Toeplitz key.
+    pub key: [u8; RSS_KEY_LEN],
+    /// Queue for each of the 256 hash buckets (`hash & 255`).
+    pub reta: [u16; RETA_SIZE],
+    /// What gets hashed.
+    pub hash: RssHash,
+}
+
+impl RssConfig {
+    /// The default key, buckets spread round-robin over `nb_queues`, hashing `hash`.
+    pub fn spread(nb_queues: u16, hash: RssHash) -> Self {
+        let n = nb_queues.max(1);
+        Self {
+            key: DEFAULT_RSS_KEY,
+            reta: core::array::from_fn(|i| i as u16 % n),
+            hash,
+        }
+    }
+
+    /// Checks that every table entry names a queue below `nb_queues`.
+    pub fn check(&self, nb_queues: u16) -> Result<()> {
+        if let Some((i, q)) = self
+            .reta
+            .iter()
+            .enumerate()
+            .find(|(_, &q)| q >= nb_queues.max(1))
+        {
+            return Err(Error::invalid(format!(
+                "RSS indirection entry {i} points at queue {q}, but only {nb_queues} Rx queues exist"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Which destination addresses the host accepts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RxFilters {
+    /// The port's own address.
+    pub primary: MacAddr,
+    /// Further unicast addresses.
+    pub uc: Vec<MacAddr>,
+    /// Multicast addresses.
+    pub mc: Vec<MacAddr>,
+    /// Accept everything.
+    pub promisc: bool,
+    /// Accept every multicast.
+    pub allmulti: bool,
+}
+
+/// The BMC sharing the port, as the firmware reported it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BmcInfo {
+    /// Its unicast addresses (at most 4).
+    pub macs: Vec<MacAddr>,
+    /// It wants every multicast frame too.
+    pub all_multi: bool,
+}
+
+/// A MAC DA TCAM entry: match `value` on the bits `mask` does not mark don't-care.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MacDaEntry {
+    value: MacAddr,
+    /// 1 bits are don't care.
+    dont_care: [u8; 6],
+}
+
+impl MacDaEntry {
+    /// Exactly `mac`.
+    pub const fn exact(mac: MacAddr) -> Self {
+        Self {
+            value: mac,
+            dont_care: [0; 6],
+        }
+    }
+
+    /// Every address.
+    pub const ANY: Self = Self {
+        value: MacAddr::ZERO,
+        dont_care: [0xff; 6],
+    };
+
+    /// Every multicast (group bit set) address.
+    pub const ANY_MULTICAST: Self = Self {
+        value: MacAddr([1, 0, 0, 0, 0, 0]),
+        dont_care: [0xfe, 0xff, 0xff, 0xff, 0xff, 0xff],
+    };
+
+    /// The four TCAM words (spec 7.1): word 0 = bytes 4-5, word 1 = bytes 2-3, word 2 = bytes
+    /// 0-1, big-endian 16-bit values.
+    fn words(&self) -> [TcamWord; 3] {
+        let v = &self.value.0;
+        let m = &self.dont_care;
+        let w = |i: usize| {
+            TcamWord::default()
+                .with_value(u16::from_be_bytes([v[i], v[i + 1]]) as u32)
+                .with_mask(u16::from_be_bytes([m[i], m[i + 1]]) as u32)
+        };
+        [w(4), w(2), w(0)]
+    }
+}
+
+/// The full MAC DA TCAM the filters call for, and whether lists overflowed into promiscuous
+/// or all-multicast.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MacDaTable {
+    /// Entry per index; `None` is invalid.
+    pub entries: [Option<MacDaEntry>; regs::MACDA_ENTRIES as usize],
+    /// The unicast list did not fit: entry 31 is promiscuous.
+    pub uc_overflow: bool,
+    /// The multicast list did not fit: entry 31 is all-multicast.
+    pub mc_overflow: bool,
+}
+
+impl MacDaTable {
+    /// Lays out the table per spec 7.1. With `host` false only the BMC entries are present
+    /// (the host receives nothing).
+    pub fn build(filters: &RxFilters, bmc: Option<&BmcInfo>, host: bool) -> Self {
+        let mut t = Self {
+            entries: [None; regs::MACDA_ENTRIES as usize],
+            uc_overflow: false,
+            mc_overflow: false,
+        };
+        if let Some(bmc) = bmc {
+            for (i, mac) in bmc.macs.iter().take(4).enumerate() {
+                t.entries[regs::MACDA_IDX_BMC_FIRST as usize + i] = Some(MacDaEntry::exact(*mac));
+            }
+        }
+        if !host {
+            return t;
+        }
+        t.entries[regs::MACDA_IDX_BROADCAST as usize] = Some(MacDaEntry::exact(MacAddr::BROADCAST));
+        t.mc_overflow = filters.mc.len() > MAX_MC;
+        if !t.mc_overflow {
+            for (i, mac) in filters.mc.iter().enumerate() {
+                t.entries[regs::MACDA_IDX_MC_FIRST as usize + i] = Some(MacDaEntry::exact(*mac));
+            }
+        }
+        t.uc_overflow = filters.uc.len() > MAX_EXTRA_UC;
+        if !t.uc_overflow {
+            for (i, mac) in filters.uc.iter().enumerate() {
+                t.entries[regs::MACDA_IDX_UC_LAST as usize - i] = Some(MacDaEntry::exact(*mac));
+            }
+        }
+        t.entries[regs::MACDA_IDX_PRIMARY as usize] = Some(MacDaEntry::exact(filters.primary));
+        t.entries[regs::MACDA_IDX_PROMISC as usize] = if filters.promisc || t.uc_overflow {
+            Some(MacDaEntry::ANY)
+        } else if filters.allmulti || t.mc_overflow {
+            Some(MacDaEntry::ANY_MULTICAST)
+        } else {
+            None
+        };
+        t
+    }
+
+    /// Writes every entry: data words first, then VALIDATE (or 0 to invalidate).
+    pub fn write(&self, tp: &dyn Transport) {
+        for (idx, e) in self.entries.iter().enumerate() {
+            let idx = idx as u32;
+            // Invalidate first so the entry never matches half-written words.
+            tp.write32(
+                Bar::Bar0,
+                regs::rpc_tcam_macda(idx, regs::TCAM_MACDA_VALIDATE_WORD),
+                0,
+            );
+            if let Some(e) = e {
+                for (w, word) in e.words().iter().enumerate() {
+                    tp.write32(Bar::Bar0, regs::rpc_tcam_macda(idx, w as u32), word.raw());
+                }
+                tp.write32(
+                    Bar::Bar0,
+                    regs::rpc_tcam_macda(idx, regs::TCAM_MACDA_VALIDATE_WORD),
+                    regs::TCAM_VALIDATE,
+                );
+            }
+        }
+    }
+}
+
+/// Flow types of the RSS rules, in rule order (most specific first).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FlowType {
+    Udp6,
+    Udp4,
+    Tcp6,
+    Tcp4,
+    Ip6,
+    Ip4,
+    Ether,
+}
+
+const FLOW_TYPES: [FlowType; 7] = [
+    FlowType::Udp6,
+    FlowType::Udp4,
+    FlowType::Tcp6,
+    FlowType::Tcp4,
+    FlowType::Ip6,
+    FlowType::Ip4,
+    FlowType::Ether,
+];
+
+/// First action TCAM entry of the RSS rules (spec 7.2 entry plan: 50-63).
+const ACT_IDX_RSS_FIRST: u32 = 50;
+/// Action TCAM entry steering BMC unicast to the BMC.
+const ACT_IDX_BMC_UC: u32 = 0;
+
+/// An action TCAM key word 1: value and don't-care mask built field by field.
+#[derive(Clone, Copy)]
+struct Key1 {
+    value: ActKey1,
+    care: ActKey1,
+}
+
+impl Key1 {
+    fn any() -> Self {
+        Self {
+            value: ActKey1::default(),
+            care: ActKey1::default(),
+        }
+    }
+
+    fn word(self) -> TcamWord {
+        TcamWord::default()
+            .with_value(self.value.raw())
+            .with_mask(!self.care.raw() & 0xffff)
+    }
+
+    fn flow(mut self, ft: FlowType) -> Self {
+        let (ip, v6, l4, udp) = match ft {
+            FlowType::Udp6 => (true, Some(true), Some(true), Some(true)),
+            FlowType::Udp4 => (true, Some(false), Some(true), Some(true)),
+            FlowType::Tcp6 => (true, Some(true), Some(true), Some(false)),
+            FlowType::Tcp4 => (true, Some(false), Some(true), Some(false)),
+            FlowType::Ip6 => (true, Some(true), None, None),
+            FlowType::Ip4 => (true, Some(false), None, None),
+            FlowType::Ether => (false, None, None, None),
+        };
+        if ip {
+            self.value = self.value.with_ip_valid(true);
+            self.care = self.care.with_ip_valid(true);
+        }
+        if let Some(v6) = v6 {
+            self.value = self.value.with_ip_is_v6(v6);
+            self.care = self.care.with_ip_is_v6(true);
+        }
+        if let Some(l4) = l4 {
+            self.value = self.value.with_l4_valid(l4);
+            self.care = self.care.with_l4_valid(true);
+        }
+        if let Some(udp) = udp {
+            self.value = self.value.with_l4_is_udp(udp);
+            self.care = self.care.with_l4_is_udp(true);
+        }
+        self
+    }
+
+    /// MAC DA entry index matches `idx` in its top bits, ignoring the low `low_bits` bits.
+    fn macda(mut self, idx: u32, low_bits: u32) -> Self {
+        let idx_mask = 0x1f & !((1u32 << low_bits) - 1);
+        self.value = self
+            .value
+            .with_macda_valid(true)
+            .with_macda_idx(idx & idx_mask);
+        self.care = self.care.with_macda_valid(true).with_macda_idx(idx_mask);
+        self
+    }
+}
+
+fn rss_fields(ft: FlowType, h: RssHash) -> ActTbl1 {
+    let addrs = ActTbl1::default().with_ip_src(true).with_ip_dst(true);
+    let ports = addrs.with_l4_src(true).with_l4_dst(true);
+    let (l4, l3) = match ft {
+        FlowType::Udp6 => (h.ipv6_udp, h.ipv6),
+        FlowType::Tcp6 => (h.ipv6_tcp, h.ipv6),
+        FlowType::Udp4 => (h.ipv4_udp, h.ipv4),
+        FlowType::Tcp4 => (h.ipv4_tcp, h.ipv4),
+        FlowType::Ip6 => (false, h.ipv6),
+        FlowType::Ip4 => (false, h.ipv4),
+        FlowType::Ether => (false, false),
+    };
+    if l4 {
+        ports
+    } else if l3 {
+        addrs
+    } else {
+        ActTbl1::default()
+    }
+}
+
+/// Whether the device hashes a packet of this L3/L4 type under `h` (so the driver can tell
+/// applications the hash is valid).
+pub fn is_hashed(l3: fbnic_hw::desc::L3Type, l4: fbnic_hw::desc::L4Type, h: RssHash) -> bool {
+    use fbnic_hw::desc::{L3Type, L4Type};
+    let ft = match (l3, l4) {
+        (L3Type::Ipv4, L4Type::Tcp) => FlowType::Tcp4,
+        (L3Type::Ipv4, L4Type::Udp) => FlowType::Udp4,
+        (L3Type::Ipv4, L4Type::Other) => FlowType::Ip4,
+        (L3Type::Ipv6 | L3Type::V6V6, L4Type::Tcp) => FlowType::Tcp6,
+        (L3Type::Ipv6 | L3Type::V6V6, L4Type::Udp) => FlowType::Udp6,
+        (L3Type::Ipv6 | L3Type::V6V6, L4Type::Other) => FlowType::Ip6,
+        (L3Type::Other, _) => FlowType::Ether,
+    };
+    rss_fields(ft, h) != ActTbl1::default()
+}
+
+/// One action TCAM entry: its key word 1 and its action.
+#[derive(Clone, Copy)]
+struct ActEntry {
+    key1: Key1,
+    act0: ActTbl0,
+    act1: ActTbl1,
+}
+
+fn write_act(tp: &dyn Transport, idx: u32, e: Option<ActEntry>) {
+    tp.write32(
+        Bar::Bar0,
+        regs::rpc_tcam_act(idx, regs::TCAM_ACT_VALIDATE_WORD),
+        0,
+    );
+    let Some(e) = e else { return };
+    tp.write32(Bar::Bar0, regs::rpc_act_tbl0(idx), e.act0.raw());
+    tp.write32(Bar::Bar0, regs::rpc_act_tbl1(idx), e.act1.raw());
+    for w in 0..regs::TCAM_ACT_DATA_WORDS {
+        let word = if w == regs::TCAM_ACT_WORD_FLAGS {
+            e.key1.word()
+        } else {
+            TcamWord::ANY
+        };
+        tp.write32(Bar::Bar0, regs::rpc_tcam_act(idx, w), word.raw());
+    }
+    tp.write32(
+        Bar::Bar0,
+        regs::rpc_tcam_act(idx, regs::TCAM_ACT_VALIDATE_WORD),
+        regs::TCAM_VALIDATE,
+    );
+}
+
+/// Writes the action TCAM: the BMC rule (if any), the RSS rules (if `host`), and a default
+/// action of DROP. Entries not in the plan are invalidated.
+pub fn write_actions(tp: &dyn Transport, rss: &RssConfig, bmc: Option<&BmcInfo>, host: bool) {
+    tp.write32(
+        Bar::Bar0,
+        regs::RPC_ACT_TBL0_DEFAULT,
+        ActTbl0::default().with_drop(true).raw(),
+    );
+    tp.write32(Bar::Bar0, regs::RPC_ACT_TBL1_DEFAULT, 0);
+    let mut plan: [Option<ActEntry>; regs::ACT_ENTRIES as usize] =
+        [None; regs::ACT_ENTRIES as usize];
+    if bmc.is_some_and(|b| !b.macs.is_empty()) {
+        plan[ACT_IDX_BMC_UC as usize] = Some(ActEntry {
+            key1: Key1::any().macda(regs::MACDA_IDX_BMC_FIRST, 2),
+            act0: ActTbl0::default().with_dest(regs::ACT_DEST_BMC),
+            act1: ActTbl1::default(),
+        });
+    }
+    if host {
+        let bmc_all_multi = bmc.is_some_and(|b| b.all_multi);
+        let n = FLOW_TYPES.len() as u32;
+        for (i, &ft) in FLOW_TYPES.iter().enumerate() {
+            let act1 = rss_fields(ft, rss.hash);
+            let host = ActTbl0::default().with_dest(regs::ACT_DEST_HOST);
+            // Host unicast: MAC DA entries boundary..=31 (extra unicast, primary, promiscuous).
+            plan[(ACT_IDX_RSS_FIRST + i as u32) as usize] = Some(ActEntry {
+                key1: Key1::any().flow(ft).macda(regs::MACDA_IDX_BOUNDARY, 3),
+                act0: host,
+                act1,
+            });
+            // Anything else the MAC DA TCAM accepted (broadcast, multicast).
+            let dest = if bmc_all_multi {
+                regs::ACT_DEST_HOST | regs::ACT_DEST_BMC
+            } else {
+                regs::ACT_DEST_HOST
+            };
+            plan[(ACT_IDX_RSS_FIRST + n + i as u32) as usize] = Some(ActEntry {
+                key1: Key1::any().flow(ft),
+                act0: ActTbl0::default().with_dest(dest),
+                act1,
+            });
+        }
+    }
+    for (idx, e) in plan.iter().enumerate() {
+        write_act(tp, idx as u32, *e);
+    }
+}
+
+/// Writes the RSS key (key byte i in dword i/4, most significant byte first) and both
+/// indirection tables.
+pub fn write_rss(tp: &dyn Transport, rss: &RssConfig) {
+    let mut key = [0u8; regs::RSS_KEY_DWORDS as usize * 4];
+    key[..RSS_KEY_LEN].copy_from_slice(&rss.key);
+    for (i, chunk) in key.chunks_exact(4).enumerate() {
+        let dword = u32::from_be_bytes(chunk.try_into().expect("chunks of 4"));
+        tp.write32(Bar::Bar0, regs::rpc_rss_key(i as u32), dword);
+    }
+    for t in 0..regs::RSS_TBL_COUNT {
+        for (i, &q) in rss.reta.iter().enumerate() {
+            tp.write32(Bar::Bar0, regs::rpc_rss_tbl(t, i as u32), q as u32);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mac(last: u8) -> MacAddr {
+        MacAddr([0x02, 0, 0, 0, 0, last])
+    }
+
+    #[test]
+    fn macda_layout_follows_the_spec_plan() {
+        let f = RxFilters {
+            primary: mac(1),
+            uc: vec![mac(2), mac(3)],
+            mc: vec![MacAddr([1, 0, 0x5e, 0, 0, 1])],
+            promisc: false,
+            allmulti: false,
+        };
+        let bmc = BmcInfo {
+            macs: vec![mac(0xb0), mac(0xb1)],
+            all_multi: false,
+        };
+        let t = MacDaTable::build(&f, Some(&bmc), true);
+        assert_eq!(t.entries[0], Some(MacDaEntry::exact(mac(0xb0))));
+        assert_eq!(t.entries[1], Some(MacDaEntry::exact(mac(0xb1))));
+        assert_eq!(t.entries[2], None);
+        assert_eq!(t.entries[4], Some(MacDaEntry::exact(MacAddr::BROADCAST)));
+        assert_eq!(
+            t.entries[5],
+            Some(MacDaEntry::exact(MacAddr([1, 0, 0x5e, 0, 0, 1])))
+        );
+        assert_eq!(
+            t.entries[29],
+            Some(MacDaEntry::exact(mac(2))),
+            "extra unicast: highest free first"
+        );
+        assert_eq!(t.entries[28], Some(MacDaEntry::exact(mac(3))));
+        assert_eq!(t.entries[30], Some(MacDaEntry::exact(mac(1))));
+        assert_eq!(t.entries[31], None);
+
+        let host_off = MacDaTable::build(&f, Some(&bmc), false);
+        assert_eq!(
+            host_off.entries.iter().flatten().count(),
+            2,
+            "only the BMC entries stay"
+        );
+    }
+
+    #[test]
+    fn full_lists_fall_back() {
+        let f = RxFilters {
+            primary: mac(1),
+            uc: (0..=MAX_EXTRA_UC as u8).map(|i| mac(10 + i)).collect(),
+            mc: (0..=MAX_MC as u8)
+                .map(|i| MacAddr([1, 0, 0x5e, 0, 0, i]))
+                .collect(),
+            ..Default::default()
+        };
+        let t = MacDaTable::build(&f, None, true);
+        assert!(t.uc_overflow && t.mc_overflow);
+        assert_eq!(t.entries[31], Some(MacDaEntry::ANY));
+        let f2 = RxFilters { uc: vec![], ..f };
+        let t2 = MacDaTable::build(&f2, None, true);
+        assert_eq!(t2.entries[31], Some(MacDaEntry::ANY_MULTICAST));
+    }
+
+    #[test]
+    fn macda_words_are_big_endian_pairs() {
+        let e = MacDaEntry::exact(MacAddr([0x01, 0x02, 0x03, 0x04, 0x05, 0x06]));
+        let w = e.words();
+        assert_eq!(w[0].raw(), 0x0000_0506);
+        assert_eq!(w[1].raw(), 0x0000_0304);
+        assert_eq!(w[2].raw(), 0x0000_0102);
+        let m = MacDaEntry::ANY_MULTICAST.words();
+        assert_eq!(m[2].raw(), 0xfeff_0100);
+        assert_eq!(m[0].raw(), 0xffff_0000);
+        assert!(m[2].matches(0x3333) && !m[2].matches(0x0200));
+    }
+
+    #[test]
+    fn key1_matches_what_it_should() {
+        let k = Key1::any()
+            .flow(FlowType::Tcp4)
+            .macda(regs::MACDA_IDX_BOUNDARY, 3)
+            .word();
+        let tcp4_primary = ActKey1::default()
+            .with_ip_valid(true)
+            .with_l4_valid(true)
+            .with_macda_valid(true)
+            .with_macda_idx(30);
+        assert!(k.matches(tcp4_primary.raw() as u16));
+        assert!(!k.matches(tcp4_primary.with_l4_is_udp(true).raw() as u16));
+        assert!(!k.matches(tcp4_primary.with_ip_is_v6(true).raw() as u16));
+        assert!(
+            !k.matches(tcp4_primary.with_macda_idx(4).raw() as u16),
+            "broadcast is not host unicast"
+        );
+        let bmc = Key1::any().macda(0, 2).word();
+        for idx in 0..4 {
+            assert!(bmc.matches(
+                ActKey1::default()
+                    .with_macda_valid(true)
+                    .with_macda_idx(idx)
+                    .raw() as u16
+            ));
+        }
+        assert!(!bmc.matches(
+            ActKey1::default()
+                .with_macda_valid(true)
+                .with_macda_idx(4)
+                .raw() as u16
+        ));
+        assert!(Key1::any().flow(FlowType::Ether).word().matches(0x1234));
+    }
+
+    #[test]
+    fn rss_fields_follow_the_hash_selection() {
+        use fbnic_hw::desc::{L3Type, L4Type};
+        let only_v4 = RssHash {
+            ipv4: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            rss_fields(FlowType::Tcp4, only_v4),
+            ActTbl1::default().with_ip_src(true).with_ip_dst(true)
+        );
+        assert_eq!(rss_fields(FlowType::Tcp6, only_v4), ActTbl1::default());
+        assert!(rss_fields(FlowType::Udp6, RssHash::ALL).l4_dst());
+        assert!(is_hashed(L3Type::Ipv4, L4Type::Tcp, only_v4));
+        assert!(!is_hashed(L3Type::Ipv6, L4Type::Udp, only_v4));
+        assert!(!is_hashed(L3Type::Other, L4Type::Other, RssHash::ALL));
+    }
+
+    #[test]
+    fn reta_check() {
+        let mut r = RssConfig::spread(4, RssHash::ALL);
+        assert_eq!(r.reta[5], 1);
+        assert!(r.check(4).is_ok());
+        r.reta[200] = 4;
+        let e = r.check(4).unwrap_err().to_string();
+        assert!(e.contains("entry 200") && e.contains("queue 4"), "{e}");
+    }
+}

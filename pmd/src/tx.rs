@@ -1,0 +1,362 @@
+//! The transmit side of a queue: the TWQ (work descriptors) and its TCQ (completions).
+//!
+//! A packet is one META descriptor followed by one AL per segment, the last one LAST_AL
+//! (spec 4.1). A burst writes all its packets, asks for a completion on the last one only, and
+//! rings the tail doorbell once. Completions report the TWQ head; everything before it is
+//! freed in bulk.
+
+use core::mem::MaybeUninit;
+
+use fbnic_hw::desc::{Tcd, Twd, TCD_TYPE_HEAD};
+use fbnic_hw::regs::{self, Bar, QueueCtl};
+
+use crate::buf::PktBuf;
+use crate::error::{Error, Result};
+use crate::queue::{self, QueueStats, MAX_TX_SEGS};
+use crate::ring::DescRing;
+use crate::rx::init_slice;
+use std::sync::Arc;
+
+use crate::transport::{DmaAllocator, Doorbell, Transport};
+
+/// How a Tx queue is set up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TxConfig {
+    /// TWQ descriptors (a power of two). A packet takes one plus one per segment.
+    pub nb_desc: u32,
+    /// Every mbuf comes from one pool with refcount 1 (DPDK `MBUF_FAST_FREE`).
+    pub fast_free: bool,
+}
+
+/// A TWQ slot's software state: the packet whose META sits there.
+#[derive(Clone, Copy)]
+struct Slot<B> {
+    pkt: Option<B>,
+    multi_seg: bool,
+}
+
+/// The transmit half of queue `qid`.
+pub struct TxQueue<B: PktBuf> {
+    twq: DescRing,
+    tcq: DescRing,
+    /// Next TWQ slot to write (free-running).
+    tail: u32,
+    /// Oldest TWQ slot not yet freed (free-running).
+    clean: u32,
+    /// Next TCQ entry to read (free-running).
+    tcq_head: u32,
+    twq_db: Doorbell,
+    tcq_db: Doorbell,
+    sw: Box<[Slot<B>]>,
+    cfg: TxConfig,
+    qid: u32,
+    running: bool,
+    /// Keeps the device (and the doorbells' registers) alive as long as the queue.
+    tp: Arc<dyn Transport>,
+    /// Software counters.
+    pub stats: QueueStats,
+}
+
+impl<B: PktBuf> TxQueue<B> {
+    /// Allocates the rings of queue `qid`. Nothing is written to the device until
+    /// [`start`](Self::start).
+    pub fn new(
+        tp: &Arc<dyn Transport>,
+        dma: &dyn DmaAllocator,
+        qid: u32,
+        cfg: TxConfig,
+    ) -> Result<Self> {
+        if qid >= regs::MAX_QUEUES {
+            return Err(Error::invalid(format!(
+                "Tx queue {qid}: the device has {} queues",
+                regs::MAX_QUEUES
+            )));
+        }
+        queue::check_desc_count("Tx", cfg.nb_desc, queue::MAX_TX_DESC)?;
+        let twq = DescRing::new(dma, cfg.nb_desc)?;
+        // One completion per burst at most, and at least one packet (two descriptors) per
+        // burst: half the TWQ size always suffices.
+        let tcq = DescRing::new(dma, (cfg.nb_desc / 2).max(regs::RING_MIN_ENTRIES))?;
+        let doorbell = |r: regs::QReg| {
+            tp.doorbell(r.at(qid)).ok_or_else(|| {
+                Error::Hardware(format!("no doorbell for queue {qid} register {:#x}", r.0))
+            })
+        };
+        Ok(Self {
+            twq_db: doorbell(regs::TWQ0_TAIL)?,
+            tcq_db: doorbell(regs::TCQ_HEAD)?,
+            twq,
+            tcq,
+            tail: 0,
+            clean: 0,
+            tcq_head: 0,
+            sw: (0..cfg.nb_desc)
+                .map(|_| Slot {
+                    pkt: None,
+                    multi_seg: false,
+                })
+                .collect(),
+            cfg,
+            qid,
+            running: false,
+            tp: tp.clone(),
+            stats: QueueStats::default(),
+        })
+    }
+
+    /// The queue index.
+    pub fn qid(&self) -> u32 {
+        self.qid
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> TxConfig {
+        self.cfg
+    }
+
+    /// Whether the queue is started.
+    pub fn is_running(&self) -> bool {
+        self.running
+    }
+
+    /// Descriptors written and not yet freed.
+    pub fn in_flight(&self) -> u32 {
+        self.tail.wrapping_sub(self.clean)
+    }
+
+    /// Programs and enables the TWQ and TCQ (spec 3 enable order).
+    pub fn start(&mut self) -> Result<()> {
+        let tp = self.tp.clone();
+        let tp = tp.as_ref();
+        if self.running {
+            return Ok(());
+        }
+        let q = self.qid;
+        let w = |r: regs::QReg, v: u32| tp.write32(Bar::Bar0, r.at(q), v);
+        self.twq.clear();
+        self.tcq.clear();
+        self.tail = 0;
+        self.clean = 0;
+        self.tcq_head = 0;
+
+        w(regs::TWQ0_CTL, QueueCtl::default().with_reset(true).raw());
+        self.twq
+            .program(tp, q, regs::TWQ0_BAL, regs::TWQ0_BAH, regs::TWQ0_SIZE);
+        w(regs::TWQ0_CTL, QueueCtl::default().with_enable(true).raw());
+
+        w(regs::TCQ_CTL, QueueCtl::default().with_reset(true).raw());
+        self.tcq
+            .program(tp, q, regs::TCQ_BAL, regs::TCQ_BAH, regs::TCQ_SIZE);
+        w(regs::TIM_MASK, 1);
+        w(regs::TCQ_CTL, QueueCtl::default().with_enable(true).raw());
+        self.running = true;
+        Ok(())
+    }
+
+    /// Disables the queue, waits until the device is idle, and frees every packet in flight.
+    pub fn stop(&mut self) -> Result<()> {
+        let tp = self.tp.clone();
+        let tp = tp.as_ref();
+        if !self.running {
+            return Ok(());
+        }
+        let q = self.qid;
+        tp.write32(Bar::Bar0, regs::TWQ0_CTL.at(q), 0);
+        tp.write32(Bar::Bar0, regs::TCQ_CTL.at(q), 0);
+        let idle = [
+            regs::idle_bit(regs::qm_twq_idle, q),
+            regs::idle_bit(regs::qm_tcq_idle, q),
+        ];
+        let waited = queue::wait_idle(tp, "Tx", q, &idle);
+        tp.write32(
+            Bar::Bar0,
+            regs::TWQ0_CTL.at(q),
+            QueueCtl::default().with_reset(true).raw(),
+        );
+        tp.write32(
+            Bar::Bar0,
+            regs::TCQ_CTL.at(q),
+            QueueCtl::default().with_reset(true).raw(),
+        );
+        self.running = false;
+        self.free_until(self.tail);
+        waited
+    }
+
+    /// Frees the packets of slots `[clean, upto)`.
+    fn free_until(&mut self, upto: u32) {
+        let mask = self.twq.mask();
+        let mut batch: [MaybeUninit<B>; 64] = [MaybeUninit::uninit(); 64];
+        let mut n = 0;
+        let mut multi = false;
+        while self.clean != upto {
+            let slot = &mut self.sw[(self.clean & mask) as usize];
+            if let Some(p) = slot.pkt.take() {
+                multi |= slot.multi_seg;
+                batch[n].write(p);
+                n += 1;
+                if n == batch.len() {
+                    B::free_sent(init_slice(&batch[..n]), self.cfg.fast_free && !multi);
+                    n = 0;
+                    multi = false;
+                }
+            }
+            self.clean = self.clean.wrapping_add(1);
+        }
+        if n > 0 {
+            B::free_sent(init_slice(&batch[..n]), self.cfg.fast_free && !multi);
+        }
+    }
+
+    /// Reads Tx completions and frees what the device has sent.
+    #[inline]
+    fn reclaim(&mut self) {
+        let mut head = self.tcq_head;
+        let mut done_to = None;
+        loop {
+            let tcd = Tcd::from_raw(self.tcq.load(head));
+            if tcd.done() != self.tcq.done_phase(head) {
+                break;
+            }
+            head = head.wrapping_add(1);
+            if tcd.ty() == TCD_TYPE_HEAD && !tcd.twq1() {
+                done_to = Some(tcd.head0() as u32);
+            }
+        }
+        if head == self.tcq_head {
+            return;
+        }
+        self.tcq_head = head;
+        self.tcq_db.ring(head & self.tcq.mask());
+        if let Some(h) = done_to {
+            let mask = self.twq.mask();
+            let advance = h.wrapping_sub(self.clean & mask) & mask;
+            if h > mask || advance > self.in_flight() {
+                // The device reports a head outside what was handed to it.
+                self.stats.bad_descriptors.add(1);
+                return;
+            }
+            self.free_until(self.clean.wrapping_add(advance));
+        }
+    }
+
+    /// Sends up to `pkts.len()` packets; returns how many the queue took (sent, or dropped and
+    /// counted as errors when malformed). The caller keeps ownership of the rest.
+    #[inline]
+    pub fn burst(&mut self, pkts: &[B]) -> usize {
+        if !self.running {
+            return 0;
+        }
+        self.reclaim();
+        let mask = self.twq.mask();
+        let mut free = self.cfg.nb_desc - 1 - self.in_flight();
+        let mut taken = 0;
+        let mut sent = 0u64;
+        let mut last_meta: Option<(u32, Twd)> = None;
+        let mut bytes = 0u64;
+        let mut segs: [(u64, u16); MAX_TX_SEGS as usize] = [(0, 0); MAX_TX_SEGS as usize];
+        for &pkt in pkts {
+            let nb_segs = pkt.tx_nb_segs();
+            if nb_segs == 1 {
+                if free < 2 {
+                    break;
+                }
+                let (addr, len) = pkt.tx_seg();
+                if len == 0 {
+                    self.drop_bad(pkt);
+                    taken += 1;
+                    continue;
+                }
+                let meta = pkt.tx_meta();
+                let at = self.tail;
+                self.twq.store(at, meta.raw());
+                self.twq
+                    .store(at.wrapping_add(1), Twd::al(addr, len, true).raw());
+                self.sw[(at & mask) as usize] = Slot {
+                    pkt: Some(pkt),
+                    multi_seg: false,
+                };
+                self.tail = at.wrapping_add(2);
+                free -= 2;
+                bytes += len as u64;
+                last_meta = Some((at, meta));
+            } else {
+                // Walk the chain first: write nothing for a packet that cannot be sent.
+                let mut n = 0usize;
+                let mut seg = Some(pkt);
+                let mut ok = nb_segs != 0 && nb_segs <= MAX_TX_SEGS;
+                while ok {
+                    let Some(s) = seg else { break };
+                    if n == nb_segs as usize {
+                        ok = false;
+                        break;
+                    }
+                    let (addr, len) = s.tx_seg();
+                    if len != 0 {
+                        segs[n] = (addr, len);
+                        n += 1;
+                    }
+                    seg = s.tx_next();
+                }
+                if !ok || n == 0 {
+                    self.drop_bad(pkt);
+                    taken += 1;
+                    continue;
+                }
+                if free < n as u32 + 1 {
+                    break;
+                }
+                let meta = pkt.tx_meta();
+                let at = self.tail;
+                self.twq.store(at, meta.raw());
+                for (i, &(addr, len)) in segs[..n].iter().enumerate() {
+                    self.twq.store(
+                        at.wrapping_add(1 + i as u32),
+                        Twd::al(addr, len, i + 1 == n).raw(),
+                    );
+                    bytes += len as u64;
+                }
+                self.sw[(at & mask) as usize] = Slot {
+                    pkt: Some(pkt),
+                    multi_seg: true,
+                };
+                self.tail = at.wrapping_add(1 + n as u32);
+                free -= 1 + n as u32;
+                last_meta = Some((at, meta));
+            }
+            taken += 1;
+            sent += 1;
+        }
+        if let Some((at, meta)) = last_meta {
+            self.twq.store(at, meta.with_req_completion(true).raw());
+            self.twq_db.ring(self.tail & mask);
+            self.stats.packets.add(sent);
+            self.stats.bytes.add(bytes);
+        }
+        taken
+    }
+
+    #[cold]
+    fn drop_bad(&mut self, pkt: B) {
+        pkt.free_pkt();
+        self.stats.errors.add(1);
+    }
+}
+
+impl<B: PktBuf> Drop for TxQueue<B> {
+    fn drop(&mut self) {
+        self.free_until(self.tail);
+    }
+}
+
+impl<B: PktBuf> core::fmt::Debug for TxQueue<B> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("TxQueue")
+            .field("qid", &self.qid)
+            .field("cfg", &self.cfg)
+            .field("running", &self.running)
+            .field("tail", &self.tail)
+            .field("clean", &self.clean)
+            .finish_non_exhaustive()
+    }
+}
