@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use fbnic_hw::desc::Rcd;
 use fbnic_hw::regs::{
-    self, idle_bit, Bar, MacCommandConfig, QReg, QueueCtl, RdeCtl0, RdeCtl1, RmiConfig,
+    self, idle_bit, Bar, MacCommandConfig, QReg, QueueCtl, RdeCtl0, RdeCtl1, RingPtrs, RmiConfig,
     ACT_DEST_BMC, ACT_DEST_EI, ACT_DEST_HOST, BAR0_DWORDS, BAR4_DWORDS, MAX_QUEUES,
 };
 use fbnic_hw::{Fec, LinkSpeed, MacAddr};
@@ -136,6 +136,8 @@ pub struct Device {
     pub(crate) failed: AtomicBool,
     pub(crate) boot: Instant,
     pub(crate) removed: AtomicBool,
+    /// Test hook: the engine panics on its next pass over this device.
+    inject_panic: AtomicBool,
 }
 
 pub(crate) type RegFileRef = crate::regfile::RegFile;
@@ -191,6 +193,7 @@ impl Device {
             failed: AtomicBool::new(false),
             boot: Instant::now(),
             removed: AtomicBool::new(false),
+            inject_panic: AtomicBool::new(false),
             cfg,
         });
         dev.power_on();
@@ -230,6 +233,7 @@ impl Device {
             Bar::Bar4 => &self.regs.bar4,
         };
         match arr.get(idx as usize) {
+            Some(_) if self.failed.load(Ordering::Relaxed) => u32::MAX,
             Some(r) => r.load(Ordering::Acquire),
             None => u32::MAX,
         }
@@ -355,10 +359,17 @@ impl Device {
         self.failed.load(Ordering::Acquire)
     }
 
+    /// Test hook: makes the engine panic while serving this device, to exercise the failure
+    /// path (the device is marked failed and reads all-ones; other devices continue).
+    #[doc(hidden)]
+    pub fn debug_inject_engine_panic(&self) {
+        self.inject_panic.store(true, Ordering::Release);
+    }
+
     /// Marks the device failed.
     pub(crate) fn fail(&self) {
-        self.failed.store(true, Ordering::Release);
         self.regs.poison();
+        self.failed.store(true, Ordering::Release);
     }
 
     // -----------------------------------------------------------------------------------------
@@ -558,6 +569,9 @@ impl Device {
 
     /// One engine pass over this device. Returns whether it did any work.
     pub(crate) fn service(self: &Arc<Self>) -> bool {
+        if self.inject_panic.load(Ordering::Relaxed) {
+            panic!("injected engine panic");
+        }
         let mut guard = self.state.lock();
         let st = &mut *guard;
         let regs = &self.regs;
@@ -710,6 +724,14 @@ impl Device {
             active_rx,
             ..
         } = st;
+        for &qi in active_rx.iter() {
+            // Doorbells the driver rang since the device last needed them show in PTRS.
+            let queue = &mut q[qi as usize];
+            if queue.ppq.running() && !queue.ppq.doorbell(regs, regs::BDQ_PPQ_TAIL.at(qi as u32)) {
+                queue.dirty |= queue.ppq.sw
+                    != RingPtrs::from_raw(regs.get(regs::BDQ_PPQ_PTRS.at(qi as u32))).tail();
+            }
+        }
         for &qi in active_tx.iter().chain(active_rx.iter()) {
             queue::publish(regs, qi as u32, &mut q[qi as usize]);
         }

@@ -23,6 +23,7 @@ mod wire;
 
 pub use bmc::{BmcConfig, BmcHandle};
 pub use device::{Device, DeviceConfig, MASTER_SPARE_0_VALUE};
+pub use dma::MAX_REGIONS;
 pub use fabric::{Fabric, FabricConfig, IdlePolicy};
 pub use fbnic_hw::regs::Bar;
 pub use fw::{FwConfig, FwFaults, FwState, MacSync};
