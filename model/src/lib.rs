@@ -28,7 +28,7 @@ pub use fabric::{Fabric, FabricConfig, IdlePolicy};
 pub use fbnic_hw::regs::Bar;
 pub use fw::{FwConfig, FwFaults, FwState, MacSync};
 pub use stats::DeviceStats;
-pub use wire::{GenSource, Generator, GeneratorHandle, SinkHandle};
+pub use wire::{GenFn, GenSource, Generator, GeneratorHandle, SinkHandle};
 
 /// Errors of the model's control API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -170,7 +170,7 @@ impl PortRx {
             self.disabled_drops += 1;
             return Offer::Dropped;
         }
-        if len < MIN_FRAME || len > MAX_FRAME {
+        if !(MIN_FRAME..=MAX_FRAME).contains(&len) {
             if len < MIN_FRAME {
                 self.mac.undersize += 1;
             } else {

@@ -307,12 +307,10 @@ pub(crate) fn service_twq(
         let want_cmpl = s.meta.is_some() && meta.req_completion();
         let want_ts = s.meta.is_some() && meta.req_ts();
         let need = want_cmpl as u32 + want_ts as u32;
-        if need > 0 && tcq.running() {
+        if need > 0 && tcq.running() && tcq.free() < need {
+            let _ = tcq.doorbell(env.regs, regs::TCQ_HEAD.at(qi));
             if tcq.free() < need {
-                let _ = tcq.doorbell(env.regs, regs::TCQ_HEAD.at(qi));
-                if tcq.free() < need {
-                    break;
-                }
+                break;
             }
         }
         let mut bad = s.bad || meta.req_lso() || s.total > MAX_FRAME;

@@ -27,13 +27,16 @@ pub(crate) enum WireEnd {
     Sink(Arc<SinkShared>),
 }
 
+/// A closure that writes frame number `seq` into a buffer and returns its length.
+pub type GenFn = Box<dyn FnMut(u64, &mut [u8]) -> usize + Send>;
+
 /// Where a generator's frames come from.
 pub enum GenSource {
     /// These frames, cycled in order.
     List(Vec<Vec<u8>>),
     /// A closure that writes frame number `seq` into the buffer (9742 bytes) and returns its
     /// length (0 ends the stream).
-    Func(Box<dyn FnMut(u64, &mut [u8]) -> usize + Send>),
+    Func(GenFn),
 }
 
 impl std::fmt::Debug for GenSource {

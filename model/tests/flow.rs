@@ -162,7 +162,7 @@ fn dma_faults_are_counted_and_contained() {
     assert_eq!(r(&a, MASTER_DMA_FAULT_ADDR_LO), 0xdead_0000);
     // Other queues keep working.
     let good = udp4(b.mac_addr(), [1, 1, 1, 1], [2, 2, 2, 2], 1, 2, 50);
-    assert!(tx1.send(&[good.clone()]));
+    assert!(tx1.send1(&good));
     assert_eq!(rx.recv(1, T)[0].data, good);
 
     // 2. Bad Rx buffer address: the frame is cut (ERR_TRUNCATED), the buffer still returned,
@@ -222,7 +222,7 @@ fn dma_faults_are_counted_and_contained() {
     );
     w(&a, TWQ0_TAIL.at(2), 2);
     assert!(wait_until(T, || a.stats().ring_faults == 1));
-    assert!(tx1.send(&[good.clone()]));
+    assert!(tx1.send1(&good));
     assert_eq!(rx.recv(1, T)[0].data, good);
 }
 
@@ -257,7 +257,7 @@ fn malformed_tx_sequences_are_consumed_and_completed() {
     let errs = r(&a, TWQ0_ERR_CNT.at(0));
     w(&a, TWQ0_TAIL.at(0), 64);
     assert!(wait_until(T, || r(&a, TWQ0_ERR_CNT.at(0)) == errs + 1));
-    assert!(tx.send(&[f.clone()]));
+    assert!(tx.send1(&f));
     assert_eq!(rx.recv(1, T)[0].data, f);
     let _ = TwdType::Meta;
 }
@@ -396,12 +396,12 @@ fn loopbacks_generator_sink_and_mtu() {
             .with_loopback(true)
             .raw(),
     );
-    assert!(tx.send(&[fr.clone()]));
+    assert!(tx.send1(&fr));
     assert_eq!(rx.recv(1, T)[0].data, fr);
     // Loop plug.
     port_up(&a, 0);
     f.loop_back(&a).unwrap();
-    assert!(tx.send(&[fr.clone()]));
+    assert!(tx.send1(&fr));
     assert_eq!(rx.recv(1, T)[0].data, fr);
     // Sink.
     let sink = f.attach_sink(&a);
@@ -411,7 +411,7 @@ fn loopbacks_generator_sink_and_mtu() {
     assert_eq!(sink.bytes(), 2 * fr.len() as u64);
     // No wire: counted and discarded.
     f.disconnect(&a);
-    assert!(tx.send(&[fr.clone()]));
+    assert!(tx.send1(&fr));
     assert_eq!(a.stats().tx_no_wire, 1);
     // Generator with a list, then MTU.
     let g = f
@@ -464,10 +464,10 @@ fn disabled_receivers_drop_and_count() {
     let mut tx = TxQ::new(&a, 0, 64, 0x1000_0000, 1 << 20);
     let fr = udp4(b.mac_addr(), [1, 1, 1, 1], [2, 2, 2, 2], 1, 2, 64);
     // No Rx queue on B yet: dropped as to an unconfigured queue.
-    assert!(tx.send(&[fr.clone()]));
+    assert!(tx.send1(&fr));
     assert!(wait_until(T, || b.stats().rx_queue_drops == 1));
     w(&b, RPC_RMI_CONFIG, 0);
-    assert!(tx.send(&[fr.clone()]));
+    assert!(tx.send1(&fr));
     assert!(wait_until(T, || b.stats().rx_disabled_drops == 1));
     w(&b, MAC_COMMAND_CONFIG, 0);
     assert!(tx.send(&[fr]));
@@ -509,7 +509,7 @@ fn failed_device_reads_all_ones_and_others_continue() {
     let mut tx = TxQ::new(&c, 0, 64, 0x1000_0000, 1 << 20);
     let mut rx = RxQ::new(&c, 0, 0x2000_0000, &RxCfg::default());
     let fr = udp4(c.mac_addr(), [1, 1, 1, 1], [2, 2, 2, 2], 1, 2, 64);
-    assert!(tx.send(&[fr.clone()]));
+    assert!(tx.send1(&fr));
     assert_eq!(rx.recv(1, T)[0].data, fr);
     assert!(!b.is_failed());
 }

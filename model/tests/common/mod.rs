@@ -317,6 +317,11 @@ impl TxQ {
         self.wait_head(self.tail)
     }
 
+    /// Sends one frame and waits for its completion.
+    pub fn send1(&mut self, frame: &[u8]) -> bool {
+        self.send(&[frame.to_vec()])
+    }
+
     /// Reads completions until the head reaches `target`.
     pub fn wait_head(&mut self, target: u32) -> bool {
         let t = Instant::now();
