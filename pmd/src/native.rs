@@ -140,6 +140,13 @@ impl NativeBuf {
         v
     }
 
+    /// The start of this buffer's data room (past the headroom), whatever it holds.
+    pub fn data_room_ptr(&self) -> *const u8 {
+        let m = self.meta();
+        // SAFETY: the headroom is inside the buffer.
+        unsafe { m.data.as_ptr().add(m.pool_headroom() as usize) }
+    }
+
     /// The packet's segment count.
     pub fn nb_segs(&self) -> u16 {
         self.meta().nb_segs
@@ -328,6 +335,19 @@ impl NativePool {
     fn shared(&self) -> &Shared {
         // SAFETY: the Owner keeps the block alive while this handle exists.
         unsafe { self.0 .0.as_ref() }
+    }
+
+    /// The device address range of the pool's buffers (for fault-injection tests that unmap
+    /// it).
+    pub fn dma_range(&self) -> (u64, usize) {
+        (self.shared().mem.iova(), self.shared().mem.len())
+    }
+
+    /// The host address of the pool's block (to map it again after [`dma_range`]).
+    ///
+    /// [`dma_range`]: Self::dma_range
+    pub fn dma_range_va(&self) -> *mut u8 {
+        self.shared().mem.va().as_ptr()
     }
 
     /// Buffers in the pool.

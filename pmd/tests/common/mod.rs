@@ -58,6 +58,8 @@ pub struct PortSpec {
     pub drop_en: bool,
     pub scatter: bool,
     pub mtu: u16,
+    /// Give every Rx queue a pool of its own (else they share `pool`).
+    pub pool_per_queue: bool,
 }
 
 impl Default for PortSpec {
@@ -72,6 +74,7 @@ impl Default for PortSpec {
             drop_en: false,
             scatter: true,
             mtu: 1500,
+            pool_per_queue: false,
         }
     }
 }
@@ -81,6 +84,8 @@ pub struct TestPort {
     pub tp: Arc<EmbeddedTransport>,
     pub port: Port,
     pub pool: NativePool,
+    /// The pool of each Rx queue (all `pool` unless `pool_per_queue`).
+    pub rx_pools: Vec<NativePool>,
     pub rx: Vec<RxQueue<NativePool>>,
     pub tx: Vec<TxQueue<NativeBuf>>,
 }
@@ -138,14 +143,25 @@ impl TestPort {
         )
         .expect("configure");
         let pool = NativePool::new(dma.as_ref(), spec.pool_size, spec.buf_room, 128).expect("pool");
-        let rx = (0..spec.rx_queues as u32)
-            .map(|q| {
+        let rx_pools: Vec<NativePool> = (0..spec.rx_queues)
+            .map(|_| {
+                if spec.pool_per_queue {
+                    NativePool::new(dma.as_ref(), spec.pool_size, spec.buf_room, 128).expect("pool")
+                } else {
+                    pool.clone()
+                }
+            })
+            .collect();
+        let rx = rx_pools
+            .iter()
+            .enumerate()
+            .map(|(q, p)| {
                 let cfg = RxConfig {
                     nb_desc: spec.rx_desc,
                     drop_en: spec.drop_en,
                     scatter: spec.scatter,
                 };
-                RxQueue::new(&dyn_tp, dma.as_ref(), q, cfg, pool.clone()).expect("rx queue")
+                RxQueue::new(&dyn_tp, dma.as_ref(), q as u32, cfg, p.clone()).expect("rx queue")
             })
             .collect();
         let tx = (0..spec.tx_queues as u32)
@@ -166,6 +182,7 @@ impl TestPort {
             tp,
             port,
             pool,
+            rx_pools,
             rx,
             tx,
         }

@@ -1,0 +1,626 @@
+//! Control path against the model: Rx filters, the BMC, the firmware handshake and its
+//! failures, DMA faults, and stop/start cycles that must not lose a buffer.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::pkt::{frame, parse_seq, Flow};
+use common::{cable, cabled_pair, model, test_timeouts, PortSpec, TestPort};
+use fbnic_hw::mac::MacAddr;
+use fbnic_hw::regs::{self, Bar, MacCommandConfig};
+use fbnic_hw::version::FwVersion;
+use fbnic_model::FwFaults;
+use rte_net_fbnic::buf::PktBuf;
+use rte_net_fbnic::embedded::bmc_mac_for;
+use rte_net_fbnic::native::NativeBuf;
+use rte_net_fbnic::{Error, Transport};
+
+fn flow() -> Flow {
+    Flow::v4(false, [10, 0, 0, 1], [10, 0, 0, 2], 1000, 2000)
+}
+
+/// Sends one frame to `dst` from `b` and returns how many frames `a` received within a short
+/// wait (0 or 1).
+fn deliver(a: &mut TestPort, b: &mut TestPort, dst: MacAddr, seq: u64) -> usize {
+    let f = frame(dst, b.port.perm_addr(), &flow(), 128, seq);
+    let p = b.pool.packet(&f).unwrap();
+    b.send_all(0, &[p]);
+    let got = a.recv(1, Duration::from_millis(300));
+    for (_, buf) in &got {
+        assert_eq!(parse_seq(&buf.to_vec()), Some(seq));
+    }
+    let n = got.len();
+    got.into_iter().for_each(|(_, buf)| buf.free_pkt());
+    b.settle_tx();
+    n
+}
+
+#[test]
+fn mac_filters_unicast_multicast_broadcast_promiscuous() {
+    let (mut a, mut b) = cabled_pair(&PortSpec::default(), &PortSpec::default());
+    a.start().unwrap();
+    b.start().unwrap();
+    let own = a.port.perm_addr();
+    let other = MacAddr([0x02, 0x77, 0, 0, 0, 1]);
+    let mcast = MacAddr([0x01, 0x00, 0x5e, 0x00, 0x00, 0x07]);
+    let miss0 = a.port.counters().device("rpc_macda_miss_drops").unwrap();
+
+    assert_eq!(deliver(&mut a, &mut b, own, 1), 1, "own unicast accepted");
+    assert_eq!(
+        deliver(&mut a, &mut b, MacAddr::BROADCAST, 2),
+        1,
+        "broadcast accepted"
+    );
+    assert_eq!(
+        deliver(&mut a, &mut b, other, 3),
+        0,
+        "other unicast dropped"
+    );
+    assert_eq!(
+        deliver(&mut a, &mut b, mcast, 4),
+        0,
+        "unjoined multicast dropped"
+    );
+    let miss = a.port.counters().device("rpc_macda_miss_drops").unwrap() - miss0;
+    assert_eq!(miss, 2, "the two drops are counted as MAC DA misses");
+
+    a.port
+        .update_filters(|f| {
+            f.promisc = true;
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(
+        deliver(&mut a, &mut b, other, 5),
+        1,
+        "promiscuous accepts other unicast"
+    );
+    assert_eq!(
+        deliver(&mut a, &mut b, mcast, 6),
+        1,
+        "promiscuous accepts multicast"
+    );
+    a.port
+        .update_filters(|f| {
+            f.promisc = false;
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(
+        deliver(&mut a, &mut b, other, 7),
+        0,
+        "promiscuous off again"
+    );
+
+    a.port
+        .update_filters(|f| {
+            f.mc.push(mcast);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(
+        deliver(&mut a, &mut b, mcast, 8),
+        1,
+        "joined multicast accepted"
+    );
+    assert_eq!(
+        deliver(&mut a, &mut b, MacAddr([1, 0, 0x5e, 0, 0, 9]), 9),
+        0,
+        "other multicast dropped"
+    );
+    a.port
+        .update_filters(|f| {
+            f.mc.clear();
+            f.allmulti = true;
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(
+        deliver(&mut a, &mut b, MacAddr([1, 0, 0x5e, 0, 0, 9]), 10),
+        1,
+        "all-multicast"
+    );
+    assert_eq!(
+        deliver(&mut a, &mut b, other, 11),
+        0,
+        "all-multicast is not promiscuous"
+    );
+
+    let extra = MacAddr([0x02, 0x55, 0, 0, 0, 2]);
+    a.port
+        .update_filters(|f| {
+            f.uc.push(extra);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(
+        deliver(&mut a, &mut b, extra, 12),
+        1,
+        "extra unicast accepted"
+    );
+    let sync =
+        a.tp.device()
+            .fw_state()
+            .last_mac_sync
+            .expect("filters synced to the firmware");
+    assert!(sync.uc.contains(&extra) && sync.uc.contains(&own));
+    assert_eq!(sync.rx_flags & 2, 2, "all-multi flag synced");
+
+    assert!(
+        a.port
+            .update_filters(|f| {
+                f.primary = MacAddr([1, 2, 3, 4, 5, 6]);
+                Ok(())
+            })
+            .is_err(),
+        "a multicast primary address is refused"
+    );
+
+    a.stop().unwrap();
+    b.stop().unwrap();
+    assert_eq!(a.pool.available(), a.pool.capacity());
+}
+
+#[test]
+fn bmc_frames_go_to_the_bmc_never_to_host_queues() {
+    let w = cable();
+    let mut oa = model("bmc", w.clone());
+    oa.bmc = true;
+    let mut a = TestPort::new(
+        &oa,
+        &PortSpec {
+            rx_queues: 4,
+            ..Default::default()
+        },
+    );
+    let mut b = TestPort::new(&model("peer", w), &PortSpec::default());
+    a.start().unwrap();
+    b.start().unwrap();
+    let bmc = a.tp.device().bmc().expect("model has a BMC");
+    let bmc_mac = bmc_mac_for(a.port.perm_addr());
+    assert_eq!(
+        a.port.bmc().unwrap().macs,
+        vec![bmc_mac],
+        "the driver learned the BMC address"
+    );
+    // Even promiscuous, the host must not see the BMC's traffic.
+    a.port
+        .update_filters(|f| {
+            f.promisc = true;
+            Ok(())
+        })
+        .unwrap();
+    let before = bmc.received();
+    for seq in 0..50 {
+        assert_eq!(
+            deliver(&mut a, &mut b, bmc_mac, seq),
+            0,
+            "BMC frame {seq} reached the host"
+        );
+    }
+    assert_eq!(
+        bmc.received() - before,
+        50,
+        "the BMC got every frame addressed to it"
+    );
+    let own = a.port.perm_addr();
+    assert_eq!(
+        deliver(&mut a, &mut b, own, 99),
+        1,
+        "host traffic still flows"
+    );
+    assert_eq!(bmc.received() - before, 50, "and does not go to the BMC");
+    a.stop().unwrap();
+    // With the host stopped, the BMC keeps receiving (its rules and the MAC stay up).
+    let f = frame(bmc_mac, b.port.perm_addr(), &flow(), 100, 1000);
+    b.send_all(0, &[b.pool.packet(&f).unwrap()]);
+    let t = Instant::now();
+    while bmc.received() - before < 51 && t.elapsed() < Duration::from_secs(2) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(
+        bmc.received() - before,
+        51,
+        "BMC traffic survives the host port stop"
+    );
+    b.stop().unwrap();
+}
+
+#[test]
+fn start_performs_caps_ownership_heartbeat() {
+    let mut a = TestPort::new(&model("fw", cable()), &PortSpec::default());
+    let fw0 = a.tp.device().fw_state();
+    assert!(!fw0.owner && fw0.caps_answered == 0);
+    a.start().unwrap();
+    let fw = a.tp.device().fw_state();
+    assert_eq!(fw.caps_answered, 1, "one capabilities exchange");
+    assert!(fw.owner, "ownership taken");
+    assert!(fw.heartbeats_answered >= 1, "first heartbeat answered");
+    assert!(a.port.fw_owner());
+    assert_eq!(a.port.fw_version(), Some(a.tp.device().config().fw.version));
+    let link = a.port.link();
+    assert_eq!(
+        link.speed,
+        Some(fbnic_hw::LinkSpeed::G100Cr2),
+        "link speed from the firmware"
+    );
+
+    // The service routine keeps the heartbeat going.
+    let hb = fw.heartbeats_answered;
+    for _ in 0..5 {
+        std::thread::sleep(test_timeouts().heartbeat);
+        a.port.service();
+    }
+    assert!(a.tp.device().fw_state().heartbeats_answered >= hb + 3);
+    assert!(!a.port.fw_dead());
+
+    a.stop().unwrap();
+    let fw = a.tp.device().fw_state();
+    assert!(!fw.owner, "stop releases ownership");
+    assert_eq!(
+        fw.last_request,
+        Some("OWNERSHIP_REQ"),
+        "release is the last message"
+    );
+}
+
+/// Start must fail within `limit` with an error matching `check`, and leave nothing running.
+fn start_fails(
+    faults: FwFaults,
+    version: Option<FwVersion>,
+    limit: Duration,
+    check: impl Fn(&Error) -> bool,
+) {
+    let mut o = model("bad", cable());
+    o.fw_version = version;
+    let mut a = TestPort::new(&o, &PortSpec::default());
+    a.tp.set_fw_faults(faults.clone());
+    let t = Instant::now();
+    let err = a.start().expect_err("start must fail");
+    let took = t.elapsed();
+    assert!(check(&err), "unexpected error for {faults:?}: {err}");
+    assert!(took < limit, "start failed only after {took:?} ({err})");
+    assert!(!err.to_string().is_empty());
+    assert!(!a.port.is_started());
+    assert!(!a.port.fw_owner());
+    assert!(a.rx.iter().all(|q| !q.is_running()) && a.tx.iter().all(|q| !q.is_running()));
+    assert_eq!(
+        a.pool.available(),
+        a.pool.capacity(),
+        "no buffer posted after a failed start"
+    );
+    let mac = MacCommandConfig::from_raw(a.tp.read32(Bar::Bar0, regs::MAC_COMMAND_CONFIG));
+    assert!(!mac.rx_ena() && !mac.tx_ena(), "MAC left disabled");
+    assert_eq!(
+        a.tp.read32(Bar::Bar0, regs::PUL_OB_TLP_HDR_AW_CFG) & regs::PUL_OB_TLP_HDR_BME,
+        0,
+        "mailbox DMA off"
+    );
+    // A healthy firmware afterwards: the same port starts.
+    a.tp.set_fw_faults(FwFaults::default());
+    if version.is_none() {
+        a.start().expect("start after the fault is cleared");
+        a.stop().unwrap();
+    }
+}
+
+#[test]
+fn firmware_without_signs_of_life_fails_start() {
+    let t = test_timeouts();
+    start_fails(
+        FwFaults {
+            no_signs_of_life: true,
+            ..Default::default()
+        },
+        None,
+        t.alive + Duration::from_millis(500),
+        |e| matches!(e, Error::Timeout { what, .. } if what.contains("signs of life")),
+    );
+}
+
+#[test]
+fn firmware_ignoring_ownership_fails_start() {
+    let t = test_timeouts();
+    start_fails(
+        FwFaults {
+            ignore_ownership: true,
+            ..Default::default()
+        },
+        None,
+        t.ownership + Duration::from_millis(500),
+        |e| matches!(e, Error::Timeout { what, .. } if what.contains("ownership")),
+    );
+}
+
+#[test]
+fn firmware_sending_malformed_messages_fails_start() {
+    start_fails(
+        FwFaults {
+            malformed_response: true,
+            ..Default::default()
+        },
+        None,
+        Duration::from_secs(2),
+        |e| matches!(e, Error::Firmware(m) if m.contains("malformed")),
+    );
+}
+
+#[test]
+fn old_firmware_is_refused() {
+    start_fails(
+        FwFaults::default(),
+        Some(FwVersion::new(0, 10, 5, 9)),
+        Duration::from_secs(2),
+        |e| {
+            matches!(e, Error::FirmwareTooOld { found, .. } if *found == FwVersion::new(0, 10, 5, 9))
+                && e.to_string().contains("0.10.6.0")
+        },
+    );
+}
+
+#[test]
+fn firmware_restart_is_detected_and_ownership_restored() {
+    let mut a = TestPort::new(&model("crash", cable()), &PortSpec::default());
+    a.start().unwrap();
+    assert!(a.tp.device().fw_state().owner);
+    // Let the firmware run a while, so that after the crash its uptime visibly restarts.
+    for _ in 0..6 {
+        std::thread::sleep(test_timeouts().heartbeat);
+        a.port.service();
+    }
+    a.tp.set_fw_faults(FwFaults {
+        crash: true,
+        ..Default::default()
+    });
+    assert!(!a.tp.device().fw_state().owner, "the crash loses ownership");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !(a.tp.device().fw_state().owner && a.tp.device().fw_state().boots >= 2) {
+        assert!(
+            Instant::now() < deadline,
+            "ownership not restored after the firmware restart"
+        );
+        std::thread::sleep(test_timeouts().heartbeat);
+        a.port.service();
+    }
+    assert!(!a.port.fw_dead());
+    a.stop().unwrap();
+}
+
+#[test]
+fn unanswered_heartbeat_marks_firmware_dead() {
+    let mut a = TestPort::new(&model("hb", cable()), &PortSpec::default());
+    a.start().unwrap();
+    a.tp.set_fw_faults(FwFaults {
+        stop_heartbeat: true,
+        ..Default::default()
+    });
+    for _ in 0..4 {
+        std::thread::sleep(test_timeouts().heartbeat);
+        a.port.service();
+    }
+    assert!(a.port.fw_dead(), "missed heartbeats detected");
+    a.tp.set_fw_faults(FwFaults::default());
+    for _ in 0..4 {
+        std::thread::sleep(test_timeouts().heartbeat);
+        a.port.service();
+    }
+    assert!(
+        !a.port.fw_dead(),
+        "recovered once the firmware answers again"
+    );
+    a.stop().unwrap();
+}
+
+#[test]
+fn dma_fault_on_tx_is_counted_and_other_queues_continue() {
+    let spec_b = PortSpec {
+        tx_queues: 2,
+        ..Default::default()
+    };
+    let (mut a, mut b) = cabled_pair(&PortSpec::default(), &spec_b);
+    a.start().unwrap();
+    b.start().unwrap();
+    let faults0 = b.tp.device().stats().dma_faults;
+    let (dst, src) = (a.port.perm_addr(), b.port.perm_addr());
+    let bad: NativeBuf = b.pool.packet(&frame(dst, src, &flow(), 200, 1)).unwrap();
+    bad.with_bogus_iova(0x3f00_0000_0000);
+    b.send_all(0, &[bad]);
+    let good: Vec<NativeBuf> = (2..34)
+        .map(|s| b.pool.packet(&frame(dst, src, &flow(), 200, s)).unwrap())
+        .collect();
+    b.send_all(1, &good);
+    let got = a.recv(32, Duration::from_secs(2));
+    assert_eq!(got.len(), 32, "the other queue's frames all arrive");
+    let mut seqs: Vec<u64> = got
+        .iter()
+        .map(|(_, p)| parse_seq(&p.to_vec()).unwrap())
+        .collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, (2..34).collect::<Vec<_>>(), "and only those");
+    got.into_iter().for_each(|(_, p)| p.free_pkt());
+    b.settle_tx();
+    let c = b.port.counters();
+    assert!(
+        b.tp.device().stats().dma_faults > faults0,
+        "DMA fault counted by the device"
+    );
+    assert_eq!(
+        c.device("dma_faults").unwrap(),
+        b.tp.device().stats().dma_faults - faults0
+    );
+    assert_eq!(
+        c.queue(0).tx_errors,
+        1,
+        "the faulting packet counted as a Tx error"
+    );
+    assert_eq!(c.queue(1).tx_packets, 32);
+    // The faulting queue keeps working too.
+    assert_eq!(deliver(&mut a, &mut b, dst, 100), 1);
+    a.stop().unwrap();
+    b.stop().unwrap();
+    assert_eq!(
+        b.pool.available(),
+        b.pool.capacity(),
+        "the faulting buffer came back"
+    );
+}
+
+#[test]
+fn dma_fault_on_rx_buffers_is_contained() {
+    let spec_a = PortSpec {
+        rx_queues: 2,
+        pool_per_queue: true,
+        pool_size: 1024,
+        rx_desc: 128,
+        ..Default::default()
+    };
+    let (mut a, mut b) = cabled_pair(&spec_a, &PortSpec::default());
+    // Queue 0 gets even buckets, queue 1 odd ones; hash over UDP ports spreads the flows.
+    a.port
+        .update_rss(|r| {
+            r.hash = rte_net_fbnic::rpc::RssHash::ALL;
+            r.reta = core::array::from_fn(|i| (i % 2) as u16);
+            Ok(())
+        })
+        .unwrap();
+    a.start().unwrap();
+    b.start().unwrap();
+    // Fill queue 0's buffers with a canary, then take them away from the device.
+    a.stop().unwrap();
+    let p0 = a.rx_pools[0].clone();
+    let canary: Vec<NativeBuf> = (0..p0.available())
+        .map(|_| p0.packet(&[0xa5; 1500]).unwrap())
+        .collect();
+    canary.into_iter().for_each(|p| p.free_pkt());
+    a.start().unwrap();
+    let (iova, len) = p0.dma_range();
+    a.tp.dma_unmap(iova, len).unwrap();
+
+    let rss = a.port.rss();
+    let table = fbnic_hw::toeplitz::ToeplitzTable::new(&rss.key);
+    let (dst, src) = (a.port.perm_addr(), b.port.perm_addr());
+    let mut to_q = [0u64; 2];
+    let mut pkts = Vec::new();
+    for s in 0..200u64 {
+        let fl = Flow::v4(false, [10, 0, 0, 1], [10, 0, 0, 2], 1000 + s as u16, 2000);
+        to_q[(fl.hash(&table) & 1) as usize] += 1;
+        pkts.push(b.pool.packet(&frame(dst, src, &fl, 256, s)).unwrap());
+    }
+    b.send_all(0, &pkts);
+    let got = a.recv(to_q[1] as usize, Duration::from_secs(3));
+    assert!(
+        got.iter().all(|(q, _)| *q == 1),
+        "nothing delivered from the faulting queue"
+    );
+    assert_eq!(got.len() as u64, to_q[1], "queue 1 unaffected");
+    got.into_iter().for_each(|(_, p)| p.free_pkt());
+    // Let queue 0 see its faults.
+    let t = Instant::now();
+    while a.rx[0].stats.errors.get() < to_q[0].min(127) && t.elapsed() < Duration::from_secs(3) {
+        a.recv(1, Duration::from_millis(10));
+    }
+    assert!(a.tp.device().stats().dma_faults > 0, "faults counted");
+    assert!(
+        a.rx[0].stats.errors.get() > 0,
+        "faulted frames reported and dropped by the driver"
+    );
+    // The memory the device could not reach was never written; remapped, queue 0 works.
+    a.stop().unwrap();
+    assert_eq!(
+        p0.available(),
+        p0.capacity(),
+        "faulted buffers returned to the pool"
+    );
+    let all: Vec<NativeBuf> = (0..p0.capacity()).map(|_| p0.get().unwrap()).collect();
+    for buf in &all {
+        // SAFETY: unused buffers: read the canary written above through the raw data room.
+        let room = unsafe { core::slice::from_raw_parts(buf.data_room_ptr(), 1500) };
+        assert!(
+            room.iter().all(|&x| x == 0xa5),
+            "a buffer was written while unmapped"
+        );
+    }
+    all.into_iter().for_each(|p| p.free_pkt());
+    // SAFETY: the pool's memory is alive (a owns it) and stays so until the port is dropped.
+    unsafe { a.tp.dma_map(iova, p0.dma_range_va(), len).unwrap() };
+    a.start().unwrap();
+    let s = (0..64u16)
+        .find(|s| {
+            let fl = Flow::v4(false, [10, 0, 0, 1], [10, 0, 0, 2], 1000 + s, 2000);
+            fl.hash(&table) & 1 == 0
+        })
+        .unwrap();
+    let fl = Flow::v4(false, [10, 0, 0, 1], [10, 0, 0, 2], 1000 + s, 2000);
+    b.send_all(
+        0,
+        &[b.pool.packet(&frame(dst, src, &fl, 256, 7777)).unwrap()],
+    );
+    let got = a.recv(1, Duration::from_secs(2));
+    assert_eq!(got.len(), 1, "queue 0 receives again after the remap");
+    assert_eq!(got[0].0, 0);
+    got.into_iter().for_each(|(_, p)| p.free_pkt());
+    a.stop().unwrap();
+    b.stop().unwrap();
+}
+
+#[test]
+fn hundred_stop_start_cycles_lose_no_buffer() {
+    let spec = PortSpec {
+        rx_queues: 4,
+        tx_queues: 2,
+        rx_desc: 128,
+        tx_desc: 256,
+        pool_size: 2048,
+        ..Default::default()
+    };
+    let (mut a, mut b) = cabled_pair(&spec, &spec);
+    a.port
+        .update_rss(|r| {
+            r.hash = rte_net_fbnic::rpc::RssHash::ALL;
+            Ok(())
+        })
+        .unwrap();
+    let (dst, src) = (a.port.perm_addr(), b.port.perm_addr());
+    let mut seed = 9u64;
+    for cycle in 0..100u64 {
+        a.start().unwrap();
+        b.start().unwrap();
+        // Traffic in flight when stopping: send, receive a part, stop.
+        let pkts: Vec<NativeBuf> = (0..64)
+            .map(|i| {
+                b.pool
+                    .packet(&frame(
+                        dst,
+                        src,
+                        &Flow::random(&mut seed),
+                        300,
+                        cycle * 100 + i,
+                    ))
+                    .unwrap()
+            })
+            .collect();
+        b.send_all((cycle % 2) as usize, &pkts);
+        let got = a.recv(16, Duration::from_secs(2));
+        assert!(got.len() >= 16, "cycle {cycle}: traffic flows");
+        got.into_iter().for_each(|(_, p)| p.free_pkt());
+        // Queue-level stop/start too.
+        let q = (cycle % 4) as usize;
+        a.rx[q].stop().unwrap();
+        a.rx[q].start().unwrap();
+        b.tx[0].stop().unwrap();
+        b.tx[0].start().unwrap();
+        b.stop().unwrap();
+        a.stop().unwrap();
+        assert_eq!(
+            a.pool.available(),
+            a.pool.capacity(),
+            "cycle {cycle}: Rx pool full"
+        );
+        assert_eq!(
+            b.pool.available(),
+            b.pool.capacity(),
+            "cycle {cycle}: Tx pool full"
+        );
+    }
+}
