@@ -101,6 +101,9 @@ fn run_rss(n: u64, rx_queues: u16, sizes: (usize, usize), seed0: u64) {
         }
         b.settle_tx();
         sent += k;
+        // What the EAL alarm does in DPDK: heartbeat, link, counter accumulation.
+        a.port.service();
+        b.port.service();
     }
     assert_eq!(seen.len() as u64, n);
 
