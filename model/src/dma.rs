@@ -19,8 +19,14 @@ use crate::ModelError;
 /// Most regions a device can map at once.
 pub const MAX_REGIONS: usize = 65536;
 
-/// Entries of the recently-used region cache.
-const HOT: usize = 8;
+/// Entries of the recently-used region cache (direct-mapped by 2 MiB page of IOVA).
+const HOT: usize = 16;
+
+/// The cache slot of an IOVA.
+#[inline(always)]
+fn hot_slot(iova: u64) -> usize {
+    ((iova >> 21).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 60) as usize % HOT
+}
 
 /// The first IOVA that is not device-addressable (46-bit DMA).
 const IOVA_LIMIT: u64 = 1 << fbnic_hw::regs::DMA_ADDR_BITS;
@@ -46,18 +52,41 @@ pub(crate) struct DmaFault {
 }
 
 /// The device's region table and its fault counter.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct DmaTable {
     regions: Vec<Region>,
     /// Recently used region indexes (a small cache in front of the binary search).
     hot: [usize; HOT],
-    hot_next: usize,
     /// DMA faults so far (free-running).
     pub faults: u64,
     /// First unmapped IOVA of the most recent fault.
     pub last_fault: u64,
     /// Set when `faults` changed and the MASTER registers need publishing.
     pub dirty: bool,
+    /// Bumped by every map and unmap: cached ring translations ([`RingMap`]) are valid only
+    /// for the generation they were made in.
+    gen: u64,
+}
+
+/// A ring's cached translation: the host address of its first byte, when the whole ring
+/// lies in one region (0 = not resolvable in generation `gen`).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct RingMap {
+    host: usize,
+    gen: u64,
+}
+
+impl Default for DmaTable {
+    fn default() -> Self {
+        Self {
+            regions: Vec::new(),
+            hot: [0; HOT],
+            faults: 0,
+            last_fault: 0,
+            dirty: false,
+            gen: 1,
+        }
+    }
 }
 
 impl DmaTable {
@@ -101,6 +130,7 @@ impl DmaTable {
         }
         self.regions.insert(pos, Region { iova, len, va });
         self.hot = [0; HOT];
+        self.gen += 1;
         Ok(())
     }
 
@@ -111,6 +141,7 @@ impl DmaTable {
             Some(r) if r.iova == iova && r.len == len as u64 => {
                 self.regions.remove(pos);
                 self.hot = [0; HOT];
+                self.gen += 1;
                 Ok(())
             }
             _ => Err(ModelError::NotMapped),
@@ -120,18 +151,17 @@ impl DmaTable {
     /// Index of the region holding `iova`.
     #[inline]
     fn find(&mut self, iova: u64) -> Option<usize> {
-        for &h in &self.hot {
-            if let Some(r) = self.regions.get(h) {
-                if iova.wrapping_sub(r.iova) < r.len {
-                    return Some(h);
-                }
+        let slot = hot_slot(iova);
+        let h = self.hot[slot];
+        if let Some(r) = self.regions.get(h) {
+            if iova.wrapping_sub(r.iova) < r.len {
+                return Some(h);
             }
         }
         let pos = self.regions.partition_point(|r| r.iova + r.len <= iova);
         let r = self.regions.get(pos)?;
         if iova >= r.iova {
-            self.hot[self.hot_next] = pos;
-            self.hot_next = (self.hot_next + 1) % HOT;
+            self.hot[slot] = pos;
             Some(pos)
         } else {
             None
@@ -269,6 +299,83 @@ impl DmaTable {
                 std::sync::atomic::fence(Ordering::Release);
                 self.write(iova, &val.to_le_bytes())
             }
+        }
+    }
+
+    /// The host address of the 8-byte word `off` bytes into the ring at `base` (`bytes`
+    /// long), through the ring's cached translation; None when the ring does not lie in one
+    /// region (then the caller takes the per-access path, which also counts faults).
+    #[inline]
+    fn ring_word(
+        &mut self,
+        map: &mut RingMap,
+        base: u64,
+        bytes: u64,
+        off: u64,
+    ) -> Option<*mut u64> {
+        if map.gen != self.gen {
+            map.gen = self.gen;
+            map.host = 0;
+            if let Some(i) = self.find(base) {
+                let r = self.regions[i];
+                let rel = base - r.iova;
+                if rel + bytes <= r.len {
+                    let va = r.va as usize + rel as usize;
+                    if va % 8 == 0 {
+                        map.host = va;
+                    }
+                }
+            }
+        }
+        if map.host == 0 || off + 8 > bytes {
+            return None;
+        }
+        Some((map.host + off as usize) as *mut u64)
+    }
+
+    /// Reads a ring's descriptor word `off` bytes into it (Acquire), through its cached
+    /// translation when it has one.
+    #[inline]
+    pub fn ring_read(
+        &mut self,
+        map: &mut RingMap,
+        base: u64,
+        bytes: u64,
+        off: u64,
+    ) -> Result<u64, DmaFault> {
+        match self.ring_word(map, base, bytes, off) {
+            Some(p) => {
+                // SAFETY: `ring_word` returned a pointer inside one mapped region (the whole
+                // ring lies in it) that was resolved in the current generation, so the region
+                // has not been unmapped since; the device lock (held by our caller) keeps it
+                // so. The address is 8-byte aligned, and ring memory is shared with the
+                // driver, so an atomic view is the sound one.
+                let a = unsafe { AtomicU64::from_ptr(p) };
+                Ok(u64::from_le(a.load(Ordering::Acquire)))
+            }
+            None => self.read_u64(base + off),
+        }
+    }
+
+    /// Writes a ring's descriptor word (Release), through its cached translation when it has
+    /// one.
+    #[inline]
+    pub fn ring_write(
+        &mut self,
+        map: &mut RingMap,
+        base: u64,
+        bytes: u64,
+        off: u64,
+        val: u64,
+    ) -> Result<(), DmaFault> {
+        match self.ring_word(map, base, bytes, off) {
+            Some(p) => {
+                // SAFETY: as in `ring_read`.
+                let a = unsafe { AtomicU64::from_ptr(p) };
+                a.store(val.to_le(), Ordering::Release);
+                Ok(())
+            }
+            None => self.write_u64(base + off, val),
         }
     }
 

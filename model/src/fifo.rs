@@ -27,6 +27,8 @@ pub(crate) struct FrameFifo {
     w: usize,
     /// Bytes held (frames only).
     bytes: usize,
+    /// Where the last reservation went.
+    reserved: usize,
 }
 
 impl FrameFifo {
@@ -41,6 +43,7 @@ impl FrameFifo {
             r: 0,
             w: 0,
             bytes: 0,
+            reserved: usize::MAX,
         }
     }
 
@@ -103,16 +106,18 @@ impl FrameFifo {
     #[inline]
     pub fn reserve(&mut self, len: usize) -> Option<&mut [u8]> {
         let off = self.place(len)?;
+        self.reserved = off;
         Some(&mut self.buf[off..off + len])
     }
 
     /// Appends the frame last [`reserve`](Self::reserve)d with `len` bytes.
     #[inline]
     pub fn commit(&mut self, len: usize) {
-        let Some(off) = self.place(len) else {
+        let off = std::mem::replace(&mut self.reserved, usize::MAX);
+        if off == usize::MAX || off + len > self.buf.len() {
             debug_assert!(false, "commit without reserve");
             return;
-        };
+        }
         if self.count == 0 {
             self.r = off;
         }

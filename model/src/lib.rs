@@ -1,6 +1,136 @@
-//! fbnic-model: an open, faithful model of Meta's fbnic NIC.
+//! fbnic-model: an open, faithful model of Meta's fbnic NIC (PCI 1d9b:0013).
 //!
-//! (Crate documentation: see the end of this file's doc block, written below.)
+//! The model is the device spec (`shared/spec/fbnic-device.md`) made executable. A driver
+//! talks to a [`Device`] exactly as to silicon over PCI: 32-bit register reads and writes on
+//! BAR0 and BAR4 ([`Device::read32`], [`Device::write32`]), doorbells as plain atomic stores
+//! through [`Device::reg_ptr`], DMA into host memory it mapped into the device's region table
+//! ([`Device::dma_map`], an IOMMU), and the PCIe DSN ([`Device::dsn`]). Everything else on
+//! `Device` ([`stats`](Device::stats), [`fw_state`](Device::fw_state),
+//! [`set_fw_faults`](Device::set_fw_faults), [`bmc`](Device::bmc)) is for tests.
+//!
+//! ```no_run
+//! use fbnic_model::{DeviceConfig, Fabric, FabricConfig};
+//! let fabric = Fabric::new(FabricConfig::default());
+//! let a = fabric.add_device(DeviceConfig::with_dsn(0x0002_1b9d_0000_0001));
+//! let b = fabric.add_device(DeviceConfig::with_dsn(0x0002_1b9d_0000_0002));
+//! fabric.connect(&a, &b).unwrap();
+//! // ... a driver programs a and b through read32/write32/reg_ptr/dma_map ...
+//! fabric.shutdown();
+//! ```
+//!
+//! # Architecture
+//!
+//! **Threads.** A [`Fabric`] owns one *engine* thread that runs the data path of all its
+//! devices (optionally pinned with [`FabricConfig::engine_cpu`]), and each device has a
+//! *firmware agent* thread. The engine, per pass and per device: Tx (TWQs, EI egress, BMC
+//! frames -> MAC -> wire), generator feed, RXB -> RPC -> queues, then publishes counters. It
+//! spins while there is work and, after [`IdlePolicy::spin`] without work, sleeps
+//! [`IdlePolicy::sleep`] between passes. The firmware agent sleeps on a condvar, woken by BAR4
+//! and PUL writes and by its own timers. [`Fabric::shutdown`] (also on drop) stops and joins
+//! every thread. A panic in a model thread is caught at the top: it is logged, the device is
+//! marked failed and from then on reads all-ones (MASTER_SPARE_0 included), like a lost PCI
+//! device; other devices go on.
+//!
+//! **Locks.** Each device has one lock over its state (rings, TCAMs, DMA table, counters). The
+//! engine takes it once per pass (never per packet); register writes with side effects take it
+//! too, so their effects are synchronous and ordered, never dependent on the engine polling at
+//! the right moment. A port's receive side (MAC Rx counters + RXB) has its own leaf lock so a
+//! cable peer's Tx can fill it; the order is always device state -> RXB, and only the engine
+//! ever holds two locks, so there is no lock-order cycle. The firmware agent takes its own lock,
+//! then the device lock only for mailbox DMA.
+//!
+//! **Register file.** BAR0 ([`fbnic_hw::regs::BAR0_DWORDS`]) and BAR4 are `Box<[AtomicU32]>`,
+//! so register pointers are stable. Reads are plain atomic loads: the engine keeps PTRS, idle
+//! bits, link bits and counters current in the array, once per pass. Registers the device owns
+//! (PTRS, counters, idle bits, link status, MASTER_SPARE_0, DMA fault registers) ignore writes.
+//!
+//! **DMA.** [`Device::dma_map`] registers `[iova, iova + len) -> va`; overlaps are refused; up
+//! to [`MAX_REGIONS`] regions, found through a small hashed cache of recent regions, then a
+//! binary search. Ring memory is translated once per ring and generation of the table. An
+//! access may span adjacent regions. An access that touches any unmapped byte is a DMA fault:
+//! counted (MASTER_DMA_FAULT_CNT, first unmapped IOVA in MASTER_DMA_FAULT_ADDR_LO/HI), nothing
+//! else done with it (no partial write). Descriptor words are 64-bit atomics (Acquire reads,
+//! Release writes); frame data is copied before the completion that hands it over.
+//!
+//! # What is modelled
+//!
+//! - Queues (spec 3, 4): TWQ0 and TWQ1 (META \[OPT_META\] AL* LAST_AL; TX_PAD; REQ_CSO with the
+//!   pseudo-header sum taken from the checksum field; REQ_TS timestamps as TCD type 1;
+//!   DEST_MAC/DEST_BMC/DEST_FW), TCQ (head-update completions with the DONE phase; a full TCQ
+//!   stalls the TWQ), PPQ buffers and RCQ completions in one-buffer-per-frame mode (PAY_AL per
+//!   buffer, OPT_META when the action asks for a timestamp, META with RSS hash, L2 checksum,
+//!   L3/L4 types, L4_CSUM_UNNECESSARY, ERR_PARSER, ERR_TRUNCATED), DROP_MODE immediate / wait /
+//!   never, ring RESET/ENABLE with validation, doorbells, QM idle bits, per-queue counters.
+//! - MAC: TX_ENA/RX_ENA, PROMISC (accepted, no effect: the TCAMs filter), LOOPBACK, TX_PAD,
+//!   pause (TX_PAUSE_DIS/RX_PAUSE_DIS), link status and latched link interrupts, IEEE/RMON
+//!   counters ([`fbnic_hw::regs::mac_stat`]), runt/oversize drops; RSFEC counters read 0.
+//! - RXB: a bounded FIFO per port ([`DeviceConfig::rxb_bytes`]) with pause back-pressure and
+//!   a drop counter; with DROP_MODE wait it holds frames head-of-line, so a cabled pair is
+//!   lossless when the driver asks for it.
+//! - RPC (spec 7): parser (Ethernet, one VLAN tag, IPv4 with options and fragments, IPv6 with
+//!   a fragment header, TCP, UDP), MTU, MAC DA TCAM (32), action TCAM (64) + action table +
+//!   defaults, DEST host/BMC/EI, Q_SEL, RSS (Toeplitz over IP_SRC/IP_DST/L4_SRC/L4_DST, two
+//!   indirection tables), RPC counters.
+//! - Firmware (spec 5): signs of life, the mailbox rings, every message of the spec's table
+//!   (see [`FwConfig`], [`FwFaults`], [`FwState`]), a BMC stub ([`BmcHandle`]).
+//! - Wires (spec 9): cable, loopback plug, [`Generator`], sink ([`SinkHandle`]), none.
+//!
+//! # Not modelled
+//!
+//! - Page (header-split) Rx mode (EN_HDR_SPLIT=1 or PAYLD_PACK!=0): frames for such a queue
+//!   are dropped and counted in RDE_PKT_ERR (and [`DeviceStats::rx_page_mode_drops`]); the
+//!   HPQ is configured and idles but is never used.
+//! - LSO (TWD REQ_LSO): the packet is dropped and counted in TWQ0_ERR_CNT.
+//! - Interrupts other than INTR_STATUS(0) bit 0 (the firmware mailbox): no MSI-X, the TIM/RIM
+//!   registers are plain storage (a poll-mode driver masks them).
+//! - The Tx classifier (TCE) and its TCAM: host frames reach the BMC only with TWD DEST_BMC.
+//! - IP address TCAMs, tunnels (OUTER_IP_VALID is never set), IPv6 extension headers other
+//!   than the fragment header, ACT_TBL1 hash fields other than the four address/port ones.
+//! - FCS: wire frames carry none; MAC counters count 4 FCS bytes per frame.
+//! - Firmware upgrade and coredumps (answered with an error / "not available").
+//!
+//! # Project choices
+//!
+//! Items the spec leaves open, decided here (each also documented where it lives):
+//! - DMA mappings must have `va` congruent to `iova` modulo 8 (as IOMMU page offsets are), so
+//!   descriptor words are naturally aligned atomics.
+//! - Ring ENABLE validates SIZE (log2 4..=15 or 0) and base alignment (128 bytes, inside the
+//!   46-bit space); whether the memory is mapped is checked at use. A refused enable is counted
+//!   ([`DeviceStats::ring_config_errors`]); a DMA fault on ring memory stops that ring
+//!   ([`DeviceStats::ring_faults`]) until RESET or a fresh ENABLE. RESET also zeroes the ring's
+//!   doorbell registers. Clearing ENABLE without RESET keeps the pointers. A queue's idle bits
+//!   read 1 exactly when its rings are disabled (nothing is ever in flight between passes).
+//!   QM_TWQ_IDLE(4..7) read all-ones.
+//! - A doorbell value beyond its ring is ignored and counted once (TWQ: in TWQ0_ERR_CNT;
+//!   all: [`DeviceStats::bad_doorbells`]).
+//! - Completion rings keep one slot free (full = `size - 1` entries outstanding).
+//! - TWD: at most 64 address pieces per packet; a packet with no DEST bit goes to the MAC;
+//!   TWQ1 packets are counted in the queue's TWQ0_* counters; with REQ_CSO and L3_TYPE IPv4 the
+//!   IPv4 header checksum is also computed; a UDP checksum that computes to 0 is sent as
+//!   0xffff; a ring full of descriptors with no complete packet is consumed as malformed.
+//! - A TCQ that is not running loses completions ([`DeviceStats::tcq_lost_completions`]).
+//! - Rx one-buffer mode: at most 64 buffers per frame (and never more than fit an empty RCQ);
+//!   a frame cut short is delivered with ERR_TRUNCATED, every buffer used is returned through
+//!   its PAY_AL. The frame's META reports the matching action entry in OPT_META when present.
+//!   UDP over IPv4 with a zero checksum is not reported as verified. First fragments keep
+//!   their L4 header for classification (no checksum verification); later fragments have none.
+//! - Action TCAM key: word 1 = ActKey1 (bits 4:0 read 0), words 3/4 = L4 ports, all other words
+//!   read 0 (the rpc module's source docs). TCAM entries latch their
+//!   staged words when their VALIDATE word is written.
+//! - MAC: a frame reaching a port whose MAC has RX_ENA clear, or whose RMI ENABLE is clear, is
+//!   dropped and counted in [`DeviceStats::rx_disabled_drops`]; frames sent while TX_ENA is
+//!   clear are consumed and dropped ([`DeviceStats::tx_mac_disabled`]); runts (< 60 bytes
+//!   without FCS) and frames over 9742 bytes are dropped by the receiving MAC. MAC control
+//!   (ethertype 0x8808) frames are counted and end at the MAC. Pause stalls the sender for as
+//!   long as the receiver's RXB lacks room; each stalled pass counts one XOFF each way.
+//! - Firmware: power-on mailbox state written by the device; a ring that holds exactly the
+//!   reset pattern after a BAR4 write sends the firmware's position back to slot 0; a crash
+//!   keeps ring positions, drops pending responses and ownership; TIME and UPTIME are in ms;
+//!   QSFP reads serve bank 0 page 0 (offsets 0..256) of a stored 100G DAC module and answer
+//!   anything else with ERROR -EINVAL; upgrade requests answer -EOPNOTSUPP; the mailbox only
+//!   moves pages while the PUL bus-master enable bits are set.
+//! - Generators honour pause; BMC transmissions go through the port's MAC.
+//! - MASTER_SPARE_0 reads [`MASTER_SPARE_0_VALUE`].
 #![warn(missing_docs)]
 
 mod bmc;

@@ -5,6 +5,7 @@ use fbnic_hw::regs::{
     RING_BASE_ALIGN,
 };
 
+use crate::dma::{DmaFault, DmaTable, RingMap};
 use crate::regfile::RegFile;
 
 /// Whether a ring runs.
@@ -35,6 +36,8 @@ pub(crate) struct Ring {
     pub sw: u32,
     /// The last raw doorbell value seen (to count a bad value once).
     pub last_raw: u32,
+    /// Cached translation of the ring memory.
+    pub map: RingMap,
 }
 
 impl Default for Ring {
@@ -48,6 +51,7 @@ impl Default for Ring {
             phase: true,
             sw: 0,
             last_raw: 0,
+            map: RingMap::default(),
         }
     }
 }
@@ -83,6 +87,9 @@ impl Ring {
         self.base = base;
         self.entries = entries;
         self.mask = entries - 1;
+        self.idx &= self.mask;
+        self.sw &= self.mask;
+        self.map = RingMap::default();
         self.state = RingState::Running;
         Ok(())
     }
@@ -93,10 +100,18 @@ impl Ring {
         self.state == RingState::Running
     }
 
-    /// The device address of slot `i`.
+    /// Reads descriptor `i` (modulo the ring size).
     #[inline(always)]
-    pub fn slot(&self, i: u32) -> u64 {
-        self.base + 8 * (i & self.mask) as u64
+    pub fn read(&mut self, dma: &mut DmaTable, i: u32) -> Result<u64, DmaFault> {
+        let off = 8 * (i & self.mask) as u64;
+        dma.ring_read(&mut self.map, self.base, 8 * self.entries as u64, off)
+    }
+
+    /// Writes descriptor `i` (modulo the ring size).
+    #[inline(always)]
+    pub fn write(&mut self, dma: &mut DmaTable, i: u32, v: u64) -> Result<(), DmaFault> {
+        let off = 8 * (i & self.mask) as u64;
+        dma.ring_write(&mut self.map, self.base, 8 * self.entries as u64, off, v)
     }
 
     /// Reads a doorbell register; a value beyond the ring is an error, counted once per

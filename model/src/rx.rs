@@ -42,10 +42,8 @@ pub(crate) enum Delivery {
 
 #[inline]
 fn write_rcd(dma: &mut DmaTable, rcq: &mut Ring, rcd: Rcd, cnt: &mut Counters) -> bool {
-    if dma
-        .write_u64(rcq.slot(rcq.idx), rcd.with_done(rcq.phase).raw())
-        .is_err()
-    {
+    let (idx, v) = (rcq.idx, rcd.with_done(rcq.phase).raw());
+    if rcq.write(dma, idx, v).is_err() {
         rcq.state = RingState::Faulted;
         cnt.ring_faults += 1;
         return false;
@@ -119,7 +117,8 @@ pub(crate) fn deliver(
     let mut off = 0usize;
     let mut truncated = false;
     for i in 0..nbufs {
-        let bd = match dma.read_u64(q.ppq.slot(q.ppq.idx)) {
+        let head = q.ppq.idx;
+        let bd = match q.ppq.read(dma, head) {
             Ok(v) => BdqDesc::from_raw(v),
             Err(_) => {
                 q.ppq.state = RingState::Faulted;

@@ -148,7 +148,8 @@ fn scan(
     };
     let mut i = 0;
     while i < avail {
-        let raw = match dma.read_u64(ring.slot(ring.idx + i)) {
+        let at = ring.idx + i;
+        let raw = match ring.read(dma, at) {
             Ok(v) => v,
             Err(_) => {
                 ring.state = RingState::Faulted;
@@ -218,7 +219,9 @@ fn build(
         }
         off += len;
     }
-    buf[off..].fill(0);
+    if off < buf.len() {
+        buf[off..].fill(0);
+    }
     if meta.req_cso() {
         let l2 = meta.l2_hlen() as usize * 2;
         let start = l2 + meta.l3_ihlen() as usize * 2;
@@ -257,7 +260,8 @@ fn write_tcd(dma: &mut DmaTable, tcq: &mut Ring, tcd: Tcd, cnt: &mut Counters) {
         return;
     }
     let tcd = tcd.with_done(tcq.phase);
-    if dma.write_u64(tcq.slot(tcq.idx), tcd.raw()).is_err() {
+    let idx = tcq.idx;
+    if tcq.write(dma, idx, tcd.raw()).is_err() {
         tcq.state = RingState::Faulted;
         cnt.ring_faults += 1;
         return;

@@ -108,6 +108,7 @@ fn throughput_64b_rss_cabled_pair() {
         }
     }
     let secs = start.elapsed().as_secs_f64();
+    let busy = fab.engine_busy_ns();
     // Drain.
     let t = Instant::now();
     while recv < sent && t.elapsed() < Duration::from_secs(2) {
@@ -119,6 +120,11 @@ fn throughput_64b_rss_cabled_pair() {
         .map(|q| (r(&b, RDE_CQ_DROP.at(q)) + r(&b, RDE_BDQ_DROP.at(q))) as u64)
         .sum();
     let per_q: Vec<u32> = (0..QUEUES).map(|q| r(&b, RDE_PKT_CNT.at(q))).collect();
+    println!(
+        "engine: {:.1} ns of busy time per packet ({:.1} Mpps if the driver kept up)",
+        busy as f64 / recv as f64,
+        recv as f64 / busy as f64 * 1e3
+    );
     println!(
         "throughput: sent {sent} received {recv} in {secs:.2}s: {:.2} Mpps (64B frames incl. FCS, RSS over {QUEUES} queues; per queue {per_q:?}; drops {drops}; rxb drops {})",
         recv as f64 / secs / 1e6,
