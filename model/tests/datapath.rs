@@ -488,3 +488,61 @@ fn bmc_frames_go_to_the_bmc_only() {
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].data, from_bmc);
 }
+
+#[test]
+fn ei_action_sends_frames_back_out() {
+    let (_f, a, b) = cabled_pair();
+    let mut tx = TxQ::new(&a, 0, 64, 0x1000_0000, 1 << 20);
+    let mut rxa = RxQ::new(&a, 0, 0x3000_0000, &RxCfg::default());
+    // B reflects everything for A's MAC back onto the wire.
+    set_macda(&b, 10, a.mac_addr().0, [0; 6]);
+    let k = ActKey1::default().with_macda_valid(true).with_macda_idx(10);
+    set_act(
+        &b,
+        3,
+        &[(1, key1_word(k, k.with_macda_idx(31)))],
+        ActTbl0::default().with_dest(ACT_DEST_EI),
+        ActTbl1::default(),
+    );
+    let fr = udp4(a.mac_addr(), [1, 1, 1, 1], [2, 2, 2, 2], 1, 2, 64);
+    assert!(tx.send1(&fr));
+    let got = rxa.recv(1, T);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].data, fr);
+    assert_eq!(b.stats().ei_frames, 1);
+}
+
+#[test]
+fn timestamps_and_action_in_opt_meta() {
+    let (_f, a, b) = cabled_pair();
+    let mut tx = TxQ::new(&a, 0, 64, 0x1000_0000, 1 << 20);
+    let mut rx = RxQ::new(&b, 0, 0x2000_0000, &RxCfg::default());
+    let udp = ActKey1::default()
+        .with_ip_valid(true)
+        .with_l4_valid(true)
+        .with_l4_is_udp(true);
+    set_act(
+        &b,
+        7,
+        &[(1, key1_word(udp, udp))],
+        ActTbl0::default()
+            .with_dest(ACT_DEST_HOST)
+            .with_q_sel(true)
+            .with_ts_ena(true),
+        ActTbl1::default(),
+    );
+    let fr = udp4(b.mac_addr(), [1, 1, 1, 1], [2, 2, 2, 2], 1, 2, 64);
+    assert!(tx.send1(&fr));
+    let got = rx.recv(1, T);
+    let o = got[0].opt.expect("OPT_META");
+    assert!(o.ts_valid() && o.ts() > 0);
+    assert!(o.action_valid());
+    assert_eq!(o.action(), 7);
+    // Tx timestamp completion (TCD type 1).
+    tx.queue_frame(&fr, 1, Twd::meta().with_dest_mac(true).with_req_ts(true));
+    tx.doorbell();
+    assert!(wait_until(T, || {
+        let t = fbnic_hw::desc::Tcd::from_raw(tx.cq.read_u64(tx.cq_head as usize * 8));
+        t.done() == tx.cq_phase && t.ty() == fbnic_hw::desc::TCD_TYPE_TS && t.ts() > 0
+    }));
+}

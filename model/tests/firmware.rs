@@ -352,3 +352,29 @@ fn mailbox_power_on_state() {
         }
     }
 }
+
+#[test]
+fn host_reinitialises_the_mailbox() {
+    let f = fabric();
+    let d = dev_with(&f, dev_cfg(1));
+    let mut m = Mbx::open(&d, 0x7000_0000);
+    for _ in 0..5 {
+        assert!(m
+            .call(&Msg::HeartbeatReq, |m| matches!(
+                m,
+                Msg::HeartbeatResp { .. }
+            ))
+            .is_some());
+    }
+    drop(m);
+    // A new host instance (say, after a driver restart) resets both rings and starts at 0.
+    let mut m = Mbx::open(&d, 0x7100_0000);
+    for _ in 0..20 {
+        assert!(m
+            .call(&Msg::HeartbeatReq, |m| matches!(
+                m,
+                Msg::HeartbeatResp { .. }
+            ))
+            .is_some());
+    }
+}
