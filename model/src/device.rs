@@ -781,15 +781,13 @@ impl Device {
             if qi >= MAX_QUEUES {
                 st.cnt.rx_queue_drops += 1;
             } else {
-                let l4_ok = parse::l4_csum_ok(f, &p);
-                let l3_off = (p.l3_off as usize).min(f.len());
-                let l2_csum = crate::csum::fold(crate::csum::add(0, &f[l3_off..]));
+                let sums = parse::sums(f, &p);
                 let meta = Rcd::meta()
                     .with_rss_hash(hash as u64)
-                    .with_l2_csum(l2_csum as u64)
+                    .with_l2_csum(sums.l2 as u64)
                     .with_l3_type_bits(p.l3.hw() as u64)
                     .with_l4_type_bits(p.l4.hw() as u64)
-                    .with_l4_csum_unnecessary(l4_ok)
+                    .with_l4_csum_unnecessary(sums.l4_ok)
                     .with_err_parser(p.err);
                 let info = RxInfo {
                     meta,

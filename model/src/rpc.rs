@@ -355,3 +355,80 @@ mod tests {
         assert_eq!(rpc.classify(&regs, &p, 30).entry, Some(10));
     }
 }
+
+#[cfg(test)]
+mod bench {
+    use super::*;
+    use crate::parse;
+    use crate::rss::Rss;
+
+    /// Cost of the per-frame RPC work (parse, TCAMs, RSS, checksums) for a 60-byte frame.
+    #[test]
+    #[ignore]
+    fn rpc_cost_per_frame() {
+        let regs = RegFile::new();
+        let mut rpc = Rpc::new();
+        let mut rss = Rss::default();
+        let mac = [2u8, 0, 0, 0, 0, 1];
+        for (w, i) in [(2u32, 0usize), (1, 2), (0, 4)] {
+            let v = u16::from_be_bytes([mac[i], mac[i + 1]]) as u32;
+            regs.set(regs::rpc_tcam_macda(30, w), v);
+        }
+        regs.set(regs::rpc_tcam_macda(30, 3), TCAM_VALIDATE);
+        rpc.latch_macda(&regs, 30);
+        let udp = ActKey1::default()
+            .with_ip_valid(true)
+            .with_l4_valid(true)
+            .with_l4_is_udp(true);
+        for w in 0..TCAM_ACT_DATA_WORDS {
+            regs.set(regs::rpc_tcam_act(50, w), TcamWord::ANY.raw());
+        }
+        regs.set(
+            regs::rpc_tcam_act(50, 1),
+            TcamWord::default()
+                .with_value(udp.raw())
+                .with_mask(!udp.raw() & 0xffff)
+                .raw(),
+        );
+        regs.set(regs::rpc_act_tbl1(50), 0xf);
+        regs.set(regs::rpc_tcam_act(50, 11), TCAM_VALIDATE);
+        rpc.latch_act(&regs, 50);
+        let frames: Vec<Vec<u8>> = (0..256u16)
+            .map(|i| {
+                parse::tests::ipv4_frame(false, [10, 0, 0, 1], [10, 0, 1, 2], 1000 + i, 80, 18)
+            })
+            .map(|mut f| {
+                f[..6].copy_from_slice(&mac);
+                f
+            })
+            .collect();
+        let n = 2_000_000u32;
+        let mut acc = 0u64;
+        for stage in 0..5 {
+            let t = std::time::Instant::now();
+            for i in 0..n {
+                let f = std::hint::black_box(&frames[(i & 255) as usize]);
+                let p = parse::parse(f);
+                acc = acc.wrapping_add(p.sport as u64);
+                if stage >= 1 {
+                    let m = rpc.macda_lookup(&f[..6]).unwrap();
+                    acc += m as u64;
+                    if stage >= 2 {
+                        let a = rpc.classify(&regs, &p, m);
+                        acc += a.tbl1.raw() as u64;
+                        if stage >= 3 {
+                            acc += rss.hash(&regs, f, &p, a.tbl1) as u64;
+                        }
+                    }
+                }
+                if stage >= 4 {
+                    acc += parse::sums(f, &p).l2 as u64;
+                }
+            }
+            let ns = t.elapsed().as_nanos() as f64 / n as f64;
+            println!("stage {stage}: {ns:.1} ns/frame");
+        }
+        let ns = 0.0;
+        println!("rpc cost: {ns:.1} ns/frame ({acc})");
+    }
+}

@@ -138,3 +138,82 @@ fn core_affinity_pin(cpu: usize) -> bool {
     // The test thread plays the driver: keep it off the engine's core.
     core_affinity::set_for_current(core_affinity::CoreId { id: cpu })
 }
+
+/// The engine's own cost per packet: the driver fills the rings while the engine is idle,
+/// rings one doorbell, and the engine's busy time for the round is divided by the packets.
+/// Independent of how fast the in-test driver is (and of other load on the driver's core).
+#[test]
+#[ignore]
+fn engine_cost_64b_rss_cabled_pair() {
+    let fab = Fabric::new(FabricConfig {
+        engine_cpu: Some(1),
+        ..Default::default()
+    });
+    let a = fab.add_device(dev_cfg(1));
+    let b = fab.add_device(dev_cfg(2));
+    fab.connect(&a, &b).unwrap();
+    port_up(&a, 0);
+    port_up(&b, 0);
+    rss_setup(&b);
+    let _ = core_affinity_pin(0);
+    let mut tx = TxQ::new(&a, 0, 65536, 0x1000_0000, 1 << 20);
+    let rxcfg = RxCfg {
+        rcq_entries: 65536,
+        ppq_entries: 16384,
+        buf_len: 256,
+        hroom: 64,
+        drop_mode: DROP_MODE_WAIT,
+        ..Default::default()
+    };
+    let mut rxs: Vec<RxQ> = (0..QUEUES)
+        .map(|q| RxQ::new(&b, q, 0x4000_0000 + q as u64 * 0x1000_0000, &rxcfg))
+        .collect();
+    let flows: Vec<(u64, u16)> = (0..256u16)
+        .map(|i| {
+            let f = udp4(b.mac_addr(), [10, 0, 0, 1], [10, 0, 1, 2], 1000 + i, 80, 18);
+            (tx.stage(&f), f.len() as u16)
+        })
+        .collect();
+    let per_round = 32000u32;
+    let mut total = 0u64;
+    let mut busy = 0u64;
+    for _ in 0..10 {
+        // Let the engine go idle, then fill the ring.
+        std::thread::sleep(Duration::from_millis(2));
+        for k in 0..per_round {
+            let (addr, len) = flows[k as usize & 255];
+            tx.push_desc(
+                Twd::meta()
+                    .with_dest_mac(true)
+                    .with_req_completion(k + 1 == per_round),
+            );
+            tx.push_desc(Twd::al(addr, len, true));
+        }
+        let b0 = fab.engine_busy_ns();
+        tx.doorbell();
+        let mut got = 0u64;
+        let t = Instant::now();
+        while got < per_round as u64 && t.elapsed() < Duration::from_secs(10) {
+            got = (0..QUEUES)
+                .map(|q| r(&b, RDE_PKT_CNT.at(q)) as u64)
+                .sum::<u64>()
+                - total;
+            std::hint::spin_loop();
+        }
+        assert_eq!(got, per_round as u64);
+        // Wait for the engine to finish the pass, then read its busy time.
+        std::thread::sleep(Duration::from_millis(1));
+        busy += fab.engine_busy_ns() - b0;
+        total += got;
+        // Consume completions and repost buffers (engine idle meanwhile).
+        assert!(tx.wait_head(tx.tail));
+        for rx in rxs.iter_mut() {
+            while rx.poll_count(65536).0 > 0 {}
+        }
+    }
+    println!(
+        "engine cost: {:.1} ns/packet over {total} packets ({:.1} Mpps on one core), 64B, RSS over {QUEUES} queues, cabled pair",
+        busy as f64 / total as f64,
+        total as f64 / busy as f64 * 1e3
+    );
+}
