@@ -248,7 +248,9 @@ pub(crate) fn parse(f: &[u8]) -> Parsed {
     p
 }
 
-/// Whether the TCP/UDP checksum of a parsed, unfragmented datagram verifies.
+/// Whether the TCP/UDP checksum of a parsed, unfragmented datagram verifies (the reference
+/// for [`sums`]).
+#[cfg(test)]
 pub(crate) fn l4_csum_ok(f: &[u8], p: &Parsed) -> bool {
     if p.l4 == L4TypeP::Other || p.frag || p.err {
         return false;
