@@ -328,6 +328,21 @@ impl Device {
         }
     }
 
+    /// Injects FEC errors: adds to the RSFEC corrected and uncorrected codeword counters.
+    pub fn inject_fec_errors(&self, corrected: u64, uncorrected: u64) {
+        let _st = self.state.lock();
+        let r = &self.regs;
+        let read = |lo: u32| (r.get(lo + 1) as u64) << 32 | r.get(lo) as u64;
+        r.set64(
+            regs::RSFEC_CCW_LO,
+            read(regs::RSFEC_CCW_LO).wrapping_add(corrected),
+        );
+        r.set64(
+            regs::RSFEC_NCCW_LO,
+            read(regs::RSFEC_NCCW_LO).wrapping_add(uncorrected),
+        );
+    }
+
     /// Changes the firmware's fault injection (a `crash` reboots the firmware now).
     pub fn set_fw_faults(&self, f: FwFaults) {
         self.fw.set_faults(f);

@@ -25,7 +25,6 @@
 //! - Each completion (and the first boot) raises INTR_STATUS(0) bit 0.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -170,7 +169,6 @@ pub(crate) struct FwShared {
     inner: Mutex<Inner>,
     cv: Condvar,
     thread: Mutex<Option<JoinHandle<()>>>,
-    seen: AtomicU64,
 }
 
 /// Writes the power-on mailbox state.
@@ -217,7 +215,6 @@ impl FwShared {
             }),
             cv: Condvar::new(),
             thread: Mutex::new(None),
-            seen: AtomicU64::new(0),
         })
     }
 
@@ -347,7 +344,6 @@ impl FwShared {
             }
             let until = deadline.unwrap_or_else(|| Instant::now() + Duration::from_secs(1));
             let _ = self.cv.wait_until(&mut g, until);
-            self.seen.store(g.state.messages_seen, Ordering::Relaxed);
         }
     }
 }

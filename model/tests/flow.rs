@@ -375,6 +375,12 @@ fn link_bits_follow_wire_and_mac() {
     assert!(link(&a));
     let _s = f.attach_sink(&b);
     assert!(link(&b));
+    // FEC counters stay 0 unless a fault injects errors.
+    assert_eq!(a.read_mac_stat(RSFEC_CCW_LO), 0);
+    a.inject_fec_errors(5, 1);
+    a.inject_fec_errors(0x1_0000_0000, 0);
+    assert_eq!(a.read_mac_stat(RSFEC_CCW_LO), 0x1_0000_0005);
+    assert_eq!(a.read_mac_stat(RSFEC_NCCW_LO), 1);
 }
 
 #[test]
