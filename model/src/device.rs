@@ -101,6 +101,8 @@ pub(crate) struct DevState {
     pub pieces: Box<[(u64, u16); MAX_PIECES]>,
     /// The RXB head frame is waiting for room in its queue.
     pub rx_blocked: bool,
+    /// Queues with staged RCQ completions.
+    pub staged: Vec<u16>,
 }
 
 impl DevState {
@@ -118,6 +120,7 @@ impl DevState {
             scratch: vec![0; MAX_FRAME + 64].into_boxed_slice(),
             pieces: Box::new([(0, 0); MAX_PIECES]),
             rx_blocked: false,
+            staged: Vec::with_capacity(MAX_QUEUES as usize),
         }
     }
 }
@@ -718,6 +721,9 @@ impl Device {
                 work = true;
             }
         }
+        for qi in st.staged.drain(..) {
+            rx::flush(&mut st.dma, &mut st.q[qi as usize], &mut st.cnt);
+        }
         rxg.publish(regs);
         drop(rxg);
 
@@ -813,7 +819,12 @@ impl Device {
                     action: act.entry,
                 };
                 let q = &mut st.q[qi as usize];
-                match rx::deliver(regs, &mut st.dma, &mut st.cnt, qi, q, f, &info) {
+                let res = rx::deliver(regs, &mut st.dma, &mut st.cnt, qi, q, f, &info);
+                if !q.rcd_stage.is_empty() && !q.stage_listed {
+                    q.stage_listed = true;
+                    st.staged.push(qi as u16);
+                }
+                match res {
                     Delivery::Wait => {
                         st.rx_blocked = true;
                         return false;

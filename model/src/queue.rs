@@ -183,6 +183,12 @@ pub(crate) struct Queue {
     pub bdq_ctl: QueueCtl,
     /// Counters or pointers changed since the last publish.
     pub dirty: bool,
+    /// RCQ completions taken but not yet written (written at the end of the Rx pass).
+    pub rcd_stage: Vec<u64>,
+    /// The RCQ slot of `rcd_stage[0]`.
+    pub stage_idx: u32,
+    /// The queue is in the device's list of queues with staged completions.
+    pub stage_listed: bool,
 }
 
 /// The register set of one of a queue's rings.

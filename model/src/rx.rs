@@ -11,7 +11,7 @@ use fbnic_hw::desc::{BdqDesc, Rcd, RcdType};
 use fbnic_hw::regs::{self, DROP_MODE_IMMEDIATE, PAYLD_PACK_NONE};
 
 use crate::dma::DmaTable;
-use crate::queue::{Queue, Ring, RingState};
+use crate::queue::{Queue, RingState};
 use crate::regfile::RegFile;
 use crate::stats::Counters;
 
@@ -40,16 +40,49 @@ pub(crate) enum Delivery {
     Wait,
 }
 
+/// Completions staged before they are written (see [`flush`]).
+const STAGE_MAX: usize = 256;
+
+/// Stages one completion for the RCQ; the slot is taken now, the write happens at
+/// [`flush`] (end of the engine's Rx pass, or when the stage is full), so each cache line of
+/// the ring is written in one go rather than raced against the polling driver.
 #[inline]
-fn write_rcd(dma: &mut DmaTable, rcq: &mut Ring, rcd: Rcd, cnt: &mut Counters) -> bool {
-    let (idx, v) = (rcq.idx, rcd.with_done(rcq.phase).raw());
-    if rcq.write(dma, idx, v).is_err() {
-        rcq.state = RingState::Faulted;
-        cnt.ring_faults += 1;
+fn write_rcd(dma: &mut DmaTable, q: &mut Queue, rcd: Rcd, cnt: &mut Counters) -> bool {
+    if q.rcd_stage.is_empty() {
+        q.stage_idx = q.rcq.idx;
+    } else if q.rcd_stage.len() >= STAGE_MAX {
+        flush(dma, q, cnt);
+        q.stage_idx = q.rcq.idx;
+    }
+    if !q.rcq.running() {
         return false;
     }
-    rcq.advance(1);
+    q.rcd_stage.push(rcd.with_done(q.rcq.phase).raw());
+    q.rcq.advance(1);
     true
+}
+
+/// Writes the staged completions of `q`, in order (each with Release, after the frame data).
+pub(crate) fn flush(dma: &mut DmaTable, q: &mut Queue, cnt: &mut Counters) {
+    let Queue {
+        rcq,
+        rcd_stage,
+        stage_idx,
+        stage_listed,
+        ..
+    } = q;
+    *stage_listed = false;
+    for (k, &v) in rcd_stage.iter().enumerate() {
+        if rcq.state == RingState::Off {
+            break;
+        }
+        if rcq.write(dma, *stage_idx + k as u32, v).is_err() {
+            rcq.state = RingState::Faulted;
+            cnt.ring_faults += 1;
+            break;
+        }
+    }
+    rcd_stage.clear();
 }
 
 /// Delivers frame `f` to queue `qi`.
@@ -147,7 +180,7 @@ pub(crate) fn deliver(
             wrote as u16,
             true,
         );
-        if !write_rcd(dma, &mut q.rcq, al, cnt) {
+        if !write_rcd(dma, q, al, cnt) {
             return Delivery::Dropped;
         }
     }
@@ -162,7 +195,7 @@ pub(crate) fn deliver(
         if let Some(a) = info.action {
             o = o.with_action(a as u64).with_action_valid(true);
         }
-        if !write_rcd(dma, &mut q.rcq, o, cnt) {
+        if !write_rcd(dma, q, o, cnt) {
             return Delivery::Dropped;
         }
     }
@@ -173,7 +206,7 @@ pub(crate) fn deliver(
             .with_l4_csum_unnecessary(false);
         q.cnt.rde_err = q.cnt.rde_err.wrapping_add(1);
     }
-    if !write_rcd(dma, &mut q.rcq, meta, cnt) {
+    if !write_rcd(dma, q, meta, cnt) {
         return Delivery::Dropped;
     }
     q.cnt.rde_pkt = q.cnt.rde_pkt.wrapping_add(1);
