@@ -30,6 +30,9 @@ pub mod tx;
 #[cfg(feature = "embedded")]
 pub mod embedded;
 
+#[cfg(feature = "dpdk")]
+pub mod ethdev;
+
 pub use error::{Error, Result};
 pub use port::{LinkStatus, Port, PortSettings, QueueSet};
 pub use rx::{RxConfig, RxQueue};

@@ -17,7 +17,7 @@ use fbnic_hw::version::FwVersion;
 
 use crate::error::{Error, Result};
 use crate::fw::{Firmware, FwEvent, FwTimeouts};
-use crate::rpc::{self, BmcInfo, MacDaTable, RssConfig, RxFilters};
+use crate::rpc::{self, BmcInfo, MacDaTable, RssConfig, RssHash, RxFilters};
 use crate::stats::HwCounters;
 use crate::transport::{DmaAllocator, Transport};
 
@@ -36,8 +36,9 @@ const RMI_OH_BYTES: u32 = 20;
 
 /// The queues of a port, as whoever owns them (the ethdev glue, a test) holds them.
 pub trait QueueSet {
-    /// Starts every configured queue (rings programmed, Rx buffers posted).
-    fn start_queues(&mut self) -> Result<()>;
+    /// Starts every configured queue (rings programmed, Rx buffers posted). `rss` is what the
+    /// device hashes (an Rx queue may report hash validity per packet type from it).
+    fn start_queues(&mut self, rss: RssHash) -> Result<()>;
     /// Stops every queue and takes back every buffer.
     fn stop_queues(&mut self) -> Result<()>;
 }
@@ -245,7 +246,7 @@ impl Port {
             rpc::write_rss(tp, &g.rss);
             rpc::write_actions(tp, &g.rss, bmc.as_ref(), true);
             self.link_up(&g);
-            queues.start_queues()?;
+            queues.start_queues(g.rss.hash)?;
             // Rx filters last: traffic starts flowing into ready queues.
             self.write_rules(&g, true);
             self.sync_filters_to_fw(&mut g);
@@ -431,6 +432,30 @@ impl Port {
     /// The firmware version, once the port has talked to the firmware.
     pub fn fw_version(&self) -> Option<FwVersion> {
         self.lock().fw.version()
+    }
+
+    /// Asks the firmware for its version, bringing the mailbox up just for that if the port
+    /// is stopped (DPDK lets applications ask before the first start).
+    pub fn query_fw_version(&self) -> Result<FwVersion> {
+        let mut g = self.lock();
+        if let Some(v) = g.fw.version() {
+            return Ok(v);
+        }
+        let tp = self.tp.as_ref();
+        let t = self.timeouts;
+        let was_up = g.fw.is_up();
+        let res =
+            g.fw.bring_up(tp, &t)
+                .and_then(|_| g.fw.request_caps(tp, &t).map(|c| c.version));
+        if !was_up && !g.started {
+            g.fw.shut_down(tp);
+        }
+        res
+    }
+
+    /// Messages from the firmware that did not decode.
+    pub fn fw_malformed(&self) -> u64 {
+        self.lock().fw.malformed
     }
 
     /// Whether the firmware is considered dead (missed heartbeat).

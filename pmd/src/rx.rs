@@ -67,8 +67,8 @@ pub struct RxQueue<P: RxPool> {
     running: bool,
     /// Keeps the device (and the doorbells' registers) alive as long as the queue.
     tp: Arc<dyn Transport>,
-    /// Software counters.
-    pub stats: QueueStats,
+    /// Software counters (shared: control threads read them while the queue runs).
+    pub stats: Arc<QueueStats>,
 }
 
 impl<P: RxPool> RxQueue<P> {
@@ -117,7 +117,7 @@ impl<P: RxPool> RxQueue<P> {
             qid,
             running: false,
             tp: tp.clone(),
-            stats: QueueStats::default(),
+            stats: Arc::new(QueueStats::default()),
         })
     }
 
@@ -139,6 +139,11 @@ impl<P: RxPool> RxQueue<P> {
     /// The pool (for tests and queue info).
     pub fn pool(&self) -> &P {
         &self.pool
+    }
+
+    /// The pool, to change how it fills buffers (only while the queue is stopped).
+    pub fn pool_mut(&mut self) -> &mut P {
+        &mut self.pool
     }
 
     /// Buffers currently posted to the device.

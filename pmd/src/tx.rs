@@ -53,8 +53,8 @@ pub struct TxQueue<B: PktBuf> {
     running: bool,
     /// Keeps the device (and the doorbells' registers) alive as long as the queue.
     tp: Arc<dyn Transport>,
-    /// Software counters.
-    pub stats: QueueStats,
+    /// Software counters (shared: control threads read them while the queue runs).
+    pub stats: Arc<QueueStats>,
 }
 
 impl<B: PktBuf> TxQueue<B> {
@@ -100,7 +100,7 @@ impl<B: PktBuf> TxQueue<B> {
             qid,
             running: false,
             tp: tp.clone(),
-            stats: QueueStats::default(),
+            stats: Arc::new(QueueStats::default()),
         })
     }
 

@@ -13,7 +13,11 @@ static MODEL_LOGTYPE: AtomicU32 = AtomicU32::new(u32::MAX);
 struct RteLogger;
 
 fn logtype_for(target: &str) -> u32 {
-    let t = if target.starts_with("fbnic_model") { &MODEL_LOGTYPE } else { &DRIVER_LOGTYPE };
+    let t = if target.starts_with("fbnic_model") {
+        &MODEL_LOGTYPE
+    } else {
+        &DRIVER_LOGTYPE
+    };
     t.load(Ordering::Relaxed)
 }
 
@@ -38,7 +42,11 @@ impl log::Log for RteLogger {
             return;
         }
         let mut line = Vec::with_capacity(128);
-        let who = if r.target().starts_with("fbnic_model") { "FBNIC_MODEL" } else { "NET_FBNIC" };
+        let who = if r.target().starts_with("fbnic_model") {
+            "FBNIC_MODEL"
+        } else {
+            "NET_FBNIC"
+        };
         let _ = writeln!(line, "{who}: {}", r.args());
         line.retain(|&b| b != 0);
         let msg = CString::new(line).expect("NULs removed");
@@ -55,8 +63,14 @@ static LOGGER: RteLogger = RteLogger;
 pub fn init() {
     // SAFETY: called from the library constructor; the names are valid C strings.
     unsafe {
-        let d = sys::rte_log_register_type_and_pick_level(c"pmd.net.fbnic".as_ptr(), sys::RTE_LOG_NOTICE);
-        let m = sys::rte_log_register_type_and_pick_level(c"pmd.net.fbnic.model".as_ptr(), sys::RTE_LOG_NOTICE);
+        let d = sys::rte_log_register_type_and_pick_level(
+            c"pmd.net.fbnic".as_ptr(),
+            sys::RTE_LOG_NOTICE,
+        );
+        let m = sys::rte_log_register_type_and_pick_level(
+            c"pmd.net.fbnic.model".as_ptr(),
+            sys::RTE_LOG_NOTICE,
+        );
         if d >= 0 {
             DRIVER_LOGTYPE.store(d as u32, Ordering::Relaxed);
         }

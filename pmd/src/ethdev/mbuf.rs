@@ -48,7 +48,14 @@ impl Mbuf {
     fn set_rearm(self, word: u64) {
         // SAFETY: rearm_data is the 8-byte aligned 8 bytes (data_off, refcnt, nb_segs, port)
         // at offset 16 of the mbuf (pinned by dpdk-sys layout tests); we own the mbuf.
-        unsafe { self.0.as_ptr().cast::<u8>().add(REARM_OFF).cast::<u64>().write(word) }
+        unsafe {
+            self.0
+                .as_ptr()
+                .cast::<u8>()
+                .add(REARM_OFF)
+                .cast::<u64>()
+                .write(word)
+        }
     }
 }
 
@@ -87,13 +94,20 @@ impl MbufRxPool {
     ///
     /// # Safety
     /// `mp` must be a valid pktmbuf pool that outlives the queue.
-    pub unsafe fn new(mp: NonNull<sys::rte_mempool>, port_id: u16, rx_offloads: u64, rss: RssHash) -> Self {
+    pub unsafe fn new(
+        mp: NonNull<sys::rte_mempool>,
+        port_id: u16,
+        rx_offloads: u64,
+        rss: RssHash,
+    ) -> Self {
         // SAFETY: mp is a valid pktmbuf pool (caller).
         let data_room = unsafe { sys::fbnic_pktmbuf_data_room_size(mp.as_ptr()) } as u32;
         let rearm = HEADROOM as u64 | 1 << 16 | 1 << 32 | (port_id as u64) << 48;
         let mut flags = [RxFlags::default(); 64];
         let ip_ck = rx_offloads & sys::RTE_ETH_RX_OFFLOAD_IPV4_CKSUM != 0;
-        let l4_ck = rx_offloads & (sys::RTE_ETH_RX_OFFLOAD_TCP_CKSUM | sys::RTE_ETH_RX_OFFLOAD_UDP_CKSUM) != 0;
+        let l4_ck = rx_offloads
+            & (sys::RTE_ETH_RX_OFFLOAD_TCP_CKSUM | sys::RTE_ETH_RX_OFFLOAD_UDP_CKSUM)
+            != 0;
         let hash = rx_offloads & sys::RTE_ETH_RX_OFFLOAD_RSS_HASH != 0;
         for (i, f) in flags.iter_mut().enumerate() {
             let l3 = L3Type::from_bits(i as u64 & 3);
@@ -106,7 +120,11 @@ impl MbufRxPool {
                 L3Type::Ipv4 => {
                     ptype |= sys::RTE_PTYPE_L3_IPV4_EXT_UNKNOWN;
                     if ip_ck {
-                        ol |= if parser_err { sys::RTE_MBUF_F_RX_IP_CKSUM_BAD } else { sys::RTE_MBUF_F_RX_IP_CKSUM_GOOD };
+                        ol |= if parser_err {
+                            sys::RTE_MBUF_F_RX_IP_CKSUM_BAD
+                        } else {
+                            sys::RTE_MBUF_F_RX_IP_CKSUM_GOOD
+                        };
                     }
                 }
                 L3Type::Ipv6 | L3Type::V6V6 => ptype |= sys::RTE_PTYPE_L3_IPV6_EXT_UNKNOWN,
@@ -119,15 +137,27 @@ impl MbufRxPool {
                     L4Type::Other => {}
                 }
                 if l4 != L4Type::Other && l4_ck {
-                    ol |= if l4_good { sys::RTE_MBUF_F_RX_L4_CKSUM_GOOD } else { sys::RTE_MBUF_F_RX_L4_CKSUM_BAD };
+                    ol |= if l4_good {
+                        sys::RTE_MBUF_F_RX_L4_CKSUM_GOOD
+                    } else {
+                        sys::RTE_MBUF_F_RX_L4_CKSUM_BAD
+                    };
                 }
             }
             if hash && rpc::is_hashed(l3, l4, rss) {
                 ol |= sys::RTE_MBUF_F_RX_RSS_HASH;
             }
-            *f = RxFlags { ptype, ol_flags: ol };
+            *f = RxFlags {
+                ptype,
+                ol_flags: ol,
+            };
         }
-        Self { mp, rearm, room: data_room.saturating_sub(HEADROOM as u32), flags }
+        Self {
+            mp,
+            rearm,
+            room: data_room.saturating_sub(HEADROOM as u32),
+            flags,
+        }
     }
 
     /// The mempool.
@@ -143,13 +173,18 @@ impl RxPool for MbufRxPool {
     fn alloc_bulk(&mut self, out: &mut [MaybeUninit<Mbuf>]) -> bool {
         // SAFETY: Mbuf is a transparent non-null pointer, so out is an array of `void *` slots;
         // the mempool fills all of them or none (returns non-zero).
-        unsafe { sys::fbnic_mempool_get_bulk(self.mp.as_ptr(), out.as_mut_ptr().cast(), out.len() as u32) == 0 }
+        unsafe {
+            sys::fbnic_mempool_get_bulk(self.mp.as_ptr(), out.as_mut_ptr().cast(), out.len() as u32)
+                == 0
+        }
     }
 
     fn free_unused(&mut self, bufs: &[Mbuf]) {
         // SAFETY: these mbufs came from this pool by alloc_bulk and were never modified (refcnt
         // 1, one segment, no next), so a raw put is correct.
-        unsafe { sys::fbnic_mempool_put_bulk(self.mp.as_ptr(), bufs.as_ptr().cast(), bufs.len() as u32) }
+        unsafe {
+            sys::fbnic_mempool_put_bulk(self.mp.as_ptr(), bufs.as_ptr().cast(), bufs.len() as u32)
+        }
     }
 
     #[inline(always)]
@@ -226,7 +261,11 @@ impl PktBuf for Mbuf {
         let tx = unsafe { m.__bindgen_anon_3.tx_offload };
         let l2_len = tx & 0x7f;
         let l3_len = (tx >> 7) & 0x1ff;
-        let l3 = if ol & sys::RTE_MBUF_F_TX_IPV6 != 0 { L3Type::Ipv6 } else { L3Type::Ipv4 };
+        let l3 = if ol & sys::RTE_MBUF_F_TX_IPV6 != 0 {
+            L3Type::Ipv6
+        } else {
+            L3Type::Ipv4
+        };
         let (l4, csum_off) = match ol & sys::RTE_MBUF_F_TX_L4_MASK {
             sys::RTE_MBUF_F_TX_TCP_CKSUM => (L4Type::Tcp, 16 / 2),
             sys::RTE_MBUF_F_TX_UDP_CKSUM => (L4Type::Udp, 6 / 2),
@@ -254,7 +293,12 @@ impl PktBuf for Mbuf {
         } else {
             // SAFETY: the device has finished with these packets; rte_pktmbuf_free_bulk handles
             // chains, refcounts and mixed pools. It does not modify the pointer array.
-            unsafe { sys::rte_pktmbuf_free_bulk(pkts.as_ptr() as *mut *mut sys::rte_mbuf, pkts.len() as u32) }
+            unsafe {
+                sys::rte_pktmbuf_free_bulk(
+                    pkts.as_ptr() as *mut *mut sys::rte_mbuf,
+                    pkts.len() as u32,
+                )
+            }
         }
     }
 }

@@ -29,13 +29,21 @@ struct Seg {
     len: usize,
 }
 
-unsafe extern "C" fn collect_seg(_msl: *const sys::rte_memseg_list, ms: *const sys::rte_memseg, arg: *mut c_void) -> i32 {
+unsafe extern "C" fn collect_seg(
+    _msl: *const sys::rte_memseg_list,
+    ms: *const sys::rte_memseg,
+    arg: *mut c_void,
+) -> i32 {
     // SAFETY: EAL passes a valid memseg; arg is the Vec<Seg> passed to rte_memseg_walk.
     let (ms, out) = unsafe { (&*ms, &mut *(arg as *mut Vec<Seg>)) };
     // SAFETY: the memseg's address union holds a pointer.
     let va = unsafe { ms.__bindgen_anon_1.addr } as *mut u8;
     if !va.is_null() && ms.iova != u64::MAX {
-        out.push(Seg { va, iova: ms.iova, len: ms.len as usize });
+        out.push(Seg {
+            va,
+            iova: ms.iova,
+            len: ms.len,
+        });
     }
     0
 }
@@ -58,10 +66,18 @@ pub fn register(tp: &Arc<dyn Transport>) -> Result<()> {
     }
     log::debug!("mapped {} DPDK memory segments for DMA", segs.len());
     devices().push(Arc::downgrade(tp));
-    let mut reg = CALLBACK_REGISTERED.lock().unwrap_or_else(|e| e.into_inner());
+    let mut reg = CALLBACK_REGISTERED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     if !*reg {
         // SAFETY: the callback has the right signature and lives as long as the library.
-        let rc = unsafe { sys::rte_mem_event_callback_register(c"net_fbnic".as_ptr(), Some(mem_event), core::ptr::null_mut()) };
+        let rc = unsafe {
+            sys::rte_mem_event_callback_register(
+                c"net_fbnic".as_ptr(),
+                Some(mem_event),
+                core::ptr::null_mut(),
+            )
+        };
         // -ENOTSUP (legacy memory: no hotplug) is fine: memory never changes then.
         if rc == 0 {
             *reg = true;
@@ -76,7 +92,12 @@ pub fn unregister(tp: &Arc<dyn Transport>) {
     devices().retain(|w| w.strong_count() > 0 && !w.ptr_eq(&me));
 }
 
-unsafe extern "C" fn mem_event(ev: sys::rte_mem_event, addr: *const c_void, len: usize, _arg: *mut c_void) {
+unsafe extern "C" fn mem_event(
+    ev: sys::rte_mem_event,
+    addr: *const c_void,
+    len: usize,
+    _arg: *mut c_void,
+) {
     let r = std::panic::catch_unwind(|| {
         // Page by page: each has its own IOVA in PA mode.
         let mut segs = Vec::new();
@@ -90,13 +111,17 @@ unsafe extern "C" fn mem_event(ev: sys::rte_mem_event, addr: *const c_void, len:
             }
             // SAFETY: non-null memseg from EAL.
             let ms = unsafe { &*ms };
-            let l = ms.len as usize;
+            let l = ms.len;
             if l == 0 {
                 break;
             }
             // SAFETY: as in collect_seg.
             let base = unsafe { ms.__bindgen_anon_1.addr } as *mut u8;
-            segs.push(Seg { va: base, iova: ms.iova, len: l });
+            segs.push(Seg {
+                va: base,
+                iova: ms.iova,
+                len: l,
+            });
             off = (base as usize + l) - addr as usize;
         }
         let devs: Vec<Arc<dyn Transport>> = devices().iter().filter_map(Weak::upgrade).collect();
@@ -131,7 +156,11 @@ static MEMZONE_SEQ: AtomicU32 = AtomicU32::new(0);
 impl MemzoneDma {
     /// Memzones named after `port_name`, on NUMA `socket`.
     pub fn new(port_name: &str, socket: i32) -> Arc<Self> {
-        let prefix: String = port_name.chars().filter(|c| c.is_ascii_alphanumeric()).take(12).collect();
+        let prefix: String = port_name
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .take(12)
+            .collect();
         Arc::new(Self { prefix, socket })
     }
 }
@@ -142,15 +171,28 @@ impl DmaAllocator for MemzoneDma {
         let name = CString::new(format!("fbnic_{}_{seq}", self.prefix)).expect("no NUL");
         // SAFETY: valid name; EAL returns NULL on failure.
         let mz = unsafe {
-            sys::rte_memzone_reserve_aligned(name.as_ptr(), len, self.socket, sys::RTE_MEMZONE_IOVA_CONTIG, align as u32)
+            sys::rte_memzone_reserve_aligned(
+                name.as_ptr(),
+                len,
+                self.socket,
+                sys::RTE_MEMZONE_IOVA_CONTIG,
+                align as u32,
+            )
         };
         let Some(mz) = NonNull::new(mz as *mut sys::rte_memzone) else {
             // SAFETY: reads EAL's thread-local errno.
             let errno = unsafe { sys::fbnic_rte_errno() };
-            return Err(Error::NoMemory(format!("memzone of {len} bytes (rte_errno {errno})")));
+            return Err(Error::NoMemory(format!(
+                "memzone of {len} bytes (rte_errno {errno})"
+            )));
         };
         // SAFETY: the memzone is valid until freed below.
-        let (va, iova) = unsafe { (mz.as_ref().__bindgen_anon_1.addr as *mut u8, mz.as_ref().iova) };
+        let (va, iova) = unsafe {
+            (
+                mz.as_ref().__bindgen_anon_1.addr as *mut u8,
+                mz.as_ref().iova,
+            )
+        };
         let Some(va) = NonNull::new(va) else {
             return Err(Error::NoMemory("memzone without an address".into()));
         };

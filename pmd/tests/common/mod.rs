@@ -12,6 +12,7 @@ use rte_net_fbnic::devargs::Wire;
 use rte_net_fbnic::embedded::{EmbeddedTransport, ModelOptions};
 use rte_net_fbnic::fw::FwTimeouts;
 use rte_net_fbnic::native::{NativeBuf, NativeDma, NativePool};
+use rte_net_fbnic::rpc::RssHash;
 use rte_net_fbnic::{
     Port, PortSettings, QueueSet, Result, RxConfig, RxQueue, Transport, TxConfig, TxQueue,
 };
@@ -96,7 +97,7 @@ struct Queues<'a> {
 }
 
 impl QueueSet for Queues<'_> {
-    fn start_queues(&mut self) -> Result<()> {
+    fn start_queues(&mut self, _rss: RssHash) -> Result<()> {
         for q in self.rx.iter_mut() {
             q.start()?;
         }

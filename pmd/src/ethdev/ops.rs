@@ -1,0 +1,1211 @@
+//! The ethdev callbacks (`eth_dev_ops`) and the burst functions.
+
+use core::ffi::{c_char, c_int, c_uint, c_void};
+use core::mem::MaybeUninit;
+use core::ptr::NonNull;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dpdk_sys as sys;
+use fbnic_hw::mac::MacAddr;
+
+use super::{adapter, guard, Adapter, Mbuf, MbufRxPool, RxInfo, TxInfo, MAX_MAC_ADDRS};
+use crate::error::{errno, Error, Result};
+use crate::port::{self, PortSettings, QueueSet};
+use crate::queue::{self, MAX_TX_SEGS, MIN_DESC};
+use crate::rpc::{self, RssHash, RETA_SIZE, RSS_KEY_LEN};
+use crate::rx::{RxConfig, RxQueue};
+use crate::tx::{TxConfig, TxQueue};
+
+type RxQ = RxQueue<MbufRxPool>;
+type TxQ = TxQueue<Mbuf>;
+
+const RX_OFFLOADS: u64 = sys::RTE_ETH_RX_OFFLOAD_RSS_HASH
+    | sys::RTE_ETH_RX_OFFLOAD_IPV4_CKSUM
+    | sys::RTE_ETH_RX_OFFLOAD_UDP_CKSUM
+    | sys::RTE_ETH_RX_OFFLOAD_TCP_CKSUM
+    | sys::RTE_ETH_RX_OFFLOAD_SCATTER;
+const TX_OFFLOADS: u64 = sys::RTE_ETH_TX_OFFLOAD_MULTI_SEGS
+    | sys::RTE_ETH_TX_OFFLOAD_IPV4_CKSUM
+    | sys::RTE_ETH_TX_OFFLOAD_UDP_CKSUM
+    | sys::RTE_ETH_TX_OFFLOAD_TCP_CKSUM
+    | sys::RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+const RSS_IPV4: u64 =
+    sys::RTE_ETH_RSS_IPV4 | sys::RTE_ETH_RSS_FRAG_IPV4 | sys::RTE_ETH_RSS_NONFRAG_IPV4_OTHER;
+const RSS_IPV6: u64 =
+    sys::RTE_ETH_RSS_IPV6 | sys::RTE_ETH_RSS_FRAG_IPV6 | sys::RTE_ETH_RSS_NONFRAG_IPV6_OTHER;
+const RSS_OFFLOADS: u64 = RSS_IPV4
+    | RSS_IPV6
+    | sys::RTE_ETH_RSS_NONFRAG_IPV4_TCP
+    | sys::RTE_ETH_RSS_NONFRAG_IPV4_UDP
+    | sys::RTE_ETH_RSS_NONFRAG_IPV6_TCP
+    | sys::RTE_ETH_RSS_NONFRAG_IPV6_UDP;
+/// Descriptor counts DPDK may ask for (u16): power of two up to 32768.
+const MAX_DESC_U16: u32 = 32768;
+
+fn hash_from_hf(hf: u64) -> RssHash {
+    RssHash {
+        ipv4: hf & RSS_IPV4 != 0,
+        ipv4_tcp: hf & sys::RTE_ETH_RSS_NONFRAG_IPV4_TCP != 0,
+        ipv4_udp: hf & sys::RTE_ETH_RSS_NONFRAG_IPV4_UDP != 0,
+        ipv6: hf & RSS_IPV6 != 0,
+        ipv6_tcp: hf & sys::RTE_ETH_RSS_NONFRAG_IPV6_TCP != 0,
+        ipv6_udp: hf & sys::RTE_ETH_RSS_NONFRAG_IPV6_UDP != 0,
+    }
+}
+
+fn hf_from_hash(h: RssHash) -> u64 {
+    let mut hf = 0;
+    for (on, bits) in [
+        (h.ipv4, RSS_IPV4),
+        (h.ipv4_tcp, sys::RTE_ETH_RSS_NONFRAG_IPV4_TCP),
+        (h.ipv4_udp, sys::RTE_ETH_RSS_NONFRAG_IPV4_UDP),
+        (h.ipv6, RSS_IPV6),
+        (h.ipv6_tcp, sys::RTE_ETH_RSS_NONFRAG_IPV6_TCP),
+        (h.ipv6_udp, sys::RTE_ETH_RSS_NONFRAG_IPV6_UDP),
+    ] {
+        if on {
+            hf |= bits;
+        }
+    }
+    hf
+}
+
+fn check_hf(hf: u64) -> Result<()> {
+    if hf & !RSS_OFFLOADS != 0 {
+        return Err(Error::invalid(format!(
+            "RSS hash types {:#x} not supported (supported: {RSS_OFFLOADS:#x})",
+            hf & !RSS_OFFLOADS
+        )));
+    }
+    Ok(())
+}
+
+/// Control callbacks share this shape: find the adapter, run the body under the guard.
+macro_rules! with_adapter {
+    ($dev:expr, $what:literal, |$a:ident| $body:expr) => {{
+        // SAFETY: ethdev passes a port of this driver.
+        match unsafe { adapter($dev) } {
+            Some($a) => guard($what, Some(&$a.name), || $body),
+            None => -errno::ENODEV,
+        }
+    }};
+}
+
+// ----------------------------------------------------------------------------------------
+// Queues as the port sees them
+// ----------------------------------------------------------------------------------------
+
+/// The port's queues, reached through the ethdev data.
+struct DevQueues<'a> {
+    a: &'a Adapter,
+}
+
+impl DevQueues<'_> {
+    // The queue lives in DPDK-owned memory reached through a raw pointer, not in `self`.
+    #[allow(clippy::mut_from_ref)]
+    fn rxq(&self, i: u16) -> Option<&mut RxQ> {
+        let d = self.a.data();
+        if i >= d.nb_rx_queues || d.rx_queues.is_null() {
+            return None;
+        }
+        // SAFETY: rx_queues holds nb_rx_queues slots, each null or a Box<RxQ> from setup;
+        // control callbacks are serialised per port, and a stopped queue's lcore does not run
+        // its burst (DPDK's rule).
+        unsafe { ((*d.rx_queues.add(i as usize)) as *mut RxQ).as_mut() }
+    }
+
+    #[allow(clippy::mut_from_ref)]
+    fn txq(&self, i: u16) -> Option<&mut TxQ> {
+        let d = self.a.data();
+        if i >= d.nb_tx_queues || d.tx_queues.is_null() {
+            return None;
+        }
+        // SAFETY: as for rxq.
+        unsafe { ((*d.tx_queues.add(i as usize)) as *mut TxQ).as_mut() }
+    }
+}
+
+impl QueueSet for DevQueues<'_> {
+    fn start_queues(&mut self, rss: RssHash) -> Result<()> {
+        let d = self.a.data();
+        let (nrx, ntx) = (d.nb_rx_queues, d.nb_tx_queues);
+        let table = self.a.queues().clone_infos();
+        for i in 0..nrx {
+            let Some(q) = self.rxq(i) else {
+                return Err(Error::invalid(format!("Rx queue {i} is not set up")));
+            };
+            let info = table.rx.get(i as usize).cloned().flatten();
+            if info.as_ref().is_some_and(|inf| inf.deferred) {
+                continue;
+            }
+            if let Some(inf) = &info {
+                // Packet types and hash flags follow the RSS configuration in force now.
+                // SAFETY: the mempool is the one the queue was set up with.
+                *q.pool_mut() = unsafe { MbufRxPool::new(inf.mp, d.port_id, inf.offloads, rss) };
+            }
+            q.start()?;
+            d.rx_queue_state[i as usize] = sys::RTE_ETH_QUEUE_STATE_STARTED as u8;
+        }
+        for i in 0..ntx {
+            let Some(q) = self.txq(i) else {
+                return Err(Error::invalid(format!("Tx queue {i} is not set up")));
+            };
+            if table
+                .tx
+                .get(i as usize)
+                .cloned()
+                .flatten()
+                .is_some_and(|inf| inf.deferred)
+            {
+                continue;
+            }
+            q.start()?;
+            d.tx_queue_state[i as usize] = sys::RTE_ETH_QUEUE_STATE_STARTED as u8;
+        }
+        Ok(())
+    }
+
+    fn stop_queues(&mut self) -> Result<()> {
+        let d = self.a.data();
+        let mut res = Ok(());
+        for i in 0..d.nb_rx_queues {
+            if let Some(q) = self.rxq(i) {
+                if let Err(e) = q.stop() {
+                    res = Err(e);
+                }
+            }
+            d.rx_queue_state[i as usize] = sys::RTE_ETH_QUEUE_STATE_STOPPED as u8;
+        }
+        for i in 0..d.nb_tx_queues {
+            if let Some(q) = self.txq(i) {
+                if let Err(e) = q.stop() {
+                    res = Err(e);
+                }
+            }
+            d.tx_queue_state[i as usize] = sys::RTE_ETH_QUEUE_STATE_STOPPED as u8;
+        }
+        res
+    }
+}
+
+impl super::QueueTable {
+    fn clone_infos(&self) -> super::QueueTable {
+        super::QueueTable {
+            rx: self.rx.clone(),
+            tx: self.tx.clone(),
+        }
+    }
+}
+
+// ----------------------------------------------------------------------------------------
+// Burst functions
+// ----------------------------------------------------------------------------------------
+
+static BURST_PANIC: AtomicBool = AtomicBool::new(false);
+
+#[cold]
+fn burst_panicked() {
+    if !BURST_PANIC.swap(true, Ordering::Relaxed) {
+        ::log::error!("panic in a burst function (caught); the queue may need a restart");
+    }
+}
+
+/// `rx_pkt_burst`.
+pub(super) unsafe extern "C" fn rx_burst(
+    q: *mut c_void,
+    pkts: *mut *mut sys::rte_mbuf,
+    n: u16,
+) -> u16 {
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: ethdev passes the queue set up for this lcore (one lcore per queue) and an
+        // array of n mbuf pointers to fill; Mbuf is a transparent mbuf pointer.
+        let (q, out) = unsafe {
+            (
+                &mut *(q as *mut RxQ),
+                core::slice::from_raw_parts_mut(pkts as *mut MaybeUninit<Mbuf>, n as usize),
+            )
+        };
+        q.burst(out) as u16
+    }));
+    r.unwrap_or_else(|_| {
+        burst_panicked();
+        0
+    })
+}
+
+/// `tx_pkt_burst`.
+pub(super) unsafe extern "C" fn tx_burst(
+    q: *mut c_void,
+    pkts: *mut *mut sys::rte_mbuf,
+    n: u16,
+) -> u16 {
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: as for rx_burst; the array holds n valid mbuf pointers.
+        let (q, pkts) = unsafe {
+            (
+                &mut *(q as *mut TxQ),
+                core::slice::from_raw_parts(pkts as *const Mbuf, n as usize),
+            )
+        };
+        q.burst(pkts) as u16
+    }));
+    r.unwrap_or_else(|_| {
+        burst_panicked();
+        0
+    })
+}
+
+// ----------------------------------------------------------------------------------------
+// Device level
+// ----------------------------------------------------------------------------------------
+
+unsafe extern "C" fn dev_configure(dev: *mut sys::rte_eth_dev) -> c_int {
+    with_adapter!(dev, "configure", |a| {
+        let d = a.data();
+        let conf = &d.dev_conf;
+        let lpbk = conf.lpbk_mode;
+        if lpbk > 1 {
+            return Err(Error::invalid(format!(
+                "lpbk_mode {lpbk}: only 0 (none) and 1 (MAC loopback) exist"
+            )));
+        }
+        let rx_off = conf.rxmode.offloads;
+        if rx_off & !RX_OFFLOADS != 0 {
+            return Err(Error::invalid(format!(
+                "Rx offloads {:#x} not supported",
+                rx_off & !RX_OFFLOADS
+            )));
+        }
+        let tx_off = conf.txmode.offloads;
+        if tx_off & !TX_OFFLOADS != 0 {
+            return Err(Error::invalid(format!(
+                "Tx offloads {:#x} not supported",
+                tx_off & !TX_OFFLOADS
+            )));
+        }
+        let rss_on = conf.rxmode.mq_mode & sys::RTE_ETH_MQ_RX_RSS_FLAG != 0;
+        let rss_conf = &conf.rx_adv_conf.rss_conf;
+        let mut rss = a.port.rss();
+        if rss_on {
+            check_hf(rss_conf.rss_hf)?;
+            rss.hash = hash_from_hf(rss_conf.rss_hf);
+            if !rss_conf.rss_key.is_null() {
+                if rss_conf.rss_key_len as usize != RSS_KEY_LEN {
+                    return Err(Error::invalid(format!(
+                        "RSS key of {} bytes: the key is {RSS_KEY_LEN} bytes",
+                        rss_conf.rss_key_len
+                    )));
+                }
+                // SAFETY: the application's key buffer of rss_key_len bytes.
+                rss.key.copy_from_slice(unsafe {
+                    core::slice::from_raw_parts(rss_conf.rss_key, RSS_KEY_LEN)
+                });
+            }
+        } else {
+            rss.hash = RssHash::default();
+        }
+        let nrx = d.nb_rx_queues;
+        if nrx != a.port.settings().nb_rx_queues || rss.check(nrx).is_err() {
+            rss.reta = rpc::RssConfig::spread(nrx, rss.hash).reta;
+        }
+        let settings = PortSettings {
+            nb_rx_queues: nrx,
+            nb_tx_queues: d.nb_tx_queues,
+            loopback: lpbk == 1,
+            mtu: d.mtu,
+        };
+        a.port.configure(settings, Some(rss))?;
+        let mut t = a.queues();
+        t.rx.resize(nrx as usize, None);
+        t.tx.resize(d.nb_tx_queues as usize, None);
+        Ok(0)
+    })
+}
+
+unsafe extern "C" fn dev_start(dev: *mut sys::rte_eth_dev) -> c_int {
+    with_adapter!(dev, "start", |a| {
+        let mut qs = DevQueues { a };
+        a.port.start(&mut qs)?;
+        update_link(a, false);
+        Ok(0)
+    })
+}
+
+unsafe extern "C" fn dev_stop(dev: *mut sys::rte_eth_dev) -> c_int {
+    with_adapter!(dev, "stop", |a| {
+        let mut qs = DevQueues { a };
+        let r = a.port.stop(&mut qs);
+        update_link(a, false);
+        r.map(|_| 0)
+    })
+}
+
+unsafe extern "C" fn dev_close(dev: *mut sys::rte_eth_dev) -> c_int {
+    // SAFETY: ethdev passes a port of this driver.
+    let Some(a) = (unsafe { adapter(dev) }) else {
+        return 0;
+    };
+    let name = a.name.clone();
+    guard("close", Some(&name), || {
+        a.closing.store(true, Ordering::Release);
+        // SAFETY: waits for a running alarm callback, removes pending ones.
+        unsafe { sys::rte_eal_alarm_cancel(Some(super::service_alarm), dev.cast()) };
+        let mut qs = DevQueues { a };
+        if let Err(e) = a.port.stop(&mut qs) {
+            ::log::warn!("{name}: stop at close: {e}");
+        }
+        let d = a.data();
+        for i in 0..d.nb_rx_queues {
+            // SAFETY: our port, stopped.
+            unsafe { rx_queue_release(dev, i) };
+        }
+        for i in 0..d.nb_tx_queues {
+            // SAFETY: our port, stopped.
+            unsafe { tx_queue_release(dev, i) };
+        }
+        a.port.close();
+        super::mem::unregister(&(a.tp.clone() as Arc<dyn crate::transport::Transport>));
+        // SAFETY: dev_private holds the adapter from probe; nothing refers to it any more
+        // (alarm cancelled, queues released). ethdev frees the private area itself.
+        unsafe {
+            let slot = (*(*dev).data).dev_private as *mut *mut Adapter;
+            drop(Box::from_raw(*slot));
+            *slot = core::ptr::null_mut();
+        }
+        ::log::info!("{name}: closed");
+        Ok(0)
+    })
+}
+
+fn update_link(a: &Adapter, wait: bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    let mut st = a.port.link();
+    while wait && !st.up && a.port.is_started() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+        st = a.port.link();
+    }
+    // SAFETY: rte_eth_link is plain data; all-zero is "down, no speed".
+    let mut link: sys::rte_eth_link = unsafe { core::mem::zeroed() };
+    link.link_speed = if st.up {
+        st.speed
+            .map_or(sys::RTE_ETH_SPEED_NUM_UNKNOWN, |s| s.mbps())
+    } else {
+        sys::RTE_ETH_SPEED_NUM_NONE
+    };
+    link.set_link_duplex(sys::RTE_ETH_LINK_FULL_DUPLEX as u16);
+    link.set_link_autoneg(sys::RTE_ETH_LINK_FIXED as u16);
+    link.set_link_status(st.up as u16);
+    // SAFETY: our port; the helper stores the link atomically.
+    unsafe { sys::fbnic_eth_linkstatus_set(a.eth_dev, &link) == 0 }
+}
+
+unsafe extern "C" fn link_update(dev: *mut sys::rte_eth_dev, wait: c_int) -> c_int {
+    with_adapter!(dev, "link_update", |a| Ok(if update_link(a, wait != 0) {
+        0
+    } else {
+        -1
+    }))
+}
+
+unsafe extern "C" fn dev_infos_get(
+    dev: *mut sys::rte_eth_dev,
+    info: *mut sys::rte_eth_dev_info,
+) -> c_int {
+    with_adapter!(dev, "infos_get", |a| {
+        let _ = a;
+        // SAFETY: ethdev passes a zeroed info structure to fill.
+        let i = unsafe { &mut *info };
+        i.min_mtu = port::MIN_MTU;
+        i.max_mtu = port::MAX_MTU;
+        i.min_rx_bufsize = 64 + sys::RTE_PKTMBUF_HEADROOM;
+        i.max_rx_pktlen = port::MAX_FRAME;
+        i.max_rx_queues = fbnic_hw::regs::MAX_QUEUES as u16;
+        i.max_tx_queues = fbnic_hw::regs::MAX_QUEUES as u16;
+        i.max_mac_addrs = MAX_MAC_ADDRS;
+        i.rx_offload_capa = RX_OFFLOADS;
+        i.tx_offload_capa = TX_OFFLOADS;
+        i.rx_queue_offload_capa = RX_OFFLOADS;
+        i.tx_queue_offload_capa = TX_OFFLOADS;
+        i.reta_size = RETA_SIZE as u16;
+        i.hash_key_size = RSS_KEY_LEN as u8;
+        i.flow_type_rss_offloads = RSS_OFFLOADS;
+        i.rx_desc_lim.nb_max = queue::MAX_RX_DESC.min(MAX_DESC_U16) as u16;
+        i.rx_desc_lim.nb_min = MIN_DESC as u16;
+        i.rx_desc_lim.nb_align = 1;
+        i.tx_desc_lim.nb_max = queue::MAX_TX_DESC.min(MAX_DESC_U16) as u16;
+        i.tx_desc_lim.nb_min = MIN_DESC as u16;
+        i.tx_desc_lim.nb_align = 1;
+        i.tx_desc_lim.nb_seg_max = MAX_TX_SEGS;
+        i.tx_desc_lim.nb_mtu_seg_max = MAX_TX_SEGS;
+        i.speed_capa = sys::RTE_ETH_LINK_SPEED_25G
+            | sys::RTE_ETH_LINK_SPEED_50G
+            | sys::RTE_ETH_LINK_SPEED_100G;
+        i.default_rxconf.rx_free_thresh = 32;
+        i.default_rxconf.rx_drop_en = 0;
+        i.default_txconf.tx_free_thresh = 32;
+        i.default_rxportconf.burst_size = 32;
+        i.default_rxportconf.ring_size = 1024;
+        i.default_rxportconf.nb_queues = 1;
+        i.default_txportconf.burst_size = 32;
+        i.default_txportconf.ring_size = 1024;
+        i.default_txportconf.nb_queues = 1;
+        Ok(0)
+    })
+}
+
+unsafe extern "C" fn dev_supported_ptypes_get(_dev: *mut sys::rte_eth_dev) -> *const u32 {
+    static PTYPES: [u32; 8] = [
+        sys::RTE_PTYPE_L2_ETHER,
+        sys::RTE_PTYPE_L3_IPV4_EXT_UNKNOWN,
+        sys::RTE_PTYPE_L3_IPV6_EXT_UNKNOWN,
+        sys::RTE_PTYPE_L4_TCP,
+        sys::RTE_PTYPE_L4_UDP,
+        sys::RTE_PTYPE_UNKNOWN,
+        sys::RTE_PTYPE_UNKNOWN,
+        sys::RTE_PTYPE_UNKNOWN,
+    ];
+    PTYPES.as_ptr()
+}
+
+unsafe extern "C" fn mtu_set(dev: *mut sys::rte_eth_dev, mtu: u16) -> c_int {
+    with_adapter!(dev, "mtu_set", |a| {
+        let frame = mtu as u32 + port::FRAME_OVERHEAD;
+        let t = a.queues();
+        for (i, inf) in t.rx.iter().enumerate() {
+            let Some(inf) = inf else { continue };
+            let room = {
+                // SAFETY: the queue's mempool stays valid while the queue exists.
+                (unsafe { sys::fbnic_pktmbuf_data_room_size(inf.mp.as_ptr()) } as u32)
+                    .saturating_sub(sys::RTE_PKTMBUF_HEADROOM)
+            };
+            if !inf.cfg.scatter && frame > room {
+                return Err(Error::invalid(format!(
+                    "MTU {mtu}: frames of {frame} bytes do not fit Rx queue {i}'s {room}-byte buffers without the SCATTER offload"
+                )));
+            }
+        }
+        drop(t);
+        a.port.set_mtu(mtu)?;
+        Ok(0)
+    })
+}
+
+unsafe extern "C" fn fw_version_get(
+    dev: *mut sys::rte_eth_dev,
+    buf: *mut c_char,
+    size: usize,
+) -> c_int {
+    with_adapter!(dev, "fw_version_get", |a| {
+        let v = match a.port.fw_version() {
+            Some(v) => v,
+            None => a.port.query_fw_version()?,
+        };
+        let s = format!("{v}");
+        let need = s.len() + 1;
+        if size < need || buf.is_null() {
+            return Ok(need as c_int);
+        }
+        // SAFETY: the caller's buffer holds `size` >= need bytes.
+        unsafe {
+            core::ptr::copy_nonoverlapping(s.as_ptr(), buf as *mut u8, s.len());
+            *buf.add(s.len()) = 0;
+        }
+        Ok(0)
+    })
+}
+
+// ----------------------------------------------------------------------------------------
+// Queues
+// ----------------------------------------------------------------------------------------
+
+unsafe extern "C" fn rx_queue_setup(
+    dev: *mut sys::rte_eth_dev,
+    qid: u16,
+    nb_desc: u16,
+    _socket: c_uint,
+    conf: *const sys::rte_eth_rxconf,
+    mp: *mut sys::rte_mempool,
+) -> c_int {
+    with_adapter!(dev, "rx_queue_setup", |a| {
+        let d = a.data();
+        if qid >= d.nb_rx_queues {
+            return Err(Error::invalid(format!(
+                "Rx queue {qid}: only {} configured",
+                d.nb_rx_queues
+            )));
+        }
+        let Some(mp) = NonNull::new(mp) else {
+            return Err(Error::invalid("Rx queue without a mempool"));
+        };
+        // SAFETY: ethdev passes a valid rxconf.
+        let conf = unsafe { &*conf };
+        let offloads = d.dev_conf.rxmode.offloads | conf.offloads;
+        if offloads & !RX_OFFLOADS != 0 {
+            return Err(Error::invalid(format!(
+                "Rx offloads {:#x} not supported",
+                offloads & !RX_OFFLOADS
+            )));
+        }
+        let cfg = RxConfig {
+            nb_desc: nb_desc as u32,
+            drop_en: conf.rx_drop_en != 0,
+            scatter: offloads & sys::RTE_ETH_RX_OFFLOAD_SCATTER != 0,
+        };
+        queue::check_desc_count("Rx", cfg.nb_desc, queue::MAX_RX_DESC.min(MAX_DESC_U16))?;
+        // SAFETY: mp is the application's pktmbuf pool; it must outlive the queue (DPDK rule).
+        let pool = unsafe { MbufRxPool::new(mp, d.port_id, offloads, a.port.rss().hash) };
+        let frame = d.mtu as u32 + port::FRAME_OVERHEAD;
+        if !cfg.scatter && frame > crate::buf::RxPool::data_room(&pool) {
+            return Err(Error::invalid(format!(
+                "Rx queue {qid}: MTU {} needs {frame}-byte buffers but the mempool offers {}; enable the SCATTER offload or use larger mbufs",
+                d.mtu,
+                crate::buf::RxPool::data_room(&pool)
+            )));
+        }
+        // SAFETY: our port; replacing a queue releases the old one first.
+        unsafe { rx_queue_release(dev, qid) };
+        let tp = a.port.transport_arc();
+        let q = RxQ::new(&tp, a.port.dma(), qid as u32, cfg, pool)?;
+        let stats = q.stats.clone();
+        // SAFETY: rx_queues has nb_rx_queues slots; the released slot is null.
+        unsafe { *d.rx_queues.add(qid as usize) = Box::into_raw(Box::new(q)).cast() };
+        let info = RxInfo {
+            cfg,
+            mp,
+            stats,
+            deferred: conf.rx_deferred_start != 0,
+            offloads,
+            free_thresh: conf.rx_free_thresh,
+        };
+        a.queues().rx[qid as usize] = Some(info);
+        Ok(0)
+    })
+}
+
+unsafe extern "C" fn rx_queue_release(dev: *mut sys::rte_eth_dev, qid: u16) {
+    // SAFETY: ethdev passes a port of this driver.
+    let Some(a) = (unsafe { adapter(dev) }) else {
+        return;
+    };
+    guard("rx_queue_release", Some(&a.name), || {
+        let d = a.data();
+        if d.rx_queues.is_null() || qid >= d.nb_rx_queues {
+            return Ok(0);
+        }
+        // SAFETY: the slot holds null or a Box<RxQ> from rx_queue_setup.
+        let slot = unsafe { &mut *d.rx_queues.add(qid as usize) };
+        if !slot.is_null() {
+            // SAFETY: as above; taken out of the slot exactly once.
+            let mut q = unsafe { Box::from_raw(*slot as *mut RxQ) };
+            *slot = core::ptr::null_mut();
+            if let Err(e) = q.stop() {
+                ::log::warn!("{}: Rx queue {qid} release: {e}", a.name);
+            }
+        }
+        if let Some(e) = a.queues().rx.get_mut(qid as usize) {
+            *e = None;
+        }
+        Ok(0)
+    });
+}
+
+unsafe extern "C" fn tx_queue_setup(
+    dev: *mut sys::rte_eth_dev,
+    qid: u16,
+    nb_desc: u16,
+    _socket: c_uint,
+    conf: *const sys::rte_eth_txconf,
+) -> c_int {
+    with_adapter!(dev, "tx_queue_setup", |a| {
+        let d = a.data();
+        if qid >= d.nb_tx_queues {
+            return Err(Error::invalid(format!(
+                "Tx queue {qid}: only {} configured",
+                d.nb_tx_queues
+            )));
+        }
+        // SAFETY: ethdev passes a valid txconf.
+        let conf = unsafe { &*conf };
+        let offloads = d.dev_conf.txmode.offloads | conf.offloads;
+        if offloads & !TX_OFFLOADS != 0 {
+            return Err(Error::invalid(format!(
+                "Tx offloads {:#x} not supported",
+                offloads & !TX_OFFLOADS
+            )));
+        }
+        let cfg = TxConfig {
+            nb_desc: nb_desc as u32,
+            fast_free: offloads & sys::RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE != 0,
+        };
+        queue::check_desc_count("Tx", cfg.nb_desc, queue::MAX_TX_DESC.min(MAX_DESC_U16))?;
+        // SAFETY: our port; replacing a queue releases the old one first.
+        unsafe { tx_queue_release(dev, qid) };
+        let tp = a.port.transport_arc();
+        let q = TxQ::new(&tp, a.port.dma(), qid as u32, cfg)?;
+        let stats = q.stats.clone();
+        // SAFETY: tx_queues has nb_tx_queues slots; the released slot is null.
+        unsafe { *d.tx_queues.add(qid as usize) = Box::into_raw(Box::new(q)).cast() };
+        a.queues().tx[qid as usize] = Some(TxInfo {
+            cfg,
+            stats,
+            deferred: conf.tx_deferred_start != 0,
+            offloads,
+        });
+        Ok(0)
+    })
+}
+
+unsafe extern "C" fn tx_queue_release(dev: *mut sys::rte_eth_dev, qid: u16) {
+    // SAFETY: ethdev passes a port of this driver.
+    let Some(a) = (unsafe { adapter(dev) }) else {
+        return;
+    };
+    guard("tx_queue_release", Some(&a.name), || {
+        let d = a.data();
+        if d.tx_queues.is_null() || qid >= d.nb_tx_queues {
+            return Ok(0);
+        }
+        // SAFETY: the slot holds null or a Box<TxQ> from tx_queue_setup.
+        let slot = unsafe { &mut *d.tx_queues.add(qid as usize) };
+        if !slot.is_null() {
+            // SAFETY: as above; taken out of the slot exactly once.
+            let mut q = unsafe { Box::from_raw(*slot as *mut TxQ) };
+            *slot = core::ptr::null_mut();
+            if let Err(e) = q.stop() {
+                ::log::warn!("{}: Tx queue {qid} release: {e}", a.name);
+            }
+        }
+        if let Some(e) = a.queues().tx.get_mut(qid as usize) {
+            *e = None;
+        }
+        Ok(0)
+    });
+}
+
+unsafe extern "C" fn rx_queue_start(dev: *mut sys::rte_eth_dev, qid: u16) -> c_int {
+    with_adapter!(dev, "rx_queue_start", |a| {
+        let qs = DevQueues { a };
+        let q = qs
+            .rxq(qid)
+            .ok_or_else(|| Error::invalid(format!("Rx queue {qid} is not set up")))?;
+        if let Some(inf) = a.queues().rx.get(qid as usize).cloned().flatten() {
+            // SAFETY: the queue's own mempool.
+            *q.pool_mut() = unsafe {
+                MbufRxPool::new(inf.mp, a.data().port_id, inf.offloads, a.port.rss().hash)
+            };
+        }
+        q.start()?;
+        a.data().rx_queue_state[qid as usize] = sys::RTE_ETH_QUEUE_STATE_STARTED as u8;
+        Ok(0)
+    })
+}
+
+unsafe extern "C" fn rx_queue_stop(dev: *mut sys::rte_eth_dev, qid: u16) -> c_int {
+    with_adapter!(dev, "rx_queue_stop", |a| {
+        let qs = DevQueues { a };
+        let q = qs
+            .rxq(qid)
+            .ok_or_else(|| Error::invalid(format!("Rx queue {qid} is not set up")))?;
+        q.stop()?;
+        a.data().rx_queue_state[qid as usize] = sys::RTE_ETH_QUEUE_STATE_STOPPED as u8;
+        Ok(0)
+    })
+}
+
+unsafe extern "C" fn tx_queue_start(dev: *mut sys::rte_eth_dev, qid: u16) -> c_int {
+    with_adapter!(dev, "tx_queue_start", |a| {
+        let qs = DevQueues { a };
+        let q = qs
+            .txq(qid)
+            .ok_or_else(|| Error::invalid(format!("Tx queue {qid} is not set up")))?;
+        q.start()?;
+        a.data().tx_queue_state[qid as usize] = sys::RTE_ETH_QUEUE_STATE_STARTED as u8;
+        Ok(0)
+    })
+}
+
+unsafe extern "C" fn tx_queue_stop(dev: *mut sys::rte_eth_dev, qid: u16) -> c_int {
+    with_adapter!(dev, "tx_queue_stop", |a| {
+        let qs = DevQueues { a };
+        let q = qs
+            .txq(qid)
+            .ok_or_else(|| Error::invalid(format!("Tx queue {qid} is not set up")))?;
+        q.stop()?;
+        a.data().tx_queue_state[qid as usize] = sys::RTE_ETH_QUEUE_STATE_STOPPED as u8;
+        Ok(0)
+    })
+}
+
+unsafe extern "C" fn rxq_info_get(
+    dev: *mut sys::rte_eth_dev,
+    qid: u16,
+    info: *mut sys::rte_eth_rxq_info,
+) {
+    with_adapter!(dev, "rxq_info_get", |a| {
+        let Some(inf) = a.queues().rx.get(qid as usize).cloned().flatten() else {
+            return Ok(0);
+        };
+        // SAFETY: ethdev passes a zeroed info to fill.
+        let i = unsafe { &mut *info };
+        i.mp = inf.mp.as_ptr();
+        i.nb_desc = inf.cfg.nb_desc as u16;
+        i.scattered_rx = inf.cfg.scatter as u8;
+        i.conf.rx_drop_en = inf.cfg.drop_en as u8;
+        i.conf.rx_free_thresh = inf.free_thresh;
+        i.conf.rx_deferred_start = inf.deferred as u8;
+        i.conf.offloads = inf.offloads;
+        // SAFETY: the queue's mempool.
+        i.rx_buf_size = unsafe { sys::fbnic_pktmbuf_data_room_size(inf.mp.as_ptr()) }
+            - sys::RTE_PKTMBUF_HEADROOM as u16;
+        Ok(0)
+    });
+}
+
+unsafe extern "C" fn txq_info_get(
+    dev: *mut sys::rte_eth_dev,
+    qid: u16,
+    info: *mut sys::rte_eth_txq_info,
+) {
+    with_adapter!(dev, "txq_info_get", |a| {
+        let Some(inf) = a.queues().tx.get(qid as usize).cloned().flatten() else {
+            return Ok(0);
+        };
+        // SAFETY: ethdev passes a zeroed info to fill.
+        let i = unsafe { &mut *info };
+        i.nb_desc = inf.cfg.nb_desc as u16;
+        i.conf.tx_deferred_start = inf.deferred as u8;
+        i.conf.offloads = inf.offloads;
+        Ok(0)
+    });
+}
+
+// ----------------------------------------------------------------------------------------
+// Statistics
+// ----------------------------------------------------------------------------------------
+
+unsafe extern "C" fn stats_get(dev: *mut sys::rte_eth_dev, st: *mut sys::rte_eth_stats) -> c_int {
+    with_adapter!(dev, "stats_get", |a| {
+        // SAFETY: ethdev passes a zeroed stats structure.
+        let s = unsafe { &mut *st };
+        let hw = a.port.counters();
+        let t = a.queues();
+        let nq = sys::RTE_ETHDEV_QUEUE_STAT_CNTRS as usize;
+        for (i, inf) in t.rx.iter().enumerate() {
+            let Some(inf) = inf else { continue };
+            let q = &inf.stats;
+            let h = hw.queue(i as u32);
+            s.ipackets += q.packets.get();
+            s.ibytes += q.bytes.get();
+            s.ierrors += q.errors.get() + q.bad_descriptors.get();
+            s.rx_nombuf += q.alloc_failures.get();
+            s.imissed += h.rx_bdq_drops + h.rx_cq_drops;
+            if i < nq {
+                s.q_ipackets[i] = q.packets.get();
+                s.q_ibytes[i] = q.bytes.get();
+                s.q_errors[i] = q.errors.get() + q.bad_descriptors.get();
+            }
+        }
+        s.imissed += hw.device("rxb_host_drops").unwrap_or(0);
+        for (i, inf) in t.tx.iter().enumerate() {
+            let Some(inf) = inf else { continue };
+            let q = &inf.stats;
+            s.opackets += q.packets.get();
+            s.obytes += q.bytes.get();
+            s.oerrors += q.errors.get() + q.bad_descriptors.get() + hw.queue(i as u32).tx_errors;
+            if i < nq {
+                s.q_opackets[i] = q.packets.get();
+                s.q_obytes[i] = q.bytes.get();
+            }
+        }
+        Ok(0)
+    })
+}
+
+unsafe extern "C" fn stats_reset(dev: *mut sys::rte_eth_dev) -> c_int {
+    with_adapter!(dev, "stats_reset", |a| {
+        a.port.reset_counters();
+        let t = a.queues();
+        for inf in t.rx.iter().flatten() {
+            inf.stats.reset();
+        }
+        for inf in t.tx.iter().flatten() {
+            inf.stats.reset();
+        }
+        Ok(0)
+    })
+}
+
+/// Every extended statistic, in a fixed order: device counters, then per queue.
+fn xstats(a: &Adapter) -> Vec<(String, u64)> {
+    let hw = a.port.counters();
+    let mut v: Vec<(String, u64)> = hw.named().map(|(n, x)| (n.to_string(), x)).collect();
+    v.push(("fw_malformed_messages".into(), a.port.fw_malformed()));
+    let t = a.queues();
+    for (i, inf) in t.rx.iter().enumerate() {
+        let h = hw.queue(i as u32);
+        let (bad, nombuf) = inf.as_ref().map_or((0, 0), |q| {
+            (q.stats.bad_descriptors.get(), q.stats.alloc_failures.get())
+        });
+        v.extend([
+            (format!("rx_q{i}_hw_packets"), h.rx_packets),
+            (format!("rx_q{i}_hw_bytes"), h.rx_bytes),
+            (format!("rx_q{i}_hw_errors"), h.rx_errors),
+            (format!("rx_q{i}_cq_full_drops"), h.rx_cq_drops),
+            (format!("rx_q{i}_no_buffer_drops"), h.rx_bdq_drops),
+            (format!("rx_q{i}_bad_descriptors"), bad),
+            (format!("rx_q{i}_mbuf_alloc_failures"), nombuf),
+        ]);
+    }
+    for (i, inf) in t.tx.iter().enumerate() {
+        let h = hw.queue(i as u32);
+        let bad = inf.as_ref().map_or(0, |q| q.stats.bad_descriptors.get());
+        v.extend([
+            (format!("tx_q{i}_hw_packets"), h.tx_packets),
+            (format!("tx_q{i}_hw_bytes"), h.tx_bytes),
+            (format!("tx_q{i}_hw_errors"), h.tx_errors),
+            (format!("tx_q{i}_bad_completions"), bad),
+        ]);
+    }
+    v
+}
+
+unsafe extern "C" fn xstats_get(
+    dev: *mut sys::rte_eth_dev,
+    out: *mut sys::rte_eth_xstat,
+    n: c_uint,
+) -> c_int {
+    with_adapter!(dev, "xstats_get", |a| {
+        let v = xstats(a);
+        if out.is_null() || (n as usize) < v.len() {
+            return Ok(v.len() as c_int);
+        }
+        for (i, (_, val)) in v.iter().enumerate() {
+            // SAFETY: the caller's array has n >= v.len() entries.
+            unsafe {
+                *out.add(i) = sys::rte_eth_xstat {
+                    id: i as u64,
+                    value: *val,
+                }
+            };
+        }
+        Ok(v.len() as c_int)
+    })
+}
+
+unsafe extern "C" fn xstats_get_names(
+    dev: *mut sys::rte_eth_dev,
+    out: *mut sys::rte_eth_xstat_name,
+    n: c_uint,
+) -> c_int {
+    with_adapter!(dev, "xstats_get_names", |a| {
+        let v = xstats(a);
+        if out.is_null() || (n as usize) < v.len() {
+            return Ok(v.len() as c_int);
+        }
+        for (i, (name, _)) in v.iter().enumerate() {
+            // SAFETY: as in xstats_get; each name buffer holds RTE_ETH_XSTATS_NAME_SIZE bytes.
+            let dst = unsafe { &mut (*out.add(i)).name };
+            let len = name.len().min(dst.len() - 1);
+            for (d, s) in dst.iter_mut().zip(name.as_bytes()[..len].iter()) {
+                *d = *s as c_char;
+            }
+            dst[len] = 0;
+        }
+        Ok(v.len() as c_int)
+    })
+}
+
+unsafe extern "C" fn xstats_reset(dev: *mut sys::rte_eth_dev) -> c_int {
+    // SAFETY: forwarding the same port.
+    unsafe { stats_reset(dev) }
+}
+
+// ----------------------------------------------------------------------------------------
+// Filters and RSS
+// ----------------------------------------------------------------------------------------
+
+fn set_flag(
+    dev: *mut sys::rte_eth_dev,
+    what: &'static str,
+    f: impl FnOnce(&mut rpc::RxFilters),
+) -> c_int {
+    with_adapter!(dev, "rx filter", |a| {
+        a.port.update_filters(|x| {
+            f(x);
+            Ok(())
+        })?;
+        let _ = what;
+        Ok(0)
+    })
+}
+
+unsafe extern "C" fn promiscuous_enable(dev: *mut sys::rte_eth_dev) -> c_int {
+    set_flag(dev, "promiscuous", |f| f.promisc = true)
+}
+unsafe extern "C" fn promiscuous_disable(dev: *mut sys::rte_eth_dev) -> c_int {
+    set_flag(dev, "promiscuous", |f| f.promisc = false)
+}
+unsafe extern "C" fn allmulticast_enable(dev: *mut sys::rte_eth_dev) -> c_int {
+    set_flag(dev, "all-multicast", |f| f.allmulti = true)
+}
+unsafe extern "C" fn allmulticast_disable(dev: *mut sys::rte_eth_dev) -> c_int {
+    set_flag(dev, "all-multicast", |f| f.allmulti = false)
+}
+
+fn mac_of(addr: *const sys::rte_ether_addr) -> Result<MacAddr> {
+    if addr.is_null() {
+        return Err(Error::invalid("no MAC address given"));
+    }
+    // SAFETY: ethdev passes a valid address.
+    Ok(MacAddr(unsafe { (*addr).addr_bytes }))
+}
+
+unsafe extern "C" fn mac_addr_set(
+    dev: *mut sys::rte_eth_dev,
+    addr: *mut sys::rte_ether_addr,
+) -> c_int {
+    with_adapter!(dev, "mac_addr_set", |a| {
+        let mac = mac_of(addr)?;
+        a.port.update_filters(|f| {
+            f.uc.retain(|m| *m != mac);
+            f.primary = mac;
+            Ok(())
+        })?;
+        Ok(0)
+    })
+}
+
+unsafe extern "C" fn mac_addr_add(
+    dev: *mut sys::rte_eth_dev,
+    addr: *mut sys::rte_ether_addr,
+    index: u32,
+    _vmdq: u32,
+) -> c_int {
+    with_adapter!(dev, "mac_addr_add", |a| {
+        let mac = mac_of(addr)?;
+        if !mac.is_valid_unicast() {
+            return Err(Error::invalid(format!(
+                "{mac} is not a unicast address (use the multicast list)"
+            )));
+        }
+        if index == 0 || index >= MAX_MAC_ADDRS {
+            return Err(Error::invalid(format!(
+                "MAC index {index}: 1..{MAX_MAC_ADDRS}"
+            )));
+        }
+        a.port.update_filters(|f| {
+            if f.primary != mac && !f.uc.contains(&mac) {
+                f.uc.push(mac);
+            }
+            Ok(())
+        })?;
+        Ok(0)
+    })
+}
+
+unsafe extern "C" fn mac_addr_remove(dev: *mut sys::rte_eth_dev, index: u32) {
+    with_adapter!(dev, "mac_addr_remove", |a| {
+        let d = a.data();
+        if index == 0 || index >= MAX_MAC_ADDRS || d.mac_addrs.is_null() {
+            return Ok(0);
+        }
+        // SAFETY: mac_addrs holds MAX_MAC_ADDRS entries; ethdev clears the entry after us.
+        let mac = MacAddr(unsafe { (*d.mac_addrs.add(index as usize)).addr_bytes });
+        a.port.update_filters(|f| {
+            f.uc.retain(|m| *m != mac);
+            Ok(())
+        })?;
+        Ok(0)
+    });
+}
+
+unsafe extern "C" fn set_mc_addr_list(
+    dev: *mut sys::rte_eth_dev,
+    list: *mut sys::rte_ether_addr,
+    n: u32,
+) -> c_int {
+    with_adapter!(dev, "set_mc_addr_list", |a| {
+        let mut mc = Vec::with_capacity(n as usize);
+        for i in 0..n as usize {
+            // SAFETY: ethdev passes n addresses.
+            let m = MacAddr(unsafe { (*list.add(i)).addr_bytes });
+            if !m.is_multicast() {
+                return Err(Error::invalid(format!(
+                    "{m} in the multicast list is not multicast"
+                )));
+            }
+            mc.push(m);
+        }
+        a.port.update_filters(|f| {
+            f.mc = mc;
+            Ok(())
+        })?;
+        Ok(0)
+    })
+}
+
+unsafe extern "C" fn rss_hash_update(
+    dev: *mut sys::rte_eth_dev,
+    conf: *mut sys::rte_eth_rss_conf,
+) -> c_int {
+    with_adapter!(dev, "rss_hash_update", |a| {
+        // SAFETY: ethdev passes a valid rss_conf.
+        let c = unsafe { &*conf };
+        check_hf(c.rss_hf)?;
+        let key = if c.rss_key.is_null() {
+            None
+        } else {
+            if c.rss_key_len as usize != RSS_KEY_LEN {
+                return Err(Error::invalid(format!(
+                    "RSS key of {} bytes: the key is {RSS_KEY_LEN} bytes",
+                    c.rss_key_len
+                )));
+            }
+            let mut k = [0u8; RSS_KEY_LEN];
+            // SAFETY: rss_key_len bytes.
+            k.copy_from_slice(unsafe { core::slice::from_raw_parts(c.rss_key, RSS_KEY_LEN) });
+            Some(k)
+        };
+        a.port.update_rss(|r| {
+            r.hash = hash_from_hf(c.rss_hf);
+            if let Some(k) = key {
+                r.key = k;
+            }
+            Ok(())
+        })?;
+        Ok(0)
+    })
+}
+
+unsafe extern "C" fn rss_hash_conf_get(
+    dev: *mut sys::rte_eth_dev,
+    conf: *mut sys::rte_eth_rss_conf,
+) -> c_int {
+    with_adapter!(dev, "rss_hash_conf_get", |a| {
+        // SAFETY: ethdev passes a valid rss_conf.
+        let c = unsafe { &mut *conf };
+        let r = a.port.rss();
+        if !c.rss_key.is_null() {
+            if (c.rss_key_len as usize) < RSS_KEY_LEN && c.rss_key_len != 0 {
+                return Err(Error::invalid(format!(
+                    "RSS key buffer of {} bytes; need {RSS_KEY_LEN}",
+                    c.rss_key_len
+                )));
+            }
+            // SAFETY: the caller's buffer holds at least hash_key_size bytes.
+            unsafe { core::ptr::copy_nonoverlapping(r.key.as_ptr(), c.rss_key, RSS_KEY_LEN) };
+        }
+        c.rss_key_len = RSS_KEY_LEN as u8;
+        c.rss_hf = hf_from_hash(r.hash);
+        Ok(0)
+    })
+}
+
+fn reta_groups<'a>(
+    conf: *mut sys::rte_eth_rss_reta_entry64,
+    size: u16,
+) -> Result<&'a mut [sys::rte_eth_rss_reta_entry64]> {
+    if size as usize != RETA_SIZE {
+        return Err(Error::invalid(format!(
+            "RSS table size {size}: the table has {RETA_SIZE} entries"
+        )));
+    }
+    if conf.is_null() {
+        return Err(Error::invalid("no RSS table given"));
+    }
+    // SAFETY: ethdev passes size / 64 groups.
+    Ok(unsafe {
+        core::slice::from_raw_parts_mut(conf, RETA_SIZE / sys::RTE_ETH_RETA_GROUP_SIZE as usize)
+    })
+}
+
+unsafe extern "C" fn reta_update(
+    dev: *mut sys::rte_eth_dev,
+    conf: *mut sys::rte_eth_rss_reta_entry64,
+    size: u16,
+) -> c_int {
+    with_adapter!(dev, "reta_update", |a| {
+        let groups = reta_groups(conf, size)?;
+        let nrx = a.data().nb_rx_queues;
+        a.port.update_rss(|r| {
+            for (i, e) in r.reta.iter_mut().enumerate() {
+                let g = &groups[i / 64];
+                if g.mask & (1 << (i % 64)) != 0 {
+                    let q = g.reta[i % 64];
+                    if q >= nrx {
+                        return Err(Error::invalid(format!(
+                            "RSS table entry {i}: queue {q} >= {nrx} Rx queues"
+                        )));
+                    }
+                    *e = q;
+                }
+            }
+            Ok(())
+        })?;
+        Ok(0)
+    })
+}
+
+unsafe extern "C" fn reta_query(
+    dev: *mut sys::rte_eth_dev,
+    conf: *mut sys::rte_eth_rss_reta_entry64,
+    size: u16,
+) -> c_int {
+    with_adapter!(dev, "reta_query", |a| {
+        let groups = reta_groups(conf, size)?;
+        let r = a.port.rss();
+        for (i, q) in r.reta.iter().enumerate() {
+            let g = &mut groups[i / 64];
+            if g.mask & (1 << (i % 64)) != 0 {
+                g.reta[i % 64] = *q;
+            }
+        }
+        Ok(0)
+    })
+}
+
+/// The callbacks.
+pub(super) static OPS: sys::eth_dev_ops = {
+    // SAFETY: an all-None eth_dev_ops is valid; every callback used is set below.
+    let mut o: sys::eth_dev_ops = unsafe { core::mem::zeroed() };
+    o.dev_configure = Some(dev_configure);
+    o.dev_start = Some(dev_start);
+    o.dev_stop = Some(dev_stop);
+    o.dev_close = Some(dev_close);
+    o.link_update = Some(link_update);
+    o.dev_infos_get = Some(dev_infos_get);
+    o.dev_supported_ptypes_get = Some(dev_supported_ptypes_get);
+    o.mtu_set = Some(mtu_set);
+    o.fw_version_get = Some(fw_version_get);
+    o.rx_queue_setup = Some(rx_queue_setup);
+    o.rx_queue_release = Some(rx_queue_release);
+    o.tx_queue_setup = Some(tx_queue_setup);
+    o.tx_queue_release = Some(tx_queue_release);
+    o.rx_queue_start = Some(rx_queue_start);
+    o.rx_queue_stop = Some(rx_queue_stop);
+    o.tx_queue_start = Some(tx_queue_start);
+    o.tx_queue_stop = Some(tx_queue_stop);
+    o.rxq_info_get = Some(rxq_info_get);
+    o.txq_info_get = Some(txq_info_get);
+    o.stats_get = Some(stats_get);
+    o.stats_reset = Some(stats_reset);
+    o.xstats_get = Some(xstats_get);
+    o.xstats_get_names = Some(xstats_get_names);
+    o.xstats_reset = Some(xstats_reset);
+    o.promiscuous_enable = Some(promiscuous_enable);
+    o.promiscuous_disable = Some(promiscuous_disable);
+    o.allmulticast_enable = Some(allmulticast_enable);
+    o.allmulticast_disable = Some(allmulticast_disable);
+    o.mac_addr_set = Some(mac_addr_set);
+    o.mac_addr_add = Some(mac_addr_add);
+    o.mac_addr_remove = Some(mac_addr_remove);
+    o.set_mc_addr_list = Some(set_mc_addr_list);
+    o.rss_hash_update = Some(rss_hash_update);
+    o.rss_hash_conf_get = Some(rss_hash_conf_get);
+    o.reta_update = Some(reta_update);
+    o.reta_query = Some(reta_query);
+    o
+};
