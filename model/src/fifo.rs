@@ -16,6 +16,7 @@ struct Slot {
 #[derive(Debug)]
 pub(crate) struct FrameFifo {
     buf: Box<[u8]>,
+    /// Frame slots (a power of two).
     slots: Box<[Slot]>,
     /// Oldest slot.
     sh: usize,
@@ -37,7 +38,8 @@ impl FrameFifo {
         let cap = cap.max(64);
         Self {
             buf: vec![0; cap].into_boxed_slice(),
-            slots: vec![Slot::default(); cap / MIN_SLOT_BYTES + 16].into_boxed_slice(),
+            slots: vec![Slot::default(); (cap / MIN_SLOT_BYTES + 16).next_power_of_two()]
+                .into_boxed_slice(),
             sh: 0,
             count: 0,
             r: 0,
@@ -121,7 +123,7 @@ impl FrameFifo {
         if self.count == 0 {
             self.r = off;
         }
-        let idx = (self.sh + self.count) % self.slots.len();
+        let idx = (self.sh + self.count) & (self.slots.len() - 1);
         self.slots[idx] = Slot {
             off: off as u32,
             len: len as u32,
@@ -159,7 +161,7 @@ impl FrameFifo {
         if self.count == 0 {
             return None;
         }
-        let s = self.slots[(self.sh + self.count - 1) % self.slots.len()];
+        let s = self.slots[(self.sh + self.count - 1) & (self.slots.len() - 1)];
         Some(&self.buf[s.off as usize..(s.off + s.len) as usize])
     }
 
@@ -171,7 +173,7 @@ impl FrameFifo {
         }
         let s = self.slots[self.sh];
         self.bytes -= s.len as usize;
-        self.sh = (self.sh + 1) % self.slots.len();
+        self.sh = (self.sh + 1) & (self.slots.len() - 1);
         self.count -= 1;
         if self.count == 0 {
             self.r = 0;
