@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Command 2 of the README: sets the machine up and runs every test: formatting and lints,
+# unit and integration tests of every crate (the device model, the driver core against the
+# model, the ethdev glue in real DPDK apps: dpdk-testpmd, dpdk-test, our RSS checker), the
+# long acceptance runs, and each fuzz target for a short while.
+#
+#   bash scripts/test.sh            (as root)
+#
+# FBNIC_FUZZ_SECONDS (default 30) bounds each fuzz target; 0 skips fuzzing.
+set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"
+cd "$REPO"
+
+bash scripts/setup.sh
+build_and_install_pmd
+
+log "format and lints"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --profile ci -- -D warnings
+
+log "tests (optimised build with debug assertions), including the long ones"
+cargo test --workspace --profile ci -- --include-ignored
+
+FUZZ_SECONDS=${FBNIC_FUZZ_SECONDS:-30}
+if [ "$FUZZ_SECONDS" -gt 0 ]; then
+    log "fuzzing each target for ${FUZZ_SECONDS}s"
+    bash fuzz/run.sh "$FUZZ_SECONDS"
+fi
+
+log "all tests passed"
