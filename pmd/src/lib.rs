@@ -15,6 +15,7 @@
 pub mod buf;
 pub mod devargs;
 pub mod error;
+pub mod fake;
 pub mod fw;
 pub mod mbx;
 pub mod native;
