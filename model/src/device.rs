@@ -923,3 +923,201 @@ fn p_ethertype(f: &[u8]) -> u16 {
         u16::from_be_bytes([f[12], f[13]])
     }
 }
+
+#[cfg(test)]
+mod bench {
+    //! The engine's per-packet cost on one thread, without cross-core traffic: the test
+    //! plays the driver between engine passes it runs itself.
+    use super::*;
+    use fbnic_hw::desc::{BdqDesc, Twd};
+    use fbnic_hw::regs::*;
+    use std::sync::atomic::AtomicU64;
+
+    #[repr(C, align(4096))]
+    struct Page([AtomicU64; 512]);
+
+    struct Mem {
+        pages: Box<[Page]>,
+        iova: u64,
+    }
+
+    impl Mem {
+        fn new(dev: &Device, iova: u64, bytes: usize) -> Self {
+            let n = bytes.div_ceil(4096);
+            let pages: Box<[Page]> = (0..n)
+                .map(|_| Page(std::array::from_fn(|_| AtomicU64::new(0))))
+                .collect();
+            // SAFETY: the pages outlive the devices in this test (dropped after them... the
+            // devices are dropped first at the end of the test function).
+            unsafe { dev.dma_map(iova, pages.as_ptr() as *mut u8, n * 4096) }.unwrap();
+            Self { pages, iova }
+        }
+        fn w(&self, off: usize, v: u64) {
+            self.pages[off / 4096].0[(off % 4096) / 8].store(v, Ordering::Relaxed)
+        }
+        fn r(&self, off: usize) -> u64 {
+            self.pages[off / 4096].0[(off % 4096) / 8].load(Ordering::Relaxed)
+        }
+    }
+
+    #[test]
+    #[ignore]
+    fn engine_cost_single_thread() {
+        let a = Device::new(0, DeviceConfig::with_dsn(1), Weak::new());
+        let b = Device::new(1, DeviceConfig::with_dsn(2), Weak::new());
+        *a.wire.lock() = WireEnd::Cable(Arc::downgrade(&b));
+        *b.wire.lock() = WireEnd::Cable(Arc::downgrade(&a));
+        let on = MacCommandConfig::default()
+            .with_tx_ena(true)
+            .with_rx_ena(true)
+            .with_tx_pad(true)
+            .raw();
+        for d in [&a, &b] {
+            d.write32(Bar::Bar0, MAC_COMMAND_CONFIG, on);
+            d.write32(
+                Bar::Bar0,
+                RPC_RMI_CONFIG,
+                RmiConfig::default().with_enable(true).with_mtu(9742).raw(),
+            );
+        }
+        let mac = b.cfg.mac().0;
+        for (w, i) in [(2u32, 0usize), (1, 2), (0, 4)] {
+            b.write32(
+                Bar::Bar0,
+                rpc_tcam_macda(30, w),
+                u16::from_be_bytes([mac[i], mac[i + 1]]) as u32,
+            );
+        }
+        b.write32(Bar::Bar0, rpc_tcam_macda(30, 3), TCAM_VALIDATE);
+        let key = fbnic_hw::toeplitz::MS_DEFAULT_KEY;
+        for i in 0..10u32 {
+            let k = &key[i as usize * 4..];
+            b.write32(
+                Bar::Bar0,
+                rpc_rss_key(i),
+                u32::from_be_bytes([k[0], k[1], k[2], k[3]]),
+            );
+        }
+        for i in 0..256 {
+            b.write32(Bar::Bar0, rpc_rss_tbl(0, i), i % 4);
+        }
+        b.write32(
+            Bar::Bar0,
+            RPC_ACT_TBL0_DEFAULT,
+            ActTbl0::default().with_dest(ACT_DEST_HOST).raw(),
+        );
+        b.write32(Bar::Bar0, RPC_ACT_TBL1_DEFAULT, 0xf);
+        let n = 4096u32;
+        let twq = Mem::new(&a, 0x1000_0000, n as usize * 8);
+        let tcq = Mem::new(&a, 0x1100_0000, n as usize * 8);
+        let tbuf = Mem::new(&a, 0x1200_0000, 256 * 64);
+        let size = RingSize::for_entries(n).unwrap().raw();
+        for (ctl, bal, sz, m) in [
+            (TWQ0_CTL, TWQ0_BAL, TWQ0_SIZE, &twq),
+            (TCQ_CTL, TCQ_BAL, TCQ_SIZE, &tcq),
+        ] {
+            a.write32(Bar::Bar0, ctl.at(0), 1);
+            a.write32(Bar::Bar0, bal.at(0), m.iova as u32);
+            a.write32(Bar::Bar0, sz.at(0), size);
+            a.write32(Bar::Bar0, ctl.at(0), 2);
+        }
+        let mut rcqs = Vec::new();
+        for q in 0..4u32 {
+            let rcq = Mem::new(&b, 0x2000_0000 + q as u64 * 0x100_0000, n as usize * 8);
+            let ppq = Mem::new(&b, 0x3000_0000 + q as u64 * 0x100_0000, 2048 * 8);
+            let bufs = Mem::new(&b, 0x4000_0000 + q as u64 * 0x100_0000, 2048 * 256);
+            b.write32(
+                Bar::Bar0,
+                RDE_CTL0.at(q),
+                RdeCtl0::default().with_min_hroom(64).raw(),
+            );
+            b.write32(
+                Bar::Bar0,
+                RDE_CTL1.at(q),
+                RdeCtl1::default().with_max_hdr(256).raw(),
+            );
+            b.write32(Bar::Bar0, BDQ_CTL.at(q), 1);
+            b.write32(Bar::Bar0, BDQ_PPQ_BAL.at(q), ppq.iova as u32);
+            b.write32(Bar::Bar0, BDQ_PPQ_SIZE.at(q), 11);
+            b.write32(
+                Bar::Bar0,
+                BDQ_CTL.at(q),
+                QueueCtl::default()
+                    .with_enable(true)
+                    .with_ppq_enable(true)
+                    .raw(),
+            );
+            b.write32(Bar::Bar0, RCQ_CTL.at(q), 1);
+            b.write32(Bar::Bar0, RCQ_BAL.at(q), rcq.iova as u32);
+            b.write32(Bar::Bar0, RCQ_SIZE.at(q), size);
+            b.write32(Bar::Bar0, RCQ_CTL.at(q), 2);
+            for i in 0..2048u64 {
+                ppq.w(
+                    i as usize * 8,
+                    BdqDesc::new(bufs.iova + i * 256, i as u16).raw(),
+                );
+            }
+            b.write32(Bar::Bar0, BDQ_PPQ_TAIL.at(q), 2047);
+            rcqs.push((rcq, ppq, bufs));
+        }
+        for i in 0..256u16 {
+            let mut f = crate::parse::tests::ipv4_frame(
+                false,
+                [10, 0, 0, 1],
+                [10, 0, 1, 2],
+                1000 + i,
+                80,
+                18,
+            );
+            f[..6].copy_from_slice(&mac);
+            for (k, c) in f.chunks(8).enumerate() {
+                let mut w = [0u8; 8];
+                w[..c.len()].copy_from_slice(c);
+                tbuf.w(i as usize * 64 + k * 8, u64::from_le_bytes(w));
+            }
+        }
+        let batch = 1024u32;
+        let rounds = 300u32;
+        let mut tail = 0u32;
+        let mut rcq_head = [0u32; 4];
+        let mut ppq_tail = [2047u32; 4];
+        let mut busy = std::time::Duration::ZERO;
+        for _ in 0..rounds {
+            for k in 0..batch {
+                let meta = Twd::meta()
+                    .with_dest_mac(true)
+                    .with_req_completion(k + 1 == batch);
+                twq.w(tail as usize * 8, meta.raw());
+                let al = Twd::al(tbuf.iova + (k as u64 & 255) * 64, 60, true);
+                twq.w(((tail + 1) & (n - 1)) as usize * 8, al.raw());
+                tail = (tail + 2) & (n - 1);
+            }
+            a.write32(Bar::Bar0, TWQ0_TAIL.at(0), tail);
+            let t = std::time::Instant::now();
+            while a.service() | b.service() {}
+            busy += t.elapsed();
+            // The driver: consume completions, repost buffers.
+            for q in 0..4 {
+                let used = RcqPtrs::from_raw(b.read32(Bar::Bar0, RCQ_PTRS.at(q))).tail();
+                let got = used.wrapping_sub(rcq_head[q as usize]) & (n - 1);
+                rcq_head[q as usize] = used;
+                b.write32(Bar::Bar0, RCQ_HEAD.at(q), used);
+                ppq_tail[q as usize] = (ppq_tail[q as usize] + got / 2) & 2047;
+                b.write32(Bar::Bar0, BDQ_PPQ_TAIL.at(q), ppq_tail[q as usize]);
+            }
+            a.write32(
+                Bar::Bar0,
+                TCQ_HEAD.at(0),
+                TcqPtrs::from_raw(a.read32(Bar::Bar0, TCQ_PTRS.at(0))).tail(),
+            );
+        }
+        let pkts: u32 = (0..4).map(|q| b.read32(Bar::Bar0, RDE_PKT_CNT.at(q))).sum();
+        assert_eq!(pkts, batch * rounds);
+        let _ = rcqs[0].0.r(0);
+        println!(
+            "single-thread engine cost: {:.1} ns/packet ({:.1} Mpps), 64B, RSS over 4 queues, cabled pair",
+            busy.as_nanos() as f64 / pkts as f64,
+            pkts as f64 / busy.as_nanos() as f64 * 1e3
+        );
+    }
+}

@@ -19,13 +19,14 @@ use crate::ModelError;
 /// Most regions a device can map at once.
 pub const MAX_REGIONS: usize = 65536;
 
-/// Entries of the recently-used region cache (direct-mapped by 2 MiB page of IOVA).
-const HOT: usize = 16;
+/// Entries of the recently-used region cache, direct-mapped by 2 MiB page of IOVA (so a
+/// contiguous IOVA space of up to 512 MiB, as DPDK's hugepage segments make, never collides).
+const HOT: usize = 256;
 
 /// The cache slot of an IOVA.
 #[inline(always)]
 fn hot_slot(iova: u64) -> usize {
-    ((iova >> 21).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 60) as usize % HOT
+    (iova >> 21) as usize % HOT
 }
 
 /// The first IOVA that is not device-addressable (46-bit DMA).
