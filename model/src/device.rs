@@ -521,7 +521,8 @@ impl Device {
                 a.and(b)
             }
         };
-        if res.is_err() {
+        if let Err(e) = res {
+            log::warn!("queue {qi}: ring enable refused ({e:?})");
             st.cnt.ring_config_errors += 1;
         }
         let q = &mut st.q[qi as usize];

@@ -171,6 +171,9 @@ impl DmaTable {
 
     fn fault(&mut self, addr: u64) -> DmaFault {
         self.faults += 1;
+        if self.faults.is_power_of_two() {
+            log::warn!("DMA fault at IOVA {addr:#x} (fault #{})", self.faults);
+        }
         self.last_fault = addr;
         self.dirty = true;
         DmaFault { addr }

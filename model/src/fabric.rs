@@ -80,7 +80,7 @@ impl Fabric {
             .spawn(move || {
                 if let Some(cpu) = cpu {
                     if !core_affinity::set_for_current(core_affinity::CoreId { id: cpu }) {
-                        eprintln!("fbnic-model: could not pin the engine to CPU {cpu}");
+                        log::warn!("could not pin the engine to CPU {cpu}");
                     }
                 }
                 engine(&s);
@@ -299,8 +299,8 @@ fn engine(s: &Shared) {
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| d.service())) {
                 Ok(w) => work |= w,
                 Err(e) => {
-                    eprintln!(
-                        "fbnic-model: engine panicked serving device {}: {}; device marked failed",
+                    log::error!(
+                        "engine panicked serving device {}: {}; device marked failed",
                         d.id,
                         panic_text(&e)
                     );

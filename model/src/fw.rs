@@ -229,7 +229,7 @@ impl FwShared {
                 let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| me.run(&weak)));
                 if let Err(e) = r {
                     let msg = panic_text(&e);
-                    eprintln!("fbnic-model: firmware agent panicked: {msg}; device marked failed");
+                    log::error!("firmware agent panicked: {msg}; device marked failed");
                     if let Some(d) = weak.upgrade() {
                         d.fail();
                     }
@@ -405,6 +405,7 @@ impl Inner {
 
     fn boot(&mut self, d: &Device) {
         self.state.alive = true;
+        log::info!("device {}: firmware up (boot {})", d.id, self.state.boots);
         d.regs.or(regs::intr_status(0), regs::INTR_STATUS0_FW_MBX);
         let v = self.version();
         self.log_line(format!(
@@ -504,6 +505,10 @@ impl Inner {
             let handled = ok && self.handle(d, &buf);
             if !handled {
                 self.state.messages_bad += 1;
+                log::debug!(
+                    "device {}: bad mailbox message in slot {slot} (len {len})",
+                    d.id
+                );
             }
             let done = desc.with_fw_cmpl(true).with_fw_err(!handled);
             regs.set4(regs::mbx_desc_lo(MBX_TX, slot), done.lo());

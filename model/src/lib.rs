@@ -31,6 +31,11 @@
 //! marked failed and from then on reads all-ones (MASTER_SPARE_0 included), like a lost PCI
 //! device; other devices go on.
 //!
+//! **Logging** goes through the `log` crate (targets `fbnic_model::*`): panics of model
+//! threads (error), DMA faults (warn; the 1st, 2nd, 4th, 8th... only), refused ring enables
+//! (warn), firmware boots (info), undecodable mailbox messages (debug). Nothing is logged per
+//! packet.
+//!
 //! **Locks.** Each device has one lock over its state (rings, TCAMs, DMA table, counters). The
 //! engine takes it once per pass (never per packet); register writes with side effects take it
 //! too, so their effects are synchronous and ordered, never dependent on the engine polling at
