@@ -29,6 +29,19 @@ pub(crate) fn fold(mut acc: u64) -> u16 {
     acc as u16
 }
 
+/// Whether an IPv4 header (`h.len()` = IHL * 4 >= 20) sums to all-ones, i.e. its checksum
+/// is right. Unrolled for the option-less 20-byte header.
+#[inline]
+pub(crate) fn ipv4_header_ok(h: &[u8]) -> bool {
+    let acc = if let Ok(w) = <&[u8; 20]>::try_from(h) {
+        let d = |i: usize| u32::from_be_bytes([w[i], w[i + 1], w[i + 2], w[i + 3]]) as u64;
+        d(0) + d(4) + d(8) + d(12) + d(16)
+    } else {
+        add(0, h)
+    };
+    fold(acc) == 0xffff
+}
+
 /// The checksum of `data` (complement of the folded sum).
 pub(crate) fn checksum(data: &[u8]) -> u16 {
     !fold(add(0, data))
@@ -69,6 +82,10 @@ mod tests {
             0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7,
         ];
         assert_eq!(checksum(&h), 0);
+        assert!(ipv4_header_ok(&h));
+        let mut bad = h;
+        bad[8] ^= 1;
+        assert!(!ipv4_header_ok(&bad));
         let mut z = h;
         z[10] = 0;
         z[11] = 0;

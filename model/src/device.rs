@@ -34,7 +34,7 @@ use crate::ModelError;
 pub const MASTER_SPARE_0_VALUE: u32 = 0x0000_0000;
 
 /// Frames the Rx side takes from the RXB per engine pass.
-const RX_BATCH: usize = 128;
+const RX_BATCH: usize = 512;
 /// Bytes of the egress (EI) queue.
 const EGRESS_BYTES: usize = 64 * 1024;
 

@@ -172,7 +172,7 @@ pub(crate) fn parse(f: &[u8]) -> Parsed {
             }
             p.l3 = L3TypeP::V4;
             p.l3_end = (off + total) as u16;
-            if csum::checksum(&f[off..off + ihl]) != 0 {
+            if !csum::ipv4_header_ok(&f[off..off + ihl]) {
                 p.err = true;
             }
             let frag = be16(f, off + 6);

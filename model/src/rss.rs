@@ -27,15 +27,19 @@ impl Rss {
         self.table = None;
     }
 
+    #[inline]
     fn table(&mut self, regs: &RegFile) -> &ToeplitzTable {
-        self.table.get_or_insert_with(|| {
-            let mut key = [0u8; KEY_BYTES];
-            for (i, b) in key.iter_mut().enumerate() {
-                let w = regs.get(regs::rpc_rss_key(i as u32 / 4));
-                *b = (w >> (24 - 8 * (i % 4))) as u8;
-            }
-            ToeplitzTable::new(&key)
-        })
+        self.table.get_or_insert_with(|| Self::build(regs))
+    }
+
+    #[cold]
+    fn build(regs: &RegFile) -> ToeplitzTable {
+        let mut key = [0u8; KEY_BYTES];
+        for (i, b) in key.iter_mut().enumerate() {
+            let w = regs.get(regs::rpc_rss_key(i as u32 / 4));
+            *b = (w >> (24 - 8 * (i % 4))) as u8;
+        }
+        ToeplitzTable::new(&key)
     }
 
     /// The hash of frame `f` over the fields `ena` selects.

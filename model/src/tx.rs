@@ -22,7 +22,7 @@ use crate::wire::SinkInner;
 /// **[project choice]** Most address descriptors one packet may use.
 pub(crate) const MAX_PIECES: usize = 64;
 /// Packets one TWQ processes per engine pass.
-pub(crate) const TX_BATCH: usize = 64;
+pub(crate) const TX_BATCH: usize = 256;
 
 /// Where the MAC's transmitted frames go this batch.
 pub(crate) enum Out<'a> {
