@@ -22,7 +22,7 @@ cd "$here"
 
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(tlv_decode msg_decode rx_completions tx_completions devargs)
+    targets=(tlv_decode msg_decode msg_encode rx_completions tx_completions devargs)
 fi
 
 if ! cargo +nightly --version >/dev/null 2>&1; then

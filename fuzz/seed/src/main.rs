@@ -6,15 +6,51 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use fbnic_hw::msg::{attr, id, Msg};
+use fbnic_hw::msg::{attr, id, FwCapResp, Msg, TestAttrs};
 use fbnic_hw::tlv::MsgBuilder;
-use fbnic_hw::MacAddr;
+use fbnic_hw::{FwVersion, MacAddr};
 
 fn seeds() -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     for m in Msg::examples() {
         let bytes = m.encode().expect("every example encodes");
         out.push((format!("msg-{}", m.name().to_ascii_lowercase()), bytes));
+    }
+    // Corner cases of the schemas: absent optionals, empty arrays, errors without data.
+    let corners = [
+        Msg::FwCapResp(FwCapResp {
+            version: FwVersion::MIN_SUPPORTED,
+            bmc_present: true,
+            ..FwCapResp::default()
+        }),
+        Msg::CoredumpReadResp {
+            offset: 0,
+            length: 0,
+            data: vec![],
+            error: -61,
+        },
+        Msg::TseneReadResp {
+            therm: 0,
+            volt: 0,
+            error: -5,
+        },
+        Msg::LogMsg {
+            msec: 0,
+            index: 0,
+            msg: String::new(),
+            more: vec![],
+        },
+        Msg::Test {
+            attrs: TestAttrs::default(),
+            nested: Some(TestAttrs::default()),
+        },
+    ];
+    for (i, m) in corners.iter().enumerate() {
+        let bytes = m.encode().expect("every corner case encodes");
+        out.push((
+            format!("corner-{i}-{}", m.name().to_ascii_lowercase()),
+            bytes,
+        ));
     }
     let mac = MacAddr([0x02, 0x1b, 0x9d, 0, 0, 1]);
     let raw = [
