@@ -180,8 +180,22 @@ impl DmaTable {
     }
 
     /// Checks that `[iova, iova + len)` is mapped; returns the region index of `iova`.
-    #[inline]
+    #[inline(always)]
     fn check(&mut self, iova: u64, len: usize) -> Result<usize, DmaFault> {
+        // Fast path: the cached region holds the whole access.
+        let h = self.hot[hot_slot(iova)];
+        if let Some(r) = self.regions.get(h) {
+            let off = iova.wrapping_sub(r.iova);
+            if off < r.len && len as u64 <= r.len - off {
+                return Ok(h);
+            }
+        }
+        self.check_slow(iova, len)
+    }
+
+    /// [`check`](Self::check) through the binary search, across adjacent regions.
+    #[inline(never)]
+    fn check_slow(&mut self, iova: u64, len: usize) -> Result<usize, DmaFault> {
         let Some(first) = self.find(iova) else {
             return Err(self.fault(iova));
         };

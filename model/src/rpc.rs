@@ -73,6 +73,8 @@ pub(crate) struct Rpc {
     act_dirty: bool,
     lut: Box<[ActSlot]>,
     rules: Vec<PortRule>,
+    /// The last LUT index used and its slot (traffic tends to repeat its classification).
+    last: (usize, ActSlot),
     pub cnt: RpcCounters,
     pub dirty: bool,
 }
@@ -100,6 +102,7 @@ impl Rpc {
             act_dirty: true,
             lut: vec![ActSlot::default(); KEY1_SLOTS].into_boxed_slice(),
             rules: Vec::new(),
+            last: (usize::MAX, ActSlot::default()),
             cnt: RpcCounters::default(),
             dirty: false,
         }
@@ -187,10 +190,11 @@ impl Rpc {
             };
         }
         self.act_dirty = false;
+        self.last = (usize::MAX, ActSlot::default());
     }
 
     /// The action for a frame whose MAC DA matched entry `macda`.
-    #[inline]
+    #[inline(always)]
     pub fn classify(&mut self, regs: &RegFile, p: &Parsed, macda: u8) -> Action {
         if self.act_dirty {
             self.compile_act();
@@ -202,7 +206,14 @@ impl Rpc {
             .with_ip_is_v6(p.l3 == L3TypeP::V6)
             .with_l4_valid(p.l4 != L4TypeP::Other)
             .with_l4_is_udp(p.l4 == L4TypeP::Udp);
-        let slot = self.lut[(key1.raw() >> 5) as usize & (KEY1_SLOTS - 1)];
+        let li = (key1.raw() >> 5) as usize & (KEY1_SLOTS - 1);
+        let slot = if self.last.0 == li {
+            self.last.1
+        } else {
+            let s = self.lut[li];
+            self.last = (li, s);
+            s
+        };
         let mut hit = slot.fallback;
         if slot.len != 0 {
             let rules = &self.rules[slot.start as usize..slot.start as usize + slot.len as usize];

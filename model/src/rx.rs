@@ -46,7 +46,7 @@ const STAGE_MAX: usize = 256;
 /// Stages one completion for the RCQ; the slot is taken now, the write happens at
 /// [`flush`] (end of the engine's Rx pass, or when the stage is full), so each cache line of
 /// the ring is written in one go rather than raced against the polling driver.
-#[inline]
+#[inline(always)]
 fn write_rcd(dma: &mut DmaTable, q: &mut Queue, rcd: Rcd, cnt: &mut Counters) -> bool {
     if q.rcd_stage.is_empty() {
         q.stage_idx = q.rcq.idx;
