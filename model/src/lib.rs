@@ -57,6 +57,20 @@
 //! else done with it (no partial write). Descriptor words are 64-bit atomics (Acquire reads,
 //! Release writes); frame data is copied before the completion that hands it over.
 //!
+//! **Fast path.** Per pass the engine takes up to 256 packets from each running TWQ and up to
+//! 512 frames from each port's RXB. Nothing is allocated, locked, hashed or dispatched
+//! dynamically per packet: DMA lookups go through a direct-mapped cache of regions (and ring
+//! memory through a per-ring translation), the action TCAM through a table precomputed per
+//! TCAM generation, the Toeplitz hash through per-byte tables; counters are kept in plain
+//! integers and published once per pass; RCQ completions are staged and written in order at
+//! the end of the Rx pass (after the frame data), so each ring cache line is written once.
+//!
+//! Measured on the 2-core development machine (64-byte frames, RSS over 4 queues, a cabled
+//! pair, release build): the engine costs about 61 ns per packet on one core (Tx of one
+//! device, cable, Rx of the other: 16 Mpps; `device::bench::engine_cost_single_thread`);
+//! driven by an in-test driver on the other core the pair carries about 9.5 Mpps end to end
+//! (`tests/throughput.rs`), where descriptor and completion cache lines cross cores.
+//!
 //! # What is modelled
 //!
 //! - Queues (spec 3, 4): TWQ0 and TWQ1 (META \[OPT_META\] AL* LAST_AL; TX_PAD; REQ_CSO with the
