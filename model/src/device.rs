@@ -3,8 +3,8 @@
 
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, Weak};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
 use fbnic_hw::desc::Rcd;
 use fbnic_hw::regs::{
@@ -99,8 +99,6 @@ pub(crate) struct DevState {
     pub cnt: Counters,
     pub scratch: Box<[u8]>,
     pub pieces: Box<[(u64, u16); MAX_PIECES]>,
-    /// The RXB head frame is waiting for room in its queue.
-    pub rx_blocked: bool,
     /// Queues with staged RCQ completions.
     pub staged: Vec<u16>,
 }
@@ -119,7 +117,6 @@ impl DevState {
             cnt: Counters::default(),
             scratch: vec![0; MAX_FRAME + 64].into_boxed_slice(),
             pieces: Box::new([(0, 0); MAX_PIECES]),
-            rx_blocked: false,
             staged: Vec::with_capacity(MAX_QUEUES as usize),
         }
     }
@@ -138,7 +135,6 @@ pub struct Device {
     pub(crate) bmc: Option<Arc<BmcShared>>,
     pub(crate) failed: AtomicBool,
     pub(crate) boot: Instant,
-    pub(crate) removed: AtomicBool,
     /// Test hook: the engine panics on its next pass over this device.
     inject_panic: AtomicBool,
 }
@@ -179,11 +175,7 @@ fn read_only(idx: u32) -> bool {
 }
 
 impl Device {
-    pub(crate) fn new(
-        id: u64,
-        cfg: DeviceConfig,
-        fabric_wake: Weak<crate::fabric::Shared>,
-    ) -> Arc<Self> {
+    pub(crate) fn new(id: u64, cfg: DeviceConfig) -> Arc<Self> {
         let bmc = cfg.bmc.clone().map(BmcShared::new);
         let dev = Arc::new(Self {
             id,
@@ -191,11 +183,10 @@ impl Device {
             state: Mutex::new(DevState::new()),
             rx: Mutex::new(PortRx::new(cfg.rxb_bytes)),
             wire: Mutex::new(WireEnd::None),
-            fw: FwShared::new(cfg.fw.clone(), fabric_wake),
+            fw: FwShared::new(cfg.fw.clone()),
             bmc,
             failed: AtomicBool::new(false),
             boot: Instant::now(),
-            removed: AtomicBool::new(false),
             inject_panic: AtomicBool::new(false),
             cfg,
         });
@@ -722,28 +713,21 @@ impl Device {
                 work = true;
             }
         }
-        for qi in st.staged.drain(..) {
-            rx::flush(&mut st.dma, &mut st.q[qi as usize], &mut st.cnt);
-        }
         rxg.publish(regs);
         drop(rxg);
 
-        // ---- Publish counters.
+        // ---- Publish counters, then write the staged Rx completions: a completion the
+        // driver sees is covered by the counters it then reads.
         st.mac_tx.publish(regs, false);
         st.rpc.publish(regs);
-        if st.dma.dirty {
-            st.dma.dirty = false;
-            regs.set(regs::MASTER_DMA_FAULT_CNT, st.dma.faults as u32);
-            regs.set(regs::MASTER_DMA_FAULT_ADDR_LO, st.dma.last_fault as u32);
-            regs.set(
-                regs::MASTER_DMA_FAULT_ADDR_HI,
-                (st.dma.last_fault >> 32) as u32,
-            );
-        }
+        st.dma.publish(regs);
         let DevState {
             q,
             active_tx,
             active_rx,
+            staged,
+            dma,
+            cnt,
             ..
         } = st;
         for &qi in active_rx.iter() {
@@ -757,6 +741,11 @@ impl Device {
         for &qi in active_tx.iter().chain(active_rx.iter()) {
             queue::publish(regs, qi as u32, &mut q[qi as usize]);
         }
+        for qi in staged.drain(..) {
+            rx::flush(dma, &mut q[qi as usize], cnt);
+        }
+        // A DMA fault while flushing (a bad RCQ base) shows at once too.
+        dma.publish(regs);
         work
     }
 
@@ -827,14 +816,12 @@ impl Device {
                 }
                 match res {
                     Delivery::Wait => {
-                        st.rx_blocked = true;
                         return false;
                     }
                     Delivery::Done | Delivery::Dropped => {}
                 }
             }
         }
-        st.rx_blocked = false;
         count_parse(&mut st.rpc, &p);
         if dest & ACT_DEST_BMC != 0 {
             st.rpc.cnt.to_bmc = st.rpc.cnt.to_bmc.wrapping_add(1);
@@ -855,19 +842,6 @@ impl Device {
             }
         }
         true
-    }
-
-    /// Waits (bounded) until every Tx/Rx queue and the RXB are quiet: for tests.
-    #[doc(hidden)]
-    pub fn wait_quiet(&self, timeout: Duration) -> bool {
-        let t = Instant::now();
-        while t.elapsed() < timeout {
-            if self.rx.lock().fifo.is_empty() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_micros(100));
-        }
-        false
     }
 
     /// Reads a 64-bit MAC statistic (LO/HI pair) as a driver would (hi, lo, hi).
@@ -964,8 +938,8 @@ mod bench {
     #[test]
     #[ignore]
     fn engine_cost_single_thread() {
-        let a = Device::new(0, DeviceConfig::with_dsn(1), Weak::new());
-        let b = Device::new(1, DeviceConfig::with_dsn(2), Weak::new());
+        let a = Device::new(0, DeviceConfig::with_dsn(1));
+        let b = Device::new(1, DeviceConfig::with_dsn(2));
         *a.wire.lock() = WireEnd::Cable(Arc::downgrade(&b));
         *b.wire.lock() = WireEnd::Cable(Arc::downgrade(&a));
         let on = MacCommandConfig::default()

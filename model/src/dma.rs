@@ -91,6 +91,23 @@ impl Default for DmaTable {
 }
 
 impl DmaTable {
+    /// Publishes the fault counter and last fault address (MASTER) if they changed.
+    #[inline]
+    pub fn publish(&mut self, regs: &crate::regfile::RegFile) {
+        if self.dirty {
+            self.dirty = false;
+            regs.set(fbnic_hw::regs::MASTER_DMA_FAULT_CNT, self.faults as u32);
+            regs.set(
+                fbnic_hw::regs::MASTER_DMA_FAULT_ADDR_LO,
+                self.last_fault as u32,
+            );
+            regs.set(
+                fbnic_hw::regs::MASTER_DMA_FAULT_ADDR_HI,
+                (self.last_fault >> 32) as u32,
+            );
+        }
+    }
+
     /// Number of mapped regions.
     #[cfg(test)]
     pub fn len(&self) -> usize {

@@ -97,7 +97,7 @@ impl Fabric {
     /// Adds a device and boots its firmware agent.
     pub fn add_device(self: &Arc<Self>, cfg: DeviceConfig) -> Arc<Device> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let dev = Device::new(id, cfg, Arc::downgrade(&self.shared));
+        let dev = Device::new(id, cfg);
         dev.fw.start(&dev);
         self.shared.devices.lock().push(dev.clone());
         self.shared.gen.fetch_add(1, Ordering::AcqRel);
@@ -138,7 +138,6 @@ impl Fabric {
         }
         self.sync_engine();
         detach(dev);
-        dev.removed.store(true, Ordering::Release);
         dev.fw.stop();
     }
 

@@ -192,7 +192,7 @@ fn read_desc(regs: &RegFile, mbx: u32, d: u32) -> MbxDesc {
 }
 
 impl FwShared {
-    pub(crate) fn new(cfg: FwConfig, _fabric: Weak<crate::fabric::Shared>) -> Arc<Self> {
+    pub(crate) fn new(cfg: FwConfig) -> Arc<Self> {
         let faults = cfg.faults.clone();
         Arc::new(Self {
             inner: Mutex::new(Inner {

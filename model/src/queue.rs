@@ -260,6 +260,14 @@ pub(crate) fn apply_ctl(
     ring.enable(regs, rr.bal.at(q), rr.bah.at(q), rr.size.at(q))
 }
 
+/// Publishes a queue's Tx counters (before a Tx completion is written).
+#[inline]
+pub(crate) fn publish_tx_counters(regs: &RegFile, qi: u32, c: &QCounters) {
+    regs.set(regs::TWQ0_PKT_CNT.at(qi), c.twq_pkt);
+    regs.set(regs::TWQ0_ERR_CNT.at(qi), c.twq_err);
+    regs.set(regs::TWQ0_BYTE_CNT.at(qi), c.twq_bytes);
+}
+
 /// Publishes a queue's pointers and counters.
 pub(crate) fn publish(regs: &RegFile, qi: u32, q: &mut Queue) {
     if !q.dirty {

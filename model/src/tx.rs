@@ -361,6 +361,11 @@ pub(crate) fn service_twq(
             cnt.twq_pkt = cnt.twq_pkt.wrapping_add(1);
             cnt.twq_bytes = cnt.twq_bytes.wrapping_add(sent_len as u32);
         }
+        if want_cmpl || want_ts {
+            // A completion the driver sees is covered by the counters it then reads.
+            crate::queue::publish_tx_counters(env.regs, qi, cnt);
+            env.dma.publish(env.regs);
+        }
         if want_cmpl {
             let tcd = if which == 0 {
                 Tcd::default().with_head0(ring.idx as u64)
