@@ -166,8 +166,8 @@ impl Fabric {
         };
         detach(a);
         detach(b);
-        *a.wire.lock() = WireEnd::Cable(Arc::downgrade(&bb));
-        *b.wire.lock() = WireEnd::Cable(Arc::downgrade(&aa));
+        set_wire(a, WireEnd::Cable(Arc::downgrade(&bb)));
+        set_wire(b, WireEnd::Cable(Arc::downgrade(&aa)));
         a.update_link();
         b.update_link();
         Ok(())
@@ -177,7 +177,7 @@ impl Fabric {
     pub fn loop_back(&self, a: &Device) -> Result<(), ModelError> {
         self.check(a)?;
         detach(a);
-        *a.wire.lock() = WireEnd::Loop;
+        set_wire(a, WireEnd::Loop);
         a.update_link();
         Ok(())
     }
@@ -191,7 +191,7 @@ impl Fabric {
         self.check(a)?;
         detach(a);
         let shared = GenShared::new(gen);
-        *a.wire.lock() = WireEnd::Generator(shared.clone());
+        set_wire(a, WireEnd::Generator(shared.clone()));
         a.update_link();
         Ok(GeneratorHandle { shared })
     }
@@ -201,7 +201,7 @@ impl Fabric {
     pub fn attach_sink(&self, a: &Device) -> SinkHandle {
         detach(a);
         let s = SinkHandle::new(1024);
-        *a.wire.lock() = WireEnd::Sink(s.shared.clone());
+        set_wire(a, WireEnd::Sink(s.shared.clone()));
         a.update_link();
         s
     }
@@ -248,16 +248,25 @@ impl Drop for Fabric {
     }
 }
 
+/// Replaces `d`'s wire between two engine passes (under the device lock, which the engine
+/// holds for a whole pass), so a wire change is never half seen. Returns the old wire.
+fn set_wire(d: &Device, w: WireEnd) -> WireEnd {
+    let _pass = d.state.lock();
+    std::mem::replace(&mut *d.wire.lock(), w)
+}
+
 /// Unplugs `a`'s wire; a cable peer loses its end too.
 fn detach(a: &Device) {
-    let old = std::mem::take(&mut *a.wire.lock());
+    let old = set_wire(a, WireEnd::None);
     if let WireEnd::Cable(p) = old {
         if let Some(p) = p.upgrade() {
+            let _pass = p.state.lock();
             let mut w = p.wire.lock();
             if matches!(&*w, WireEnd::Cable(x) if std::ptr::eq(x.as_ptr(), a)) {
                 *w = WireEnd::None;
             }
             drop(w);
+            drop(_pass);
             p.update_link();
         }
     }
