@@ -230,10 +230,15 @@ fn dma_faults_are_counted_and_contained() {
 #[test]
 fn malformed_tx_sequences_are_consumed_and_completed() {
     let (_f, a, b) = cabled_pair();
-    let mut tx = TxQ::new(&a, 0, 64, 0x1000_0000, 1 << 20);
+    let mut tx = TxQ::new(&a, 0, 256, 0x1000_0000, 1 << 20);
     let mut rx = RxQ::new(&b, 0, 0x2000_0000, &RxCfg::default());
     let f = udp4(b.mac_addr(), [1, 1, 1, 1], [2, 2, 2, 2], 1, 2, 50);
     let addr = tx.stage(&f);
+    // Too many pieces (65 of 2 bytes).
+    tx.push_desc(Twd::meta().with_dest_mac(true));
+    for i in 0..65 {
+        tx.push_desc(Twd::al(addr + 2 * i, 2, i == 64));
+    }
     // AL without META.
     tx.push_desc(Twd::al(addr, f.len() as u16, true));
     // META then a zero-length piece.
@@ -251,12 +256,12 @@ fn malformed_tx_sequences_are_consumed_and_completed() {
     tx.push_desc(Twd::al(addr, f.len() as u16, true));
     tx.doorbell();
     assert!(tx.wait_head(tx.tail));
-    assert_eq!(r(&a, TWQ0_ERR_CNT.at(0)), 4);
+    assert_eq!(r(&a, TWQ0_ERR_CNT.at(0)), 5);
     assert_eq!(r(&a, TWQ0_PKT_CNT.at(0)), 1);
     assert_eq!(rx.recv(1, T)[0].data, f);
     // A tail beyond the ring is ignored and counted.
     let errs = r(&a, TWQ0_ERR_CNT.at(0));
-    w(&a, TWQ0_TAIL.at(0), 64);
+    w(&a, TWQ0_TAIL.at(0), 256);
     assert!(wait_until(T, || r(&a, TWQ0_ERR_CNT.at(0)) == errs + 1));
     assert!(tx.send1(&f));
     assert_eq!(rx.recv(1, T)[0].data, f);
