@@ -50,7 +50,7 @@ fuzz_target!(|data: &[u8]| {
             if tail.wrapping_sub(head) >= RCQ - 1 || used >= RCQ - 1 {
                 break;
             }
-            let phase = (tail / RCQ) % 2 == 0;
+            let phase = (tail / RCQ).is_multiple_of(2);
             let rcd = Rcd::from_raw(u64::from_le_bytes(w.try_into().unwrap())).with_done(phase);
             let p = dev.translate(base + (tail % RCQ) as u64 * 8, 8).unwrap() as *mut u64;
             // SAFETY: inside the mapped RCQ; the driver reads it atomically.

@@ -49,7 +49,7 @@ fuzz_target!(|data: &[u8]| {
         if word.len() == 8 {
             let head = dev.read32(Bar::Bar0, regs::TCQ_HEAD.at(0));
             if tail.wrapping_sub(head) < TCQ - 1 {
-                let phase = (tail / TCQ) % 2 == 0;
+                let phase = (tail / TCQ).is_multiple_of(2);
                 let tcd =
                     Tcd::from_raw(u64::from_le_bytes(word.try_into().unwrap())).with_done(phase);
                 let p = dev.translate(base + (tail % TCQ) as u64 * 8, 8).unwrap() as *mut u64;

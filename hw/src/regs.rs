@@ -2,7 +2,7 @@
 //!
 //! Offsets are dword indexes into a BAR, as in the spec (byte address = index x 4). Registers
 //! with fields are `bitfields!` newtypes; the constant of the same name in SCREAMING case is
-//! the register's index. Per-queue registers are [`QReg`] offsets inside [`queue`]`(q)`.
+//! the register's index. Per-queue registers are [`QReg`] offsets inside a queue's block ([`QReg::at`]).
 //!
 //! Registers the spec leaves open are marked **[project choice]** and documented here.
 
