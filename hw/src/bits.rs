@@ -30,21 +30,25 @@ impl Field32 {
     }
 
     /// The largest value the field holds.
+    #[inline(always)]
     pub const fn max(self) -> u32 {
         self.mask
     }
 
     /// The field's bits in place.
+    #[inline(always)]
     pub const fn in_place_mask(self) -> u32 {
         self.mask << self.lo
     }
 
     /// The field's value in `word`.
+    #[inline(always)]
     pub const fn get(self, word: u32) -> u32 {
         (word >> self.lo) & self.mask
     }
 
     /// `word` with the field replaced by `value` (truncated to the field's width).
+    #[inline(always)]
     pub const fn set(self, word: u32, value: u32) -> u32 {
         (word & !self.in_place_mask()) | ((value & self.mask) << self.lo)
     }
@@ -76,21 +80,25 @@ impl Field64 {
     }
 
     /// The largest value the field holds.
+    #[inline(always)]
     pub const fn max(self) -> u64 {
         self.mask
     }
 
     /// The field's bits in place.
+    #[inline(always)]
     pub const fn in_place_mask(self) -> u64 {
         self.mask << self.lo
     }
 
     /// The field's value in `word`.
+    #[inline(always)]
     pub const fn get(self, word: u64) -> u64 {
         (word >> self.lo) & self.mask
     }
 
     /// `word` with the field replaced by `value` (truncated to the field's width).
+    #[inline(always)]
     pub const fn set(self, word: u64, value: u64) -> u64 {
         (word & !self.in_place_mask()) | ((value & self.mask) << self.lo)
     }
@@ -197,8 +205,16 @@ macro_rules! bitfields {
         $crate::bitfields!(@fields $ty; $($rest)*);
     };
 
-    (@field u32, $hi:literal, $lo:literal) => { $crate::bits::Field32::new($hi, $lo) };
-    (@field u64, $hi:literal, $lo:literal) => { $crate::bits::Field64::new($hi, $lo) };
+    // A constant item: the field's shift and mask are computed (and its bounds asserted) at
+    // compile time, never per access.
+    (@field u32, $hi:literal, $lo:literal) => {{
+        const F: $crate::bits::Field32 = $crate::bits::Field32::new($hi, $lo);
+        F
+    }};
+    (@field u64, $hi:literal, $lo:literal) => {{
+        const F: $crate::bits::Field64 = $crate::bits::Field64::new($hi, $lo);
+        F
+    }};
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ pub enum TwdType {
 
 impl TwdType {
     /// Decodes the two-bit TYPE field.
+    #[inline]
     pub const fn from_bits(bits: u64) -> Self {
         match bits & 3 {
             0 => Self::Meta,
@@ -54,6 +55,7 @@ pub enum L3Type {
 
 impl L3Type {
     /// Decodes the two-bit field.
+    #[inline]
     pub const fn from_bits(bits: u64) -> Self {
         match bits & 3 {
             0 => Self::Other,
@@ -78,6 +80,7 @@ pub enum L4Type {
 
 impl L4Type {
     /// Decodes the two-bit field; the reserved value 3 reads as `Other`.
+    #[inline]
     pub const fn from_bits(bits: u64) -> Self {
         match bits & 3 {
             1 => Self::Tcp,
@@ -133,11 +136,13 @@ bitfields! {
 
 impl Twd {
     /// A META descriptor with no offloads.
+    #[inline]
     pub const fn meta() -> Self {
         Self(0)
     }
 
     /// An AL (or, if `last`, LAST_AL) descriptor.
+    #[inline]
     pub const fn al(addr: u64, len: u16, last: bool) -> Self {
         let ty = if last { TwdType::LastAl } else { TwdType::Al };
         Self(0)
@@ -147,16 +152,19 @@ impl Twd {
     }
 
     /// The descriptor type.
+    #[inline]
     pub const fn ty(self) -> TwdType {
         TwdType::from_bits(self.ty_bits())
     }
 
     /// The little-endian encoding stored in the ring.
+    #[inline]
     pub const fn to_le(self) -> u64 {
         self.0.to_le()
     }
 
     /// Decodes a ring word.
+    #[inline]
     pub const fn from_le(word: u64) -> Self {
         Self(u64::from_le(word))
     }
@@ -193,11 +201,13 @@ pub const TCD_TYPE_TS: u64 = 1;
 
 impl Tcd {
     /// The little-endian encoding stored in the ring.
+    #[inline]
     pub const fn to_le(self) -> u64 {
         self.0.to_le()
     }
 
     /// Decodes a ring word.
+    #[inline]
     pub const fn from_le(word: u64) -> Self {
         Self(u64::from_le(word))
     }
@@ -223,16 +233,19 @@ bitfields! {
 
 impl BdqDesc {
     /// A descriptor for the buffer at `addr` with id `id`.
+    #[inline]
     pub const fn new(addr: u64, id: u16) -> Self {
         Self(0).with_addr(addr & ((1 << 46) - 1)).with_id(id as u64)
     }
 
     /// The little-endian encoding stored in the ring.
+    #[inline]
     pub const fn to_le(self) -> u64 {
         self.0.to_le()
     }
 
     /// Decodes a ring word.
+    #[inline]
     pub const fn from_le(word: u64) -> Self {
         Self(u64::from_le(word))
     }
@@ -258,6 +271,7 @@ pub enum RcdType {
 
 impl RcdType {
     /// Decodes the two-bit TYPE field.
+    #[inline]
     pub const fn from_bits(bits: u64) -> Self {
         match bits & 3 {
             0 => Self::HdrAl,
@@ -320,6 +334,7 @@ bitfields! {
 
 impl Rcd {
     /// An AL completion of `ty` (`HdrAl` or `PayAl`).
+    #[inline]
     pub const fn al(ty: RcdType, buff_id: u16, off: u16, len: u16, page_fin: bool) -> Self {
         Self(0)
             .with_ty_bits(ty as u64)
@@ -330,36 +345,43 @@ impl Rcd {
     }
 
     /// A META completion with no flags set.
+    #[inline]
     pub const fn meta() -> Self {
         Self(0).with_ty_bits(RcdType::Meta as u64)
     }
 
     /// The descriptor type.
+    #[inline]
     pub const fn ty(self) -> RcdType {
         RcdType::from_bits(self.ty_bits())
     }
 
     /// META: the L3 type.
+    #[inline]
     pub const fn l3_type(self) -> L3Type {
         L3Type::from_bits(self.l3_type_bits())
     }
 
     /// META: the L4 type.
+    #[inline]
     pub const fn l4_type(self) -> L4Type {
         L4Type::from_bits(self.l4_type_bits())
     }
 
     /// META: an error that means the packet must be dropped (spec 4.4: b53 or b54).
+    #[inline]
     pub const fn uncorrectable_error(self) -> bool {
         self.err_mac_eop() || self.err_truncated()
     }
 
     /// The little-endian encoding stored in the ring.
+    #[inline]
     pub const fn to_le(self) -> u64 {
         self.0.to_le()
     }
 
     /// Decodes a ring word.
+    #[inline]
     pub const fn from_le(word: u64) -> Self {
         Self(u64::from_le(word))
     }
@@ -389,27 +411,32 @@ bitfields! {
 
 impl MbxDesc {
     /// The page's DMA address.
+    #[inline]
     pub const fn addr(self) -> u64 {
         self.addr_qw() << 3
     }
 
     /// This descriptor pointing at `addr` (8-byte aligned; low bits are dropped).
     #[must_use]
+    #[inline]
     pub const fn with_addr(self, addr: u64) -> Self {
         self.with_addr_qw((addr >> 3) & ((1 << 43) - 1))
     }
 
     /// The low dword.
+    #[inline]
     pub const fn lo(self) -> u32 {
         self.0 as u32
     }
 
     /// The high dword.
+    #[inline]
     pub const fn hi(self) -> u32 {
         (self.0 >> 32) as u32
     }
 
     /// Assembles a descriptor from its dwords.
+    #[inline]
     pub const fn from_dwords(lo: u32, hi: u32) -> Self {
         Self((hi as u64) << 32 | lo as u64)
     }
