@@ -32,6 +32,36 @@ fn hot_slot(iova: u64) -> usize {
 /// The first IOVA that is not device-addressable (46-bit DMA).
 const IOVA_LIMIT: u64 = 1 << fbnic_hw::regs::DMA_ADDR_BITS;
 
+/// Copies `n` bytes from `src` to `dst` (non-overlapping); frames of 16 to 64 bytes, the
+/// common small packet, take two overlapping unaligned vector moves instead of a call.
+///
+/// # Safety
+/// `src` must be valid for reads and `dst` for writes of `n` bytes, and they must not overlap.
+#[inline(always)]
+unsafe fn copy(src: *const u8, dst: *mut u8, n: usize) {
+    if (16..=32).contains(&n) {
+        // SAFETY: n >= 16, so [0, 16) and [n - 16, n) are inside both ranges (the caller's
+        // contract); unaligned reads and writes of plain bytes are allowed.
+        unsafe {
+            let head = std::ptr::read_unaligned(src.cast::<[u8; 16]>());
+            let tail = std::ptr::read_unaligned(src.add(n - 16).cast::<[u8; 16]>());
+            std::ptr::write_unaligned(dst.cast::<[u8; 16]>(), head);
+            std::ptr::write_unaligned(dst.add(n - 16).cast::<[u8; 16]>(), tail);
+        }
+    } else if (33..=64).contains(&n) {
+        // SAFETY: as above with 32-byte halves: n >= 33 > 32.
+        unsafe {
+            let head = std::ptr::read_unaligned(src.cast::<[u8; 32]>());
+            let tail = std::ptr::read_unaligned(src.add(n - 32).cast::<[u8; 32]>());
+            std::ptr::write_unaligned(dst.cast::<[u8; 32]>(), head);
+            std::ptr::write_unaligned(dst.add(n - 32).cast::<[u8; 32]>(), tail);
+        }
+    } else {
+        // SAFETY: the caller's contract.
+        unsafe { std::ptr::copy_nonoverlapping(src, dst, n) }
+    }
+}
+
 /// One mapped range: `[iova, iova + len)` is host memory at `va`.
 #[derive(Clone, Copy, Debug)]
 struct Region {
@@ -230,6 +260,7 @@ impl DmaTable {
     }
 
     /// Copies `dst.len()` bytes from device address `iova` into `dst`.
+    #[inline]
     pub fn read(&mut self, iova: u64, dst: &mut [u8]) -> Result<(), DmaFault> {
         if dst.is_empty() {
             return Ok(());
@@ -243,12 +274,11 @@ impl DmaTable {
             let n = ((r.len - off) as usize).min(dst.len() - done);
             // SAFETY: `check` proved [addr, addr + n) lies inside region `r`, whose memory the
             // dma_map contract keeps valid for reads until it is unmapped; unmapping needs the
-            // device lock, which our caller holds. `dst` is our own buffer and cannot overlap
-            // host DMA memory that the device only reaches through this table. The driver does
-            // not write buffers it handed to the device, so there is no concurrent writer.
-            unsafe {
-                std::ptr::copy_nonoverlapping(r.va.add(off as usize), dst[done..].as_mut_ptr(), n)
-            };
+            // device lock, which our caller holds. `dst[done..]` has at least `n` bytes and is
+            // our own buffer, which cannot overlap host DMA memory that the device only reaches
+            // through this table. The driver does not write buffers it handed to the device,
+            // so there is no concurrent writer.
+            unsafe { copy(r.va.add(off as usize), dst[done..].as_mut_ptr(), n) };
             done += n;
             addr += n as u64;
             i += 1;
@@ -257,6 +287,7 @@ impl DmaTable {
     }
 
     /// Copies `src` to device address `iova`.
+    #[inline]
     pub fn write(&mut self, iova: u64, src: &[u8]) -> Result<(), DmaFault> {
         if src.is_empty() {
             return Ok(());
@@ -270,11 +301,10 @@ impl DmaTable {
             let n = ((r.len - off) as usize).min(src.len() - done);
             // SAFETY: `check` proved [addr, addr + n) lies inside region `r`, valid for writes
             // under the dma_map contract until unmapped (unmapping needs the device lock, held
-            // by our caller). The driver has handed this buffer to the device and does not
-            // access it until a completion (written after this copy, with Release) returns it.
-            unsafe {
-                std::ptr::copy_nonoverlapping(src[done..].as_ptr(), r.va.add(off as usize), n)
-            };
+            // by our caller); `src[done..]` has at least `n` bytes. The driver has handed this
+            // buffer to the device and does not access it until a completion (written after
+            // this copy, with Release) returns it.
+            unsafe { copy(src[done..].as_ptr(), r.va.add(off as usize), n) };
             done += n;
             addr += n as u64;
             i += 1;
@@ -483,6 +513,21 @@ mod tests {
         assert!(t.is_mapped(0x100, 0x20));
         assert!(!t.is_mapped(0x100, 0x21));
         assert_eq!(t.faults, 2, "is_mapped does not count");
+    }
+
+    #[test]
+    fn copies_of_every_small_size() {
+        let src: Vec<u8> = (0..200u8).collect();
+        for n in 0..130 {
+            let mut dst = vec![0xeeu8; 200];
+            // SAFETY: both buffers hold 200 bytes, n < 130, and they are distinct.
+            unsafe { copy(src.as_ptr().add(3), dst.as_mut_ptr().add(5), n) };
+            assert_eq!(&dst[5..5 + n], &src[3..3 + n], "n = {n}");
+            assert!(
+                dst[..5].iter().chain(&dst[5 + n..]).all(|&b| b == 0xee),
+                "n = {n}"
+            );
+        }
     }
 
     #[test]

@@ -156,7 +156,7 @@ impl FrameFifo {
     }
 
     /// The newest frame.
-    #[inline]
+    #[cfg(test)]
     pub fn back(&self) -> Option<&[u8]> {
         if self.count == 0 {
             return None;

@@ -185,9 +185,8 @@ impl PortRx {
                 if !fill(slot) {
                     return Offer::Fault;
                 }
+                self.mac.count_frame(slot);
                 self.fifo.commit(len);
-                let f = self.fifo.back().unwrap_or(&[]);
-                self.mac.count_frame(f);
                 return Offer::Accepted;
             }
             if honours_pause && !cfg.tx_pause_dis() {
