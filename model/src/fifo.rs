@@ -155,16 +155,6 @@ impl FrameFifo {
         Some(&self.buf[s.off as usize..(s.off + s.len) as usize])
     }
 
-    /// The newest frame.
-    #[cfg(test)]
-    pub fn back(&self) -> Option<&[u8]> {
-        if self.count == 0 {
-            return None;
-        }
-        let s = self.slots[(self.sh + self.count - 1) & (self.slots.len() - 1)];
-        Some(&self.buf[s.off as usize..(s.off + s.len) as usize])
-    }
-
     /// Removes the oldest frame.
     #[inline]
     pub fn pop(&mut self) {
