@@ -16,7 +16,8 @@ use crate::regfile::RegFile;
 use crate::stats::Counters;
 
 /// **[project choice]** Most buffers one frame may use; a frame that needs more is cut
-/// (ERR_TRUNCATED). Also bounded by the RCQ size so a frame always fits an empty RCQ.
+/// (ERR_TRUNCATED). Also bounded by the ring sizes so a frame always fits an empty RCQ and a
+/// full PPQ.
 pub(crate) const MAX_RX_BUFS: u32 = 64;
 
 /// What the META (and OPT_META) completion of a frame reports.
@@ -115,7 +116,12 @@ pub(crate) fn deliver(
     let len = f.len();
     let opt = info.ts.is_some() as u32;
     // Buffers: the first holds cap0, each further one capn.
-    let max_bufs = MAX_RX_BUFS.min(q.rcq.mask.saturating_sub(1 + opt)).max(1);
+    // Never more buffers than an empty RCQ and a full PPQ can give (else WAIT would block the
+    // port for good): a frame that needs more is cut.
+    let max_bufs = MAX_RX_BUFS
+        .min(q.rcq.mask.saturating_sub(1 + opt))
+        .min(q.ppq.mask)
+        .max(1);
     let mut nbufs = if len <= cap0 || capn == 0 {
         1
     } else {

@@ -551,3 +551,28 @@ fn shutdown_and_remove_join_quickly() {
     }
     assert!(t.elapsed() < Duration::from_secs(5));
 }
+
+#[test]
+fn a_frame_bigger_than_the_rings_is_cut_not_stuck() {
+    let (_f, a, b) = cabled_pair();
+    let mut tx = TxQ::new(&a, 0, 64, 0x1000_0000, 1 << 20);
+    // 16 PPQ buffers of 256 bytes: at most 15 buffers for a 9000-byte frame.
+    let cfg = RxCfg {
+        rcq_entries: 64,
+        ppq_entries: 16,
+        buf_len: 256,
+        hroom: 0,
+        drop_mode: DROP_MODE_WAIT,
+        ..Default::default()
+    };
+    let mut rx = RxQ::new(&b, 0, 0x2000_0000, &cfg);
+    let big = udp4(b.mac_addr(), [1, 1, 1, 1], [2, 2, 2, 2], 1, 2, 9000 - 42);
+    let small = udp4(b.mac_addr(), [1, 1, 1, 1], [2, 2, 2, 2], 1, 2, 20);
+    assert!(tx.send(&[big.clone(), small.clone()]));
+    let got = rx.recv(2, T);
+    assert_eq!(got.len(), 2);
+    assert!(got[0].meta.err_truncated());
+    assert_eq!(got[0].als.len(), 15);
+    assert_eq!(got[0].data[..], big[..15 * 256]);
+    assert_eq!(got[1].data, small);
+}
