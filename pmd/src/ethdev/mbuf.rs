@@ -199,11 +199,12 @@ impl RxPool for MbufRxPool {
 
     #[inline(always)]
     fn rx_first(&self, buf: Mbuf, off: u16, len: u16) {
+        // `next` is already NULL: the mempool only holds mbufs with next == NULL and
+        // nb_segs == 1 (DPDK's raw free contract), so the second cache line stays untouched.
         buf.set_rearm(self.rearm + off as u64);
         let m = buf.m();
         m.data_len = len;
         m.pkt_len = len as u32;
-        m.next = core::ptr::null_mut();
     }
 
     #[inline(always)]
@@ -211,7 +212,6 @@ impl RxPool for MbufRxPool {
         seg.set_rearm(self.rearm + off as u64);
         let s = seg.m();
         s.data_len = len;
-        s.next = core::ptr::null_mut();
         s.ol_flags = 0;
         last.m().next = seg.as_ptr();
     }
@@ -221,7 +221,9 @@ impl RxPool for MbufRxPool {
         let f = self.flags[flags_index(meta)];
         let m = buf.m();
         m.pkt_len = pkt_len;
-        m.nb_segs = nb_segs;
+        if nb_segs != 1 {
+            m.nb_segs = nb_segs;
+        }
         m.ol_flags = f.ol_flags;
         m.__bindgen_anon_1.packet_type = f.ptype;
         m.__bindgen_anon_2.hash.rss = meta.rss_hash() as u32;
