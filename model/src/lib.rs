@@ -66,10 +66,12 @@
 //! the end of the Rx pass (after the frame data), so each ring cache line is written once.
 //!
 //! Measured on the 2-core development machine (64-byte frames, RSS over 4 queues, a cabled
-//! pair, release build): the engine costs about 61 ns per packet on one core (Tx of one
-//! device, cable, Rx of the other: 16 Mpps; `device::bench::engine_cost_single_thread`);
-//! driven by an in-test driver on the other core the pair carries about 9.5 Mpps end to end
-//! (`tests/throughput.rs`), where descriptor and completion cache lines cross cores.
+//! pair, release build; best of several runs on a shared machine): the engine costs about
+//! 61-64 ns per packet on one core (Tx of one device, cable, RPC, Rx of the other: 15.6-16.4
+//! Mpps; `device::bench::engine_cost_single_thread`). Driven by an in-test driver on the other
+//! core the pair carries 9-12.3 Mpps end to end (`tests/throughput.rs`; the engine is the
+//! bottleneck there at 80-110 ns of busy time per packet, because descriptor, buffer and
+//! completion cache lines cross cores). The project's target is 20 Mpps on one core.
 //!
 //! # What is modelled
 //!
