@@ -546,3 +546,85 @@ fn timestamps_and_action_in_opt_meta() {
         t.done() == tx.cq_phase && t.ty() == fbnic_hw::desc::TCD_TYPE_TS && t.ts() > 0
     }));
 }
+
+#[test]
+fn twq1_and_tcq_back_pressure() {
+    let (_f, a, b) = cabled_pair();
+    let mut tx = TxQ::new(&a, 0, 64, 0x1000_0000, 1 << 20);
+    let mut rx = RxQ::new(&b, 0, 0x2000_0000, &RxCfg::default());
+    // TWQ1 of queue 0 shares the TCQ; its completions carry TWQ1 and HEAD1.
+    let ring1 = HostMem::new(&a, 0x5000_0000, 64 * 8);
+    w(
+        &a,
+        TWQ1_CTL.at(0),
+        QueueCtl::default().with_reset(true).raw(),
+    );
+    w(&a, TWQ1_BAL.at(0), ring1.iova as u32);
+    w(&a, TWQ1_BAH.at(0), 0);
+    w(
+        &a,
+        TWQ1_SIZE.at(0),
+        RingSize::for_entries(64).unwrap().raw(),
+    );
+    w(
+        &a,
+        TWQ1_CTL.at(0),
+        QueueCtl::default().with_enable(true).raw(),
+    );
+    let fr = udp4(b.mac_addr(), [1, 1, 1, 1], [2, 2, 2, 2], 1, 2, 30);
+    let addr = tx.stage(&fr);
+    ring1.write_u64(
+        0,
+        Twd::meta()
+            .with_dest_mac(true)
+            .with_req_completion(true)
+            .raw(),
+    );
+    ring1.write_u64(8, Twd::al(addr, fr.len() as u16, true).raw());
+    w(&a, TWQ1_TAIL.at(0), 2);
+    assert_eq!(rx.recv(1, T)[0].data, fr);
+    assert!(wait_until(T, || {
+        let t = fbnic_hw::desc::Tcd::from_raw(tx.cq.read_u64(0));
+        t.done() && t.twq1() && t.head1() == 2
+    }));
+    assert!(wait_until(T, || TwqPtrs::from_raw(r(&a, TWQ1_PTRS.at(0)))
+        .head()
+        == 2));
+    tx.cq_head = 1;
+    w(&a, TCQ_HEAD.at(0), 1);
+
+    // TCQ back-pressure: a 16-entry TCQ, one completion per packet, none released: the TWQ
+    // stalls with 15 completions outstanding and resumes when the driver releases them.
+    let mut tx2 = TxQ::new(&a, 1, 64, 0x6000_0000, 1 << 20);
+    w(
+        &a,
+        TCQ_CTL.at(1),
+        QueueCtl::default().with_reset(true).raw(),
+    );
+    w(&a, TCQ_SIZE.at(1), RingSize::for_entries(16).unwrap().raw());
+    w(&a, TCQ_BAL.at(1), tx2.cq.iova as u32);
+    w(
+        &a,
+        TCQ_CTL.at(1),
+        QueueCtl::default().with_enable(true).raw(),
+    );
+    tx2.entries = 64;
+    for _ in 0..20 {
+        tx2.queue_frame(
+            &fr,
+            1,
+            Twd::meta().with_dest_mac(true).with_req_completion(true),
+        );
+    }
+    tx2.doorbell();
+    assert_eq!(
+        rx.recv(15, T).len(),
+        15,
+        "15 completions fit a 16-entry TCQ"
+    );
+    std::thread::sleep(Duration::from_millis(20));
+    assert!(rx.poll().is_empty(), "the TWQ is stalled on the full TCQ");
+    assert_eq!(TwqPtrs::from_raw(r(&a, TWQ0_PTRS.at(1))).head(), 30);
+    w(&a, TCQ_HEAD.at(1), 15);
+    assert_eq!(rx.recv(5, T).len(), 5, "released: the rest goes");
+}
