@@ -576,3 +576,86 @@ fn a_frame_bigger_than_the_rings_is_cut_not_stuck() {
     assert_eq!(got[0].data[..], big[..15 * 256]);
     assert_eq!(got[1].data, small);
 }
+
+#[test]
+fn tx_destinations_and_disabled_mac() {
+    let f = fabric();
+    let mut cfg = dev_cfg(1);
+    cfg.bmc = Some(fbnic_model::BmcConfig {
+        macs: vec![fbnic_hw::MacAddr([2, 0xbb, 0, 0, 0, 1])],
+        all_multi: false,
+    });
+    let a = f.add_device(cfg);
+    let b = f.add_device(dev_cfg(2));
+    f.connect(&a, &b).unwrap();
+    port_up(&a, 0);
+    port_up(&b, 0);
+    let mut tx = TxQ::new(&a, 0, 64, 0x1000_0000, 1 << 20);
+    let mut rx = RxQ::new(&b, 0, 0x2000_0000, &RxCfg::default());
+    let fr = udp4(b.mac_addr(), [1, 1, 1, 1], [2, 2, 2, 2], 1, 2, 30);
+    // DEST_BMC only: the BMC gets it, the wire does not.
+    tx.queue_frame(
+        &fr,
+        1,
+        Twd::meta().with_dest_bmc(true).with_req_completion(true),
+    );
+    // DEST_FW only: discarded by the firmware, counted.
+    tx.queue_frame(
+        &fr,
+        1,
+        Twd::meta().with_dest_fw(true).with_req_completion(true),
+    );
+    tx.doorbell();
+    assert!(tx.wait_head(tx.tail));
+    let bmc = a.bmc().unwrap();
+    assert!(wait_until(T, || bmc.received() == 1));
+    assert_eq!(a.stats().host_frames_to_bmc, 1);
+    assert_eq!(a.stats().tx_to_fw, 1);
+    assert!(rx.recv(1, Duration::from_millis(30)).is_empty());
+    // TX_ENA clear: consumed and dropped, nothing on the wire.
+    w(
+        &a,
+        MAC_COMMAND_CONFIG,
+        MacCommandConfig::default().with_rx_ena(true).raw(),
+    );
+    assert!(tx.send1(&fr));
+    assert_eq!(a.stats().tx_mac_disabled, 1);
+    assert!(rx.recv(1, Duration::from_millis(30)).is_empty());
+}
+
+#[test]
+fn generator_honours_pause() {
+    let f = fabric();
+    let mut cfg = dev_cfg(1);
+    cfg.rxb_bytes = 4096;
+    let a = f.add_device(cfg);
+    port_up(&a, 0);
+    let fr = udp4(a.mac_addr(), [1, 1, 1, 1], [2, 2, 2, 2], 1, 2, 200);
+    let wait = RxCfg {
+        rcq_entries: 64,
+        ppq_entries: 16,
+        drop_mode: DROP_MODE_WAIT,
+        ..Default::default()
+    };
+    let mut rx = RxQ::new(&a, 0, 0x2000_0000, &wait);
+    let g = f
+        .attach_generator(
+            &a,
+            Generator {
+                source: GenSource::List(vec![fr]),
+                rate_pps: None,
+                count: Some(100),
+            },
+        )
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(30));
+    assert!(!g.is_done(), "paused by the full RXB");
+    let mut got = 0;
+    let t = Instant::now();
+    while got < 100 && t.elapsed() < T {
+        got += rx.poll().len();
+    }
+    assert_eq!(got, 100);
+    assert_eq!(g.dropped(), 0);
+    assert!(g.wait_done(T));
+}
