@@ -468,8 +468,13 @@ impl Inner {
 
     /// Queues a message to the host.
     fn respond(&mut self, m: Msg) {
-        let Ok(mut bytes) = m.encode() else {
-            return;
+        let mut bytes = match m.encode() {
+            Ok(b) => b,
+            Err(e) => {
+                log::error!("firmware could not encode {}: {e:?}", m.name());
+                self.dropped += 1;
+                return;
+            }
         };
         if self.faults.malformed_response {
             corrupt(&mut bytes);
@@ -713,4 +718,105 @@ fn corrupt(bytes: &mut Vec<u8>) {
     }
     let a = TlvHeader::from_raw(0).with_id(1).with_len(0xfffc);
     bytes[4..8].copy_from_slice(&a.raw().to_le_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every response the agent builds encodes (an encode error would silently drop it).
+    #[test]
+    fn every_response_encodes() {
+        let v = FwVersion::new(1, 2, 3, 0);
+        let page = qsfp_page0();
+        let msgs = vec![
+            Msg::FwCapResp(FwCapResp {
+                version: v,
+                bmc_present: true,
+                bmc_macs: vec![MacAddr([2, 0, 0, 0, 0, 1]); 4],
+                bmc_all_multi: true,
+                stored_version: Some(v),
+                active_slot: Some(1),
+                commit: Some(format!("fbnic-model-{}", env!("CARGO_PKG_VERSION"))),
+                link_speed: Some(fbnic_hw::LinkSpeed::G100Cr2),
+                link_fec: Some(fbnic_hw::Fec::Rs),
+                uefi_version: None,
+            }),
+            Msg::FwCapResp(FwCapResp {
+                version: v,
+                ..Default::default()
+            }),
+            Msg::OwnershipResp { time: 0 },
+            Msg::HeartbeatResp {
+                uptime: 0,
+                messages: 0,
+            },
+            Msg::TseneReadResp {
+                therm: 45_000,
+                volt: 850,
+                error: 0,
+            },
+            Msg::QsfpReadResp {
+                bank: 0,
+                page: 0,
+                offset: 0,
+                length: 256,
+                data: page.to_vec(),
+                error: 0,
+            },
+            Msg::QsfpReadResp {
+                bank: 1,
+                page: 9,
+                offset: 300,
+                length: 0,
+                data: Vec::new(),
+                error: EINVAL,
+            },
+            Msg::CoredumpGetInfoResp {
+                available: false,
+                size: 0,
+                error: 0,
+            },
+            Msg::CoredumpReadResp {
+                offset: 0,
+                length: 100,
+                data: Vec::new(),
+                error: EOPNOTSUPP,
+            },
+            Msg::FwStartUpgradeResp { error: EOPNOTSUPP },
+            Msg::FwVerifyImageResp { error: EOPNOTSUPP },
+            Msg::LogMsg {
+                msec: 1,
+                index: 0,
+                msg: "x".repeat(200),
+                more: (1..LOG_LINES_PER_MSG as u64)
+                    .map(|i| LogEntry {
+                        msec: 2,
+                        index: i,
+                        msg: "link up 100G-CR2".into(),
+                    })
+                    .collect(),
+            },
+        ];
+        for m in msgs {
+            let bytes = m.encode().unwrap_or_else(|e| panic!("{m:?}: {e:?}"));
+            assert!(bytes.len() <= MBX_PAGE_SIZE);
+            assert_eq!(Msg::decode(&bytes).as_ref(), Ok(&m));
+            let mut bad = bytes.clone();
+            corrupt(&mut bad);
+            assert!(Msg::decode(&bad).is_err());
+        }
+    }
+
+    #[test]
+    fn qsfp_page_is_sff8636() {
+        let m = qsfp_page0();
+        assert_eq!(m[0], 0x11);
+        assert_eq!(m[128], 0x11);
+        assert_eq!(&m[148..164], b"FBNIC-MODEL     ");
+        let cc_base = m[128..191].iter().fold(0u8, |a, b| a.wrapping_add(*b));
+        assert_eq!(m[191], cc_base);
+        let cc_ext = m[192..223].iter().fold(0u8, |a, b| a.wrapping_add(*b));
+        assert_eq!(m[223], cc_ext);
+    }
 }
