@@ -67,7 +67,7 @@
 //!
 //! Measured on the 2-core development machine (64-byte frames, RSS over 4 queues, a cabled
 //! pair, release build; best of several runs on a shared machine): the engine costs about
-//! 61-64 ns per packet on one core (Tx of one device, cable, RPC, Rx of the other: 15.6-16.4
+//! 54-56 ns per packet on one core (Tx of one device, cable, RPC, Rx of the other: 17.8-18.6
 //! Mpps; `device::bench::engine_cost_single_thread`). Driven by an in-test driver on the other
 //! core the pair carries 9-12.3 Mpps end to end (`tests/throughput.rs`; the engine is the
 //! bottleneck there at 80-110 ns of busy time per packet, because descriptor, buffer and
