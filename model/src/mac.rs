@@ -32,21 +32,26 @@ pub(crate) struct MacDirStats {
     pub dirty: bool,
 }
 
-impl MacDirStats {
-    /// Counts a good frame.
+/// What the MAC counters need to know about a frame, worked out once per frame and counted
+/// by both the sending and the receiving MAC.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FrameClass {
+    /// Bytes on the wire (with FCS).
+    bytes: u64,
+    bucket: u8,
+    multicast: bool,
+    broadcast: bool,
+    control: bool,
+}
+
+impl FrameClass {
+    /// Classifies frame `f` (at least 14 bytes for the DA and ethertype to count).
     #[inline]
-    pub fn count(&mut self, f: &[u8]) {
-        let len = f.len() as u64 + FCS;
-        self.ok += 1;
-        self.bytes += len;
-        if f[0] & 1 != 0 {
-            if f[..6] == [0xff; 6] {
-                self.broadcast += 1;
-            } else {
-                self.multicast += 1;
-            }
-        }
-        let b = match len {
+    pub fn of(f: &[u8]) -> Self {
+        let bytes = f.len() as u64 + FCS;
+        let group = f.first().is_some_and(|b| b & 1 != 0);
+        let broadcast = group && f.len() >= 6 && f[..6] == [0xff; 6];
+        let bucket = match bytes {
             0..=64 => 0,
             65..=127 => 1,
             128..=255 => 2,
@@ -55,7 +60,26 @@ impl MacDirStats {
             1024..=1518 => 5,
             _ => 6,
         };
-        self.buckets[b] += 1;
+        Self {
+            bytes,
+            bucket,
+            multicast: group && !broadcast,
+            broadcast,
+            control: f.len() >= 14 && f[12] == 0x88 && f[13] == 0x08,
+        }
+    }
+}
+
+impl MacDirStats {
+    /// Counts a good frame.
+    #[inline]
+    pub fn add(&mut self, c: FrameClass) {
+        self.ok += 1;
+        self.bytes += c.bytes;
+        self.multicast += c.multicast as u64;
+        self.broadcast += c.broadcast as u64;
+        self.control += c.control as u64;
+        self.buckets[c.bucket as usize] += 1;
         self.dirty = true;
     }
 
@@ -154,15 +178,15 @@ impl PortRx {
     }
 
     /// Offers a frame of `len` bytes from the wire. `fill` writes the frame into the buffer
-    /// it is given and returns false on a DMA fault. `honours_pause` says whether the sender
-    /// stops when this port sends pause.
+    /// it is given and returns its [`FrameClass`], or None on a DMA fault. `honours_pause` says
+    /// whether the sender stops when this port sends pause.
     #[inline]
     pub fn offer(
         &mut self,
         regs: &RegFile,
         len: usize,
         honours_pause: bool,
-        fill: impl FnOnce(&mut [u8]) -> bool,
+        fill: impl FnOnce(&mut [u8]) -> Option<FrameClass>,
     ) -> Offer {
         let cfg = MacCommandConfig::from_raw(regs.get(regs::MAC_COMMAND_CONFIG));
         if !cfg.rx_ena() {
@@ -182,10 +206,10 @@ impl PortRx {
         let rmi = RmiConfig::from_raw(regs.get(regs::RPC_RMI_CONFIG));
         if rmi.enable() {
             if let Some(slot) = self.fifo.reserve(len) {
-                if !fill(slot) {
+                let Some(c) = fill(slot) else {
                     return Offer::Fault;
-                }
-                self.mac.count_frame(slot);
+                };
+                self.mac.add(c);
                 self.fifo.commit(len);
                 return Offer::Accepted;
             }
@@ -196,9 +220,10 @@ impl PortRx {
             }
         }
         let mut scratch = std::mem::take(&mut self.scratch);
-        let ok = fill(&mut scratch[..len]);
-        if ok {
-            self.mac.count_frame(&scratch[..len]);
+        let class = fill(&mut scratch[..len]);
+        let ok = class.is_some();
+        if let Some(c) = class {
+            self.mac.add(c);
             if rmi.enable() {
                 self.rxb_drops = self.rxb_drops.wrapping_add(1);
             } else {
@@ -222,17 +247,6 @@ impl PortRx {
             regs.set(regs::rxb_drop_frms_sts(regs::RXB_FIFO_HOST), self.rxb_drops);
             regs.set64(mac_stat::TX_XOFF, self.tx_xoff);
         }
-    }
-}
-
-impl MacDirStats {
-    /// Counts a received or sent frame, sorting out MAC control frames.
-    #[inline]
-    pub fn count_frame(&mut self, f: &[u8]) {
-        if f.len() >= 14 && f[12] == 0x88 && f[13] == 0x08 {
-            self.control += 1;
-        }
-        self.count(f);
     }
 }
 

@@ -13,7 +13,7 @@ use fbnic_hw::regs::{self, MacCommandConfig};
 
 use crate::csum;
 use crate::dma::DmaTable;
-use crate::mac::{MacDirStats, Offer, PortRx, MAX_FRAME, MIN_FRAME};
+use crate::mac::{FrameClass, MacDirStats, Offer, PortRx, MAX_FRAME, MIN_FRAME};
 use crate::queue::{Queue, Ring, RingState};
 use crate::regfile::RegFile;
 use crate::stats::Counters;
@@ -71,17 +71,18 @@ impl TxEnv<'_> {
                 let mut filled = false;
                 let r = rx.offer(regs, len, honours, |buf| {
                     filled = true;
-                    let ok = fill(dma, buf);
-                    if ok {
-                        mac.count_frame(buf);
+                    if !fill(dma, buf) {
+                        return None;
                     }
-                    ok
+                    let c = FrameClass::of(buf);
+                    mac.add(c);
+                    Some(c)
                 });
                 match r {
                     Offer::Dropped if !filled => {
                         let buf = &mut self.scratch[..len];
                         if fill(dma, buf) {
-                            mac.count_frame(buf);
+                            mac.add(FrameClass::of(buf));
                             Offer::Dropped
                         } else {
                             Offer::Fault
@@ -103,7 +104,7 @@ impl TxEnv<'_> {
                 if !fill(dma, buf) {
                     return Offer::Fault;
                 }
-                mac.count_frame(buf);
+                mac.add(FrameClass::of(buf));
                 s.record(buf);
                 Offer::Accepted
             }
@@ -112,7 +113,7 @@ impl TxEnv<'_> {
                 if !fill(dma, buf) {
                     return Offer::Fault;
                 }
-                mac.count_frame(buf);
+                mac.add(FrameClass::of(buf));
                 self.cnt.tx_no_wire += 1;
                 Offer::Dropped
             }

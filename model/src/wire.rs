@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 
 use crate::device::Device;
-use crate::mac::{Offer, PortRx, MAX_FRAME};
+use crate::mac::{FrameClass, Offer, PortRx, MAX_FRAME};
 use crate::regfile::RegFile;
 
 /// The far end of a port's wire.
@@ -164,7 +164,7 @@ impl GenShared {
             let buf = &g.buf;
             match rx.offer(regs, n, true, |dst| {
                 dst.copy_from_slice(&buf[..n]);
-                true
+                Some(FrameClass::of(dst))
             }) {
                 Offer::Paused => break,
                 Offer::Accepted => {
