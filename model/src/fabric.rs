@@ -15,7 +15,7 @@ use crate::ModelError;
 /// How the engine behaves when there is nothing to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct IdlePolicy {
-    /// Keep spinning this long after the last work.
+    /// Keep polling (yielding the core between passes) this long after the last work.
     pub spin: Duration,
     /// Then sleep this long between passes.
     pub sleep: Duration,
@@ -336,7 +336,9 @@ fn engine(s: &Shared) {
         } else if now.duration_since(last_work) > s.idle.spin {
             std::thread::sleep(s.idle.sleep);
         } else {
-            std::hint::spin_loop();
+            // Idle but still spinning: let another thread on this core run (a driver's lcore
+            // sharing the core), without leaving the run queue.
+            std::thread::yield_now();
         }
     }
 }
