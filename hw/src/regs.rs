@@ -508,8 +508,12 @@ pub const TWQ1_BAH: QReg = QReg(0x023);
 pub const TWQ0_PKT_CNT: QReg = QReg(0x062);
 /// TWQ0_ERR_CNT: frames dropped for a bad descriptor or DMA fault.
 pub const TWQ0_ERR_CNT: QReg = QReg(0x063);
-/// **[project choice]** TWQ0_BYTE_CNT: bytes sent (free-running, wraps at 2^32).
+/// **[project choice]** TWQ0_BYTE_CNT: bytes sent, 64-bit free-running, low half (the high
+/// half is [`TWQ0_BYTE_CNT_HI`]; read high, low, high). 32 bits would wrap every 0.34 s at
+/// 100 Gb/s, faster than a driver's periodic task polls.
 pub const TWQ0_BYTE_CNT: QReg = QReg(0x064);
+/// **[project choice]** High half of [`TWQ0_BYTE_CNT`].
+pub const TWQ0_BYTE_CNT_HI: QReg = QReg(0x065);
 
 /// TCQ_CTL.
 pub const TCQ_CTL: QReg = QReg(0x080);
@@ -579,8 +583,11 @@ pub const RDE_PKT_ERR: QReg = QReg(0x2a3);
 pub const RDE_CQ_DROP: QReg = QReg(0x2a4);
 /// RDE_BDQ_DROP: frames dropped because no buffer was posted.
 pub const RDE_BDQ_DROP: QReg = QReg(0x2a5);
-/// **[project choice]** RDE_BYTE_CNT: bytes delivered (free-running, wraps at 2^32).
+/// **[project choice]** RDE_BYTE_CNT: bytes delivered, 64-bit free-running, low half (the
+/// high half is [`RDE_BYTE_CNT_HI`]; read high, low, high).
 pub const RDE_BYTE_CNT: QReg = QReg(0x2a6);
+/// **[project choice]** High half of [`RDE_BYTE_CNT`].
+pub const RDE_BYTE_CNT_HI: QReg = QReg(0x2a7);
 
 /// RIM_CTL (Rx interrupt; unused in poll mode).
 pub const RIM_CTL: QReg = QReg(0x2c0);

@@ -155,11 +155,13 @@ fn read_only(idx: u32) -> bool {
                 | regs::TWQ0_PKT_CNT
                 | regs::TWQ0_ERR_CNT
                 | regs::TWQ0_BYTE_CNT
+                | regs::TWQ0_BYTE_CNT_HI
                 | regs::RDE_PKT_CNT
                 | regs::RDE_PKT_ERR
                 | regs::RDE_CQ_DROP
                 | regs::RDE_BDQ_DROP
                 | regs::RDE_BYTE_CNT
+                | regs::RDE_BYTE_CNT_HI
         );
     }
     matches!(idx,

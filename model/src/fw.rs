@@ -135,7 +135,13 @@ pub struct FwState {
     pub messages_sent: u64,
     /// Name of the last message received.
     pub last_request: Option<&'static str>,
+    /// Names of the messages received, oldest first (the last [`HISTORY_LEN`] of them), so a
+    /// test can check the order of the host's conversation.
+    pub history: Vec<&'static str>,
 }
+
+/// Messages [`FwState::history`] keeps.
+pub const HISTORY_LEN: usize = 64;
 
 /// Counters for [`DeviceStats`](crate::DeviceStats).
 #[derive(Clone, Copy, Debug, Default)]
@@ -577,6 +583,10 @@ impl Inner {
             Err(_) => return false,
         };
         self.state.last_request = Some(m.name());
+        if self.state.history.len() == HISTORY_LEN {
+            self.state.history.remove(0);
+        }
+        self.state.history.push(m.name());
         match m {
             Msg::HostCapReq => {
                 let (bmc_present, bmc_macs, bmc_all_multi) = match &d.cfg.bmc {

@@ -177,7 +177,7 @@ pub use device::{Device, DeviceConfig, MASTER_SPARE_0_VALUE};
 pub use dma::MAX_REGIONS;
 pub use fabric::{Fabric, FabricConfig, IdlePolicy};
 pub use fbnic_hw::regs::Bar;
-pub use fw::{FwConfig, FwFaults, FwState, MacSync};
+pub use fw::{FwConfig, FwFaults, FwState, MacSync, HISTORY_LEN};
 pub use stats::DeviceStats;
 pub use wire::{GenFn, GenSource, Generator, GeneratorHandle, SinkHandle};
 

@@ -159,12 +159,12 @@ impl Ring {
 pub(crate) struct QCounters {
     pub twq_pkt: u32,
     pub twq_err: u32,
-    pub twq_bytes: u32,
+    pub twq_bytes: u64,
     pub rde_pkt: u32,
     pub rde_err: u32,
     pub cq_drop: u32,
     pub bdq_drop: u32,
-    pub rde_bytes: u32,
+    pub rde_bytes: u64,
 }
 
 /// One queue index: two Tx rings, the Tx completion ring, the Rx rings.
@@ -265,7 +265,8 @@ pub(crate) fn apply_ctl(
 pub(crate) fn publish_tx_counters(regs: &RegFile, qi: u32, c: &QCounters) {
     regs.set(regs::TWQ0_PKT_CNT.at(qi), c.twq_pkt);
     regs.set(regs::TWQ0_ERR_CNT.at(qi), c.twq_err);
-    regs.set(regs::TWQ0_BYTE_CNT.at(qi), c.twq_bytes);
+    regs.set(regs::TWQ0_BYTE_CNT.at(qi), c.twq_bytes as u32);
+    regs.set(regs::TWQ0_BYTE_CNT_HI.at(qi), (c.twq_bytes >> 32) as u32);
 }
 
 /// Publishes a queue's pointers and counters.
@@ -310,12 +311,14 @@ pub(crate) fn publish(regs: &RegFile, qi: u32, q: &mut Queue) {
     let c = &q.cnt;
     regs.set(regs::TWQ0_PKT_CNT.at(qi), c.twq_pkt);
     regs.set(regs::TWQ0_ERR_CNT.at(qi), c.twq_err);
-    regs.set(regs::TWQ0_BYTE_CNT.at(qi), c.twq_bytes);
+    regs.set(regs::TWQ0_BYTE_CNT.at(qi), c.twq_bytes as u32);
+    regs.set(regs::TWQ0_BYTE_CNT_HI.at(qi), (c.twq_bytes >> 32) as u32);
     regs.set(regs::RDE_PKT_CNT.at(qi), c.rde_pkt);
     regs.set(regs::RDE_PKT_ERR.at(qi), c.rde_err);
     regs.set(regs::RDE_CQ_DROP.at(qi), c.cq_drop);
     regs.set(regs::RDE_BDQ_DROP.at(qi), c.bdq_drop);
-    regs.set(regs::RDE_BYTE_CNT.at(qi), c.rde_bytes);
+    regs.set(regs::RDE_BYTE_CNT.at(qi), c.rde_bytes as u32);
+    regs.set(regs::RDE_BYTE_CNT_HI.at(qi), (c.rde_bytes >> 32) as u32);
 }
 
 #[cfg(test)]

@@ -216,6 +216,6 @@ pub(crate) fn deliver(
         return Delivery::Dropped;
     }
     q.cnt.rde_pkt = q.cnt.rde_pkt.wrapping_add(1);
-    q.cnt.rde_bytes = q.cnt.rde_bytes.wrapping_add(len as u32);
+    q.cnt.rde_bytes = q.cnt.rde_bytes.wrapping_add(len as u64);
     Delivery::Done
 }

@@ -360,7 +360,7 @@ pub(crate) fn service_twq(
             cnt.twq_err = cnt.twq_err.wrapping_add(1);
         } else {
             cnt.twq_pkt = cnt.twq_pkt.wrapping_add(1);
-            cnt.twq_bytes = cnt.twq_bytes.wrapping_add(sent_len as u32);
+            cnt.twq_bytes = cnt.twq_bytes.wrapping_add(sent_len as u64);
         }
         if want_cmpl || want_ts {
             // A completion the driver sees is covered by the counters it then reads.

@@ -1,9 +1,10 @@
 //! Device counters (spec 8): free-running hardware registers turned into 64-bit totals since
 //! the last reset.
 //!
-//! 32-bit counters are read often enough (every service tick and every stats read) that they
-//! cannot wrap twice in between; the delta from the previous raw value is added to a 64-bit
-//! total. 64-bit counters are read high, low, high and retried if the high half moved.
+//! 32-bit counters (packets, errors, drops) are read often enough (every service tick and
+//! every stats read) that they cannot wrap twice in between; the delta from the previous raw
+//! value is added to a 64-bit total. 64-bit counters (bytes, MAC statistics) are read high,
+//! low, high and retried if the high half moved.
 
 use fbnic_hw::regs::{self, mac_stat, Bar, QReg, Reg};
 
@@ -69,16 +70,17 @@ pub struct QueueHwStats {
     pub tx_errors: u64,
 }
 
-const QUEUE_COUNTERS: [QReg; 8] = [
+const QUEUE_COUNTERS: [QReg; 6] = [
     regs::RDE_PKT_CNT,
-    regs::RDE_BYTE_CNT,
     regs::RDE_PKT_ERR,
     regs::RDE_CQ_DROP,
     regs::RDE_BDQ_DROP,
     regs::TWQ0_PKT_CNT,
-    regs::TWQ0_BYTE_CNT,
     regs::TWQ0_ERR_CNT,
 ];
+
+/// 64-bit per-queue counters (LO registers; HI follows).
+const QUEUE_COUNTERS64: [QReg; 2] = [regs::RDE_BYTE_CNT, regs::TWQ0_BYTE_CNT];
 
 /// Device-wide 32-bit counters reported as xstats.
 pub const DEVICE_COUNTERS: &[(&str, Reg)] = &[
@@ -107,6 +109,7 @@ pub const DEVICE_COUNTERS64: &[(&str, Reg)] = &[
 #[derive(Debug, Clone)]
 pub struct HwCounters {
     queues: Vec<[Acc32; QUEUE_COUNTERS.len()]>,
+    queues64: Vec<[Acc64; QUEUE_COUNTERS64.len()]>,
     device: [Acc32; DEVICE_COUNTERS.len()],
     mac: Vec<Acc64>,
     dev64: [Acc64; DEVICE_COUNTERS64.len()],
@@ -117,6 +120,7 @@ impl HwCounters {
     pub fn new(tp: &dyn Transport, nb_queues: u32) -> Self {
         let mut c = Self {
             queues: vec![[Acc32::default(); QUEUE_COUNTERS.len()]; nb_queues as usize],
+            queues64: vec![[Acc64::default(); QUEUE_COUNTERS64.len()]; nb_queues as usize],
             device: [Acc32::default(); DEVICE_COUNTERS.len()],
             mac: vec![Acc64::default(); mac_stat::ALL.len()],
             dev64: [Acc64::default(); DEVICE_COUNTERS64.len()],
@@ -137,6 +141,11 @@ impl HwCounters {
                 acc.update(tp.read32(Bar::Bar0, reg.at(q as u32)));
             }
         }
+        for (q, accs) in self.queues64.iter_mut().enumerate() {
+            for (acc, reg) in accs.iter_mut().zip(QUEUE_COUNTERS64) {
+                acc.last = read64(tp, reg.at(q as u32));
+            }
+        }
         for (acc, (_, reg)) in self.device.iter_mut().zip(DEVICE_COUNTERS) {
             acc.update(tp.read32(Bar::Bar0, *reg));
         }
@@ -155,6 +164,12 @@ impl HwCounters {
                 acc.rebase(tp.read32(Bar::Bar0, reg.at(q as u32)));
             }
         }
+        for (q, accs) in self.queues64.iter_mut().enumerate() {
+            for (acc, reg) in accs.iter_mut().zip(QUEUE_COUNTERS64) {
+                acc.base = read64(tp, reg.at(q as u32));
+                acc.last = acc.base;
+            }
+        }
         for (acc, (_, reg)) in self.device.iter_mut().zip(DEVICE_COUNTERS) {
             acc.rebase(tp.read32(Bar::Bar0, *reg));
         }
@@ -170,18 +185,19 @@ impl HwCounters {
 
     /// Queue `q`'s totals.
     pub fn queue(&self, q: u32) -> QueueHwStats {
-        let Some(a) = self.queues.get(q as usize) else {
+        let (Some(a), Some(b)) = (self.queues.get(q as usize), self.queues64.get(q as usize))
+        else {
             return QueueHwStats::default();
         };
         QueueHwStats {
             rx_packets: a[0].total,
-            rx_bytes: a[1].total,
-            rx_errors: a[2].total,
-            rx_cq_drops: a[3].total,
-            rx_bdq_drops: a[4].total,
-            tx_packets: a[5].total,
-            tx_bytes: a[6].total,
-            tx_errors: a[7].total,
+            rx_bytes: b[0].last.wrapping_sub(b[0].base),
+            rx_errors: a[1].total,
+            rx_cq_drops: a[2].total,
+            rx_bdq_drops: a[3].total,
+            tx_packets: a[4].total,
+            tx_bytes: b[1].last.wrapping_sub(b[1].base),
+            tx_errors: a[5].total,
         }
     }
 

@@ -234,6 +234,16 @@ fn start_performs_caps_ownership_heartbeat() {
     assert!(!fw0.owner && fw0.caps_answered == 0);
     a.start().unwrap();
     let fw = a.tp.device().fw_state();
+    assert_eq!(
+        &fw.history[..4],
+        &[
+            "HOST_CAP_REQ",
+            "OWNERSHIP_REQ",
+            "HEARTBEAT_REQ",
+            "RPC_MAC_SYNC_REQ"
+        ],
+        "start talks to the firmware in the order of spec 5.2"
+    );
     assert_eq!(fw.caps_answered, 1, "one capabilities exchange");
     assert!(fw.owner, "ownership taken");
     assert!(fw.heartbeats_answered >= 1, "first heartbeat answered");
