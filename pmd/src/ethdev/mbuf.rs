@@ -136,12 +136,12 @@ impl MbufRxPool {
                     L4Type::Udp => ptype |= sys::RTE_PTYPE_L4_UDP,
                     L4Type::Other => {}
                 }
-                if l4 != L4Type::Other && l4_ck {
-                    ol |= if l4_good {
-                        sys::RTE_MBUF_F_RX_L4_CKSUM_GOOD
-                    } else {
-                        sys::RTE_MBUF_F_RX_L4_CKSUM_BAD
-                    };
+                // L4_CSUM_UNNECESSARY clear is not "bad": the device also leaves it clear for
+                // checksums it does not verify (UDP over IPv4 without a checksum, fragments),
+                // as Linux's CHECKSUM_COMPLETE fallback. Without reading the packet the driver
+                // cannot tell those from a bad checksum, so it reports no information.
+                if l4 != L4Type::Other && l4_ck && l4_good {
+                    ol |= sys::RTE_MBUF_F_RX_L4_CKSUM_GOOD;
                 }
             }
             if hash && rpc::is_hashed(l3, l4, rss) {
