@@ -230,6 +230,33 @@ impl RxPool for MbufRxPool {
     }
 }
 
+/// Fills in the IPv4 header checksum of a packet to transmit (first segment, at `l2_len`).
+/// A request whose header does not fit the first segment is left alone.
+#[cold]
+fn ipv4_header_checksum(m: &mut sys::rte_mbuf, l2_len: usize, l3_len: usize) {
+    if l3_len < 20 || l2_len + l3_len > m.data_len as usize {
+        return;
+    }
+    // SAFETY: the first segment holds data_len bytes from buf_addr + data_off and the header
+    // lies within them (checked); the driver owns the mbuf during tx_burst.
+    let hdr = unsafe {
+        core::slice::from_raw_parts_mut(
+            (m.buf_addr as *mut u8).add(m.data_off as usize + l2_len),
+            l3_len,
+        )
+    };
+    hdr[10] = 0;
+    hdr[11] = 0;
+    let mut sum: u32 = hdr
+        .chunks_exact(2)
+        .map(|w| u16::from_be_bytes([w[0], w[1]]) as u32)
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    hdr[10..12].copy_from_slice(&(!(sum as u16)).to_be_bytes());
+}
+
 impl PktBuf for Mbuf {
     fn free_pkt(self) {
         // SAFETY: we own the packet; rte_pktmbuf_free handles chains and refcounts.
@@ -273,6 +300,14 @@ impl PktBuf for Mbuf {
             sys::RTE_MBUF_F_TX_UDP_CKSUM => (L4Type::Udp, 6 / 2),
             _ => (L4Type::Other, 0),
         };
+        if l4 == L4Type::Other {
+            // Only the IPv4 header checksum was asked for. REQ_CSO always stores an L4
+            // checksum at CSUM_OFFSET (it would land in the payload), so compute this one here.
+            if ol & sys::RTE_MBUF_F_TX_IP_CKSUM != 0 && l3 == L3Type::Ipv4 {
+                ipv4_header_checksum(m, l2_len as usize, l3_len as usize);
+            }
+            return Twd::meta();
+        }
         Twd::meta()
             .with_req_cso(true)
             .with_l2_hlen(l2_len / 2)
