@@ -278,6 +278,7 @@ unsafe fn probe_port(
         (*eth_dev).dev_ops = &ops::OPS;
         (*eth_dev).rx_pkt_burst = Some(ops::rx_burst);
         (*eth_dev).tx_pkt_burst = Some(ops::tx_burst);
+        (*eth_dev).tx_pkt_prepare = Some(ops::tx_prepare);
         *(data.dev_private as *mut *mut Adapter) = Box::into_raw(adapter);
         arm_alarm(eth_dev);
         sys::rte_eth_dev_probing_finish(eth_dev);

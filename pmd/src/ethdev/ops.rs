@@ -258,6 +258,96 @@ pub(super) unsafe extern "C" fn tx_burst(
     })
 }
 
+/// Tx offload flags the driver can act on.
+const TX_OL_SUPPORTED: u64 = sys::RTE_MBUF_F_TX_IPV4
+    | sys::RTE_MBUF_F_TX_IPV6
+    | sys::RTE_MBUF_F_TX_IP_CKSUM
+    | sys::RTE_MBUF_F_TX_L4_MASK;
+
+/// `tx_pkt_prepare` (`rte_eth_tx_prepare`): checks each packet's offload request and puts in
+/// the packet what the device needs. The device computes a TCP/UDP checksum over the segment
+/// with the checksum field holding the pseudo-header sum (as Linux's CHECKSUM_PARTIAL), so
+/// that field gets the sum. Returns how many packets are ready; rte_errno says why the next
+/// one is not.
+pub(super) unsafe extern "C" fn tx_prepare(
+    _q: *mut c_void,
+    pkts: *mut *mut sys::rte_mbuf,
+    n: u16,
+) -> u16 {
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        for i in 0..n as usize {
+            // SAFETY: ethdev passes n valid mbufs that the application is about to send; until
+            // then nobody else touches them.
+            let m = unsafe { &mut **pkts.add(i) };
+            if let Err(e) = prepare_one(m) {
+                // SAFETY: sets EAL's thread-local errno.
+                unsafe { sys::fbnic_set_rte_errno(e) };
+                return i as u16;
+            }
+        }
+        n
+    }));
+    r.unwrap_or_else(|_| {
+        burst_panicked();
+        0
+    })
+}
+
+fn be16(b: &[u8], at: usize) -> u32 {
+    u16::from_be_bytes([b[at], b[at + 1]]) as u32
+}
+
+/// Prepares one packet for transmission (see [`tx_prepare`]): a positive errno if it cannot be
+/// sent as asked.
+fn prepare_one(m: &mut sys::rte_mbuf) -> core::result::Result<(), i32> {
+    let ol = m.ol_flags;
+    if ol & sys::RTE_MBUF_F_TX_OFFLOAD_MASK & !TX_OL_SUPPORTED != 0 {
+        return Err(errno::ENOTSUP);
+    }
+    if m.nb_segs == 0 || m.nb_segs > MAX_TX_SEGS {
+        return Err(errno::EINVAL);
+    }
+    let (proto, field, l4_hlen) = match ol & sys::RTE_MBUF_F_TX_L4_MASK {
+        0 => return Ok(()),
+        sys::RTE_MBUF_F_TX_TCP_CKSUM => (6u32, 16usize, 20usize),
+        sys::RTE_MBUF_F_TX_UDP_CKSUM => (17, 6, 8),
+        _ => return Err(errno::ENOTSUP),
+    };
+    // SAFETY: tx_offload is the u64 view of the l2_len/l3_len/... bitfields.
+    let tx = unsafe { m.__bindgen_anon_3.tx_offload };
+    let (l2, l3) = ((tx & 0x7f) as usize, ((tx >> 7) & 0x1ff) as usize);
+    let v6 = ol & sys::RTE_MBUF_F_TX_IPV6 != 0;
+    let min_l3 = if v6 { 40 } else { 20 };
+    if l3 < min_l3 || l2 + l3 + l4_hlen > m.data_len as usize {
+        // The headers must be in the first segment.
+        return Err(errno::EINVAL);
+    }
+    // SAFETY: the first segment holds data_len bytes from buf_addr + data_off and the headers
+    // lie within them (checked above); the packet is the application's, handed to us to send.
+    let hdr = unsafe {
+        core::slice::from_raw_parts_mut(
+            (m.buf_addr as *mut u8).add(m.data_off as usize + l2),
+            l3 + l4_hlen,
+        )
+    };
+    let (addrs, l4_len) = if v6 {
+        // Payload length counts extension headers, which l3_len includes.
+        (8..40, (be16(hdr, 4) + 40).checked_sub(l3 as u32))
+    } else {
+        (12..20, be16(hdr, 2).checked_sub(l3 as u32))
+    };
+    let l4_len = l4_len.ok_or(errno::EINVAL)?;
+    let mut sum: u32 = proto + l4_len;
+    for w in hdr[addrs].chunks_exact(2) {
+        sum += u16::from_be_bytes([w[0], w[1]]) as u32;
+    }
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    hdr[l3 + field..l3 + field + 2].copy_from_slice(&(sum as u16).to_be_bytes());
+    Ok(())
+}
+
 // ----------------------------------------------------------------------------------------
 // Device level
 // ----------------------------------------------------------------------------------------
