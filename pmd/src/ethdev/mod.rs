@@ -271,6 +271,10 @@ unsafe fn probe_port(
         (*macs).addr_bytes = perm.0;
         data.mac_addrs = macs;
         data.dev_flags |= sys::RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS;
+        // A vdev has no NUMA node (SOCKET_ID_ANY); report the socket the port's rings and
+        // DMA memory come from, as applications match ports to lcores by it (dpdk-test's
+        // pmd_perf_autotest stops only the ports on its lcore's socket).
+        data.numa_node = socket;
         data.dev_link = sys::rte_eth_link {
             link_speed: sys::RTE_ETH_SPEED_NUM_NONE,
             ..core::mem::zeroed()
