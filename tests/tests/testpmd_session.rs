@@ -1,0 +1,476 @@
+//! A scripted interactive dpdk-testpmd session on two cabled net_fbnic ports with 4 Rx and
+//! 4 Tx queues each: every command's effect is checked, in what testpmd shows back and, where
+//! it has one, in the traffic.
+//!
+//! Traffic in this session is `rxonly` with `start tx_first N`: every stream (4 per port)
+//! sends N bursts of 32 UDP/IPv4 packets (`--txonly-multi-flow`: a different source address
+//! per packet, so RSS spreads them) and nothing is forwarded, so port 0 receives exactly what
+//! port 1 sent, or drops it and counts it.
+
+use std::time::Duration;
+
+use fbnic_it::dpdk::{driver_log_lines, show, TestPmd};
+use fbnic_it::parse::{get, sum_where, Counters};
+use regex::Regex;
+
+const QUEUES: usize = 4;
+const DEFAULT_KEY: &str =
+    "6D5A56DA255B0EC24167253D43A38FB0D0CA2BCBAE7B30B477CB2DA38030F20C6A42B73BBEAC01FA";
+const NEW_KEY: &str =
+    "3C9E2107B45DE8167AC3924F0BD16628F5138A5C2E9741BD6F08CA3574E219A653DF0C813B6EF024";
+const ALL_RETA: &str =
+    "(0xffffffffffffffff,0xffffffffffffffff,0xffffffffffffffff,0xffffffffffffffff)";
+
+/// What one burst did at port 0.
+struct Burst {
+    /// Packets port 1 sent.
+    sent: u64,
+    /// Packets testpmd received on port 0.
+    received: u64,
+    /// Port 0's extended statistics.
+    x: Counters,
+    /// Port 0's statistics.
+    s: Counters,
+}
+
+impl Burst {
+    fn per_queue(&self) -> Vec<u64> {
+        (0..QUEUES)
+            .map(|q| get(&self.x, &format!("rx_q{q}_hw_packets")))
+            .collect()
+    }
+}
+
+/// Clears the counters, sends `bursts` tx_first bursts per stream and waits until port 1 sent
+/// all of them and they reached port 0's MAC, then until port 0 settled; stops.
+fn burst(tp: &mut TestPmd, bursts: u64) -> Burst {
+    let want = QUEUES as u64 * 32 * bursts;
+    tp.cmd("clear port stats all");
+    tp.cmd(&format!("start tx_first {bursts}"));
+    tp.wait_until(
+        "port 1 to send and port 0's MAC to receive",
+        Duration::from_secs(30),
+        |t| get(&t.stats(1), "TX-packets") == want && get(&t.xstats(0), "mac_rx_frames_ok") == want,
+    );
+    // Whatever port 0 delivers, testpmd receives; wait until that count stops moving.
+    let mut last = u64::MAX;
+    tp.wait_until("port 0 to settle", Duration::from_secs(10), |t| {
+        std::thread::sleep(Duration::from_millis(100));
+        let now = get(&t.stats(0), "RX-packets");
+        let done = now == last;
+        last = now;
+        done
+    });
+    tp.cmd("stop");
+    let x = tp.xstats(0);
+    let s = tp.stats(0);
+    Burst {
+        sent: want,
+        received: get(&s, "RX-packets"),
+        x,
+        s,
+    }
+}
+
+/// Sends a burst that port 0 must accept entirely.
+fn expect_received(tp: &mut TestPmd, what: &str) -> Burst {
+    let b = burst(tp, 1);
+    tp.check(b.received == b.sent && rx_hw(&b) == b.sent, || {
+        format!(
+            "{what}: port 1 sent {}, port 0 received {} (device delivered {}): {}",
+            b.sent,
+            b.received,
+            rx_hw(&b),
+            show(&b.x)
+        )
+    });
+    b
+}
+
+/// Sends a burst that port 0's MAC address filter must drop (and count).
+fn expect_filtered(tp: &mut TestPmd, what: &str) -> Burst {
+    let b = burst(tp, 1);
+    tp.check(b.received == 0 && rx_hw(&b) == 0, || {
+        format!(
+            "{what}: port 0 received {} of {} packets it should have filtered: {}",
+            b.received,
+            b.sent,
+            show(&b.x)
+        )
+    });
+    tp.check(get(&b.x, "rpc_macda_miss_drops") == b.sent, || {
+        format!(
+            "{what}: {} packets filtered but rpc_macda_miss_drops = {}",
+            b.sent,
+            get(&b.x, "rpc_macda_miss_drops")
+        )
+    });
+    b
+}
+
+fn rx_hw(b: &Burst) -> u64 {
+    sum_where(&b.x, |k| {
+        k.starts_with("rx_q") && k.ends_with("_hw_packets")
+    })
+}
+
+/// `show port 0 rss reta 256 (...)`: the 256 entries.
+fn reta(tp: &mut TestPmd) -> Vec<u16> {
+    let out = tp.cmd(&format!("show port 0 rss reta 256 {ALL_RETA}"));
+    let re = Regex::new(r"hash index=(\d+), queue=(\d+)").unwrap();
+    let mut t = vec![u16::MAX; 256];
+    for c in re.captures_iter(&out) {
+        t[c[1].parse::<usize>().unwrap()] = c[2].parse().unwrap();
+    }
+    tp.check(t.iter().all(|&q| q != u16::MAX), || {
+        format!("incomplete redirection table:\n{out}")
+    });
+    t
+}
+
+/// Writes every entry of port 0's redirection table (`port config 0 rss reta`, a dozen
+/// entries per command: testpmd takes at most 127 characters of list).
+fn set_reta(tp: &mut TestPmd, queue: impl Fn(usize) -> usize) {
+    let entries: Vec<String> = (0..256).map(|i| format!("({i},{})", queue(i))).collect();
+    for chunk in entries.chunks(12) {
+        let c = format!("port config 0 rss reta {}", chunk.join(","));
+        let out = tp.cmd(&c);
+        tp.check(!out.contains("Bad") && !out.contains("rror"), || {
+            format!("{c}:\n{out}")
+        });
+    }
+}
+
+/// `show port 0 rss-hash key`: (functions line, key).
+fn rss_hash_key(tp: &mut TestPmd) -> (String, String) {
+    let out = tp.cmd("show port 0 rss-hash key");
+    let lines: Vec<&str> = out.lines().map(str::trim).collect();
+    let funcs = lines
+        .iter()
+        .position(|l| *l == "RSS functions:")
+        .and_then(|i| lines.get(i + 1))
+        .map(|s| s.to_string());
+    let key = lines
+        .iter()
+        .position(|l| *l == "RSS key:")
+        .and_then(|i| lines.get(i + 1))
+        .map(|s| s.to_string());
+    match (funcs, key) {
+        (Some(f), Some(k)) => (f, k),
+        _ => tp.fail(&format!("cannot read the RSS configuration:\n{out}")),
+    }
+}
+
+fn functions(tp: &mut TestPmd) -> Vec<String> {
+    let out = tp.cmd("show port 0 rss-hash");
+    let i = out
+        .find("RSS functions:")
+        .unwrap_or_else(|| tp.fail(&format!("no RSS functions:\n{out}")));
+    let mut f: Vec<String> = out[i + "RSS functions:".len()..]
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    f.sort();
+    f
+}
+
+fn sorted(v: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = v.iter().map(|s| s.to_string()).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn interactive_session() {
+    let mut tp = TestPmd::start(
+        "testpmd-session",
+        &["net_fbnic0", "net_fbnic1"],
+        &[],
+        &[
+            "--nb-cores=1",
+            "--rxq=4",
+            "--txq=4",
+            "--total-num-mbufs=16384",
+            "--rss-ip",
+            "--txonly-multi-flow",
+        ],
+    );
+
+    // --- show port info: the driver's honest limits and state.
+    let info = tp.cmd_expect(
+        "show port info 0",
+        &[
+            "Driver name: net_fbnic",
+            "Device name: net_fbnic0",
+            "MAC address: 02:1D:9B:00:00:00",
+            "Link status: up",
+            "Link speed: 100 Gbps",
+            "Link duplex: full-duplex",
+            "MTU: 1500",
+            "Promiscuous mode: enabled",
+            "Allmulticast mode: disabled",
+            "Maximum number of MAC addresses: 16",
+            "Hash key size in bytes: 40",
+            "Redirection table size: 256",
+            "Current number of RX queues: 4",
+            "Max possible RX queues: 128",
+            "Current number of TX queues: 4",
+            "Max possible TX queues: 128",
+            "Max possible number of RXDs per queue: 32768",
+            "Min possible number of RXDs per queue: 64",
+            "Max segment number per packet: 32",
+        ],
+    );
+    tp.check(
+        Regex::new(r"Firmware-version: \d+\.\d+\.\d+\.\d+")
+            .unwrap()
+            .is_match(&info),
+        || format!("no firmware version:\n{info}"),
+    );
+    for t in ["ipv4-tcp", "ipv4-udp", "ipv6-tcp", "ipv6-udp", "ipv4-other"] {
+        tp.check(info.contains(t), || {
+            format!("RSS type {t} not listed:\n{info}")
+        });
+    }
+    tp.cmd_expect(
+        "show port info 1",
+        &["MAC address: 02:1D:9B:00:00:01", "Driver name: net_fbnic"],
+    );
+    tp.cmd_expect("set fwd rxonly", &["Set rxonly packet forwarding mode"]);
+
+    // --- stats and xstats: zero, then moved by traffic, then cleared.
+    let s = tp.stats(0);
+    tp.check(
+        get(&s, "RX-packets") == 0 && get(&s, "TX-packets") == 0,
+        || format!("counters not zero before any traffic: {s:?}"),
+    );
+    let b = expect_received(&mut tp, "plain traffic");
+    tp.check(get(&b.s, "RX-bytes") == b.sent * 64, || {
+        format!(
+            "RX-bytes {} for {} 64-byte packets",
+            get(&b.s, "RX-bytes"),
+            b.sent
+        )
+    });
+    tp.check(get(&b.s, "TX-packets") == b.sent, || {
+        format!(
+            "port 0 TX-packets {} (it sent as many as port 1)",
+            get(&b.s, "TX-packets")
+        )
+    });
+    for k in ["mac_rx_frames_ok", "mac_tx_frames_ok", "rx_good_packets"] {
+        tp.check(get(&b.x, k) == b.sent, || {
+            format!("{k} = {} after {}", get(&b.x, k), b.sent)
+        });
+    }
+    for q in 0..QUEUES {
+        // ethdev's per-queue counters (from our stats_get) agree with the device's.
+        let (sw, hw) = (
+            get(&b.x, &format!("rx_q{q}_packets")),
+            get(&b.x, &format!("rx_q{q}_hw_packets")),
+        );
+        tp.check(sw == hw, || {
+            format!("rx_q{q}_packets {sw} vs rx_q{q}_hw_packets {hw}")
+        });
+    }
+    let spread = b.per_queue();
+    tp.check(spread.iter().filter(|&&n| n > 0).count() >= 2, || {
+        format!("RSS (ip) used fewer than 2 of 4 queues: {spread:?}")
+    });
+    tp.cmd("clear port stats all");
+    let x = tp.xstats(0);
+    let s = tp.stats(0);
+    tp.check(
+        get(&s, "RX-packets") == 0
+            && get(&x, "mac_rx_frames_ok") == 0
+            && get(&x, "rx_q0_hw_packets") == 0,
+        || format!("clear port stats left counters: {s:?} {}", show(&x)),
+    );
+
+    // --- RSS: key, hash types (shown back and in the traffic).
+    let (funcs, key) = rss_hash_key(&mut tp);
+    tp.check(key == DEFAULT_KEY, || format!("default key {key}"));
+    tp.check(funcs.contains("ipv4") && funcs.contains("ipv6"), || {
+        format!("RSS functions {funcs}")
+    });
+    tp.cmd("port config all rss tcp");
+    let f = functions(&mut tp);
+    tp.check(f == sorted(&["ipv4-tcp", "ipv6-tcp"]), || {
+        format!("after 'rss tcp': {f:?}")
+    });
+    // UDP traffic is not hashed now: it all lands on one queue.
+    let b = expect_received(&mut tp, "rss tcp");
+    let q = b.per_queue();
+    tp.check(q.iter().filter(|&&n| n > 0).count() == 1, || {
+        format!("UDP traffic with TCP-only RSS spread over queues: {q:?}")
+    });
+    tp.cmd("port config all rss udp");
+    let f = functions(&mut tp);
+    tp.check(f == sorted(&["ipv4-udp", "ipv6-udp"]), || {
+        format!("after 'rss udp': {f:?}")
+    });
+    let b = expect_received(&mut tp, "rss udp");
+    let q = b.per_queue();
+    tp.check(q.iter().filter(|&&n| n > 0).count() >= 2, || {
+        format!("UDP traffic with UDP RSS did not spread: {q:?}")
+    });
+    tp.cmd("port config all rss ip");
+    let f = functions(&mut tp);
+    tp.check(
+        f == sorted(&[
+            "ipv4",
+            "ipv4-frag",
+            "ipv4-other",
+            "ipv6",
+            "ipv6-frag",
+            "ipv6-other",
+        ]),
+        || format!("after 'rss ip': {f:?}"),
+    );
+
+    // --- Redirection table: four entries, then all to queue 2.
+    let before = reta(&mut tp);
+    tp.cmd_expect(
+        "port config 0 rss reta (0,3),(1,2),(2,1),(3,0)",
+        &["reta size of port 0 is 256"],
+    );
+    let after = reta(&mut tp);
+    tp.check(
+        after[..4] == [3, 2, 1, 0] && after[4..] == before[4..],
+        || format!("RETA after updating entries 0-3: {:?}", &after[..16]),
+    );
+    set_reta(&mut tp, |_| 2);
+    let all2 = reta(&mut tp);
+    tp.check(all2.iter().all(|&q| q == 2), || {
+        "RETA not all queue 2".to_string()
+    });
+    let b = expect_received(&mut tp, "reta all 2");
+    let q = b.per_queue();
+    tp.check(q[2] == b.sent, || {
+        format!("with every RETA entry on queue 2, queues got {q:?}")
+    });
+
+    // --- RSS key.
+    let out = tp.cmd(&format!("port config 0 rss-hash-key ipv4 {NEW_KEY}"));
+    tp.check(
+        !out.contains("nvalid") && !out.contains("NET_FBNIC"),
+        || format!("setting the key:\n{out}"),
+    );
+    let (_, key) = rss_hash_key(&mut tp);
+    tp.check(key == NEW_KEY, || format!("key after update: {key}"));
+
+    // --- port stop/start: link goes down and up; RSS settings survive.
+    tp.cmd("port stop 0");
+    tp.cmd_expect("show port info 0", &["Link status: down"]);
+    let sum = tp.cmd("show port summary all");
+    tp.check(
+        Regex::new(r"(?m)^0\s+02:1D:9B:00:00:00\s+net_fbnic0\s+net_fbnic\s+down")
+            .unwrap()
+            .is_match(&sum),
+        || format!("port 0 not down:\n{sum}"),
+    );
+    let out = tp.cmd("port start 0");
+    tp.check(!out.contains("Fail"), || format!("port start 0:\n{out}"));
+    tp.cmd_expect(
+        "show port info 0",
+        &["Link status: up", "Link speed: 100 Gbps"],
+    );
+    let (_, key) = rss_hash_key(&mut tp);
+    tp.check(key == NEW_KEY, || format!("key after stop/start: {key}"));
+    let t = reta(&mut tp);
+    tp.check(t.iter().all(|&q| q == 2), || {
+        "RETA lost at stop/start".to_string()
+    });
+    let b = expect_received(&mut tp, "after port stop/start");
+    tp.check(b.per_queue()[2] == b.sent, || {
+        "RETA not in force after restart".into()
+    });
+    // Back to a spread table for what follows.
+    set_reta(&mut tp, |i| i % QUEUES);
+
+    // --- MAC address filter: promiscuous mode, extra unicast addresses, all-multicast.
+    tp.cmd("set promisc 0 off");
+    tp.cmd_expect("show port info 0", &["Promiscuous mode: disabled"]);
+    tp.cmd("set eth-peer 1 02:AA:BB:CC:DD:EE");
+    expect_filtered(&mut tp, "foreign unicast, promiscuous off");
+    tp.cmd("mac_addr add 0 02:AA:BB:CC:DD:EE");
+    tp.cmd_expect(
+        "show port 0 macs",
+        &[
+            "Number of MAC address added: 2",
+            "02:1D:9B:00:00:00",
+            "02:AA:BB:CC:DD:EE",
+        ],
+    );
+    expect_received(&mut tp, "an added unicast address");
+    tp.cmd("mac_addr remove 0 02:AA:BB:CC:DD:EE");
+    let macs = tp.cmd_expect("show port 0 macs", &["Number of MAC address added: 1"]);
+    tp.check(!macs.contains("02:AA:BB:CC:DD:EE"), || {
+        format!("removed address still listed:\n{macs}")
+    });
+    expect_filtered(&mut tp, "a removed unicast address");
+    tp.cmd("set promisc 0 on");
+    tp.cmd_expect("show port info 0", &["Promiscuous mode: enabled"]);
+    expect_received(&mut tp, "foreign unicast, promiscuous on");
+    tp.cmd("set promisc 0 off");
+    tp.cmd("set eth-peer 1 02:1D:9B:00:00:00");
+    expect_received(&mut tp, "the port's own address, promiscuous off");
+    tp.cmd("set eth-peer 1 FF:FF:FF:FF:FF:FF");
+    let b = expect_received(&mut tp, "broadcast, promiscuous off");
+    tp.check(get(&b.x, "mac_rx_broadcast") == b.sent, || {
+        format!("mac_rx_broadcast {}", get(&b.x, "mac_rx_broadcast"))
+    });
+    tp.cmd("set eth-peer 1 01:00:5E:00:00:42");
+    tp.cmd("set allmulti 0 off");
+    expect_filtered(&mut tp, "multicast, all-multicast off");
+    tp.cmd("set allmulti 0 on");
+    tp.cmd_expect("show port info 0", &["Allmulticast mode: enabled"]);
+    let b = expect_received(&mut tp, "multicast, all-multicast on");
+    tp.check(get(&b.x, "mac_rx_multicast") == b.sent, || {
+        format!("mac_rx_multicast {}", get(&b.x, "mac_rx_multicast"))
+    });
+    tp.cmd("set allmulti 0 off");
+    tp.cmd_expect("show port info 0", &["Allmulticast mode: disabled"]);
+    tp.cmd("set eth-peer 1 02:1D:9B:00:00:00");
+
+    // --- MTU: 1600-byte frames are too long for MTU 1500 and fine for MTU 2000.
+    tp.cmd("port config mtu 1 2000");
+    tp.cmd("set txpkts 1600");
+    let b = burst(&mut tp, 1);
+    tp.check(b.received == 0 && rx_hw(&b) == 0, || {
+        format!(
+            "{}-byte frames accepted with MTU 1500: {}",
+            1600,
+            show(&b.x)
+        )
+    });
+    tp.check(
+        get(&b.x, "rpc_oversize_drops")
+            + get(&b.x, "mac_rx_toolong")
+            + get(&b.x, "mac_rx_oversize")
+            >= b.sent,
+        || format!("oversize frames not counted: {}", show(&b.x)),
+    );
+    let out = tp.cmd("port config mtu 0 2000");
+    tp.check(!out.contains("fail") && !out.contains("NET_FBNIC"), || {
+        format!("MTU 2000:\n{out}")
+    });
+    tp.cmd_expect("show port info 0", &["MTU: 2000"]);
+    let b = expect_received(&mut tp, "1600-byte frames with MTU 2000");
+    tp.check(get(&b.s, "RX-bytes") == b.sent * 1600, || {
+        format!("RX-bytes {}", get(&b.s, "RX-bytes"))
+    });
+    tp.cmd_expect(
+        "port config mtu 0 9725",
+        &["MTU (9725) > device max MTU (9724) for port_id 0"],
+    );
+    tp.cmd_expect("show port info 0", &["MTU: 2000"]);
+
+    let text = tp.quit();
+    let logs = driver_log_lines(&text);
+    assert!(
+        logs.is_empty(),
+        "driver warnings or errors:\n{}",
+        logs.join("\n")
+    );
+}
