@@ -6,8 +6,8 @@ use fbnic_it::dpdk::{driver_log_lines, run};
 use fbnic_it::{dpdk_lock, eal_args, env, report};
 use regex::Regex;
 
-fn app_args(extra: &[&str]) -> Vec<String> {
-    let mut a = eal_args(env(), &["net_fbnic0", "net_fbnic1"], &[]);
+fn app_args(eal: &[&str], extra: &[&str]) -> Vec<String> {
+    let mut a = eal_args(env(), &["net_fbnic0", "net_fbnic1"], eal);
     a.push("--".into());
     a.extend(extra.iter().map(|s| s.to_string()));
     a
@@ -28,12 +28,25 @@ fn line<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
 /// pool is whole again at the end.
 #[test]
 fn rss_matches_rte_softrss() {
+    rss_check("fbnic-rss-check", &[]);
+}
+
+/// The same with EAL in IOVA-as-VA mode.
+#[test]
+fn rss_matches_rte_softrss_iova_va() {
+    rss_check("fbnic-rss-check-va", &["--iova-mode=va"]);
+}
+
+fn rss_check(name: &str, eal: &[&str]) {
     let _lock = dpdk_lock();
     let exe = env().app("fbnic-rss-check");
     let r = run(
-        "fbnic-rss-check",
+        name,
         &exe.display().to_string(),
-        &app_args(&["--queues", "8", "--flows", "512", "--packets-per-flow", "2"]),
+        &app_args(
+            eal,
+            &["--queues", "8", "--flows", "512", "--packets-per-flow", "2"],
+        ),
         Duration::from_secs(180),
     );
     let text = r.text();
@@ -100,12 +113,18 @@ fn rss_matches_rte_softrss() {
         || format!("Tx checksum offload: {cso}"),
     );
     r.expect("ethdev stats port 0: ipackets 6144 imissed 0 ierrors 0");
+    let iova = if eal.contains(&"--iova-mode=va") {
+        "VA"
+    } else {
+        "PA"
+    };
+    r.expect(&format!("Selected IOVA mode '{iova}'"));
     for l in text.lines().filter(|l| {
         l.starts_with("fbnic-rss-check: received")
             || l.starts_with("fbnic-rss-check: checks")
             || l.starts_with("fbnic-rss-check: tx-cso")
     }) {
-        report(l);
+        report(&format!("[IOVA {iova}] {l}"));
     }
 }
 
@@ -117,12 +136,22 @@ fn rss_matches_rte_softrss() {
 /// after every stop and after close.
 #[test]
 fn stop_start_cycles() {
+    cycles("fbnic-cycles", &[]);
+}
+
+/// The same with EAL in IOVA-as-VA mode.
+#[test]
+fn stop_start_cycles_iova_va() {
+    cycles("fbnic-cycles-va", &["--iova-mode=va"]);
+}
+
+fn cycles(name: &str, eal: &[&str]) {
     let _lock = dpdk_lock();
     let exe = env().app("fbnic-cycles");
     let r = run(
-        "fbnic-cycles",
+        name,
         &exe.display().to_string(),
-        &app_args(&["--cycles", "200", "--frames", "256"]),
+        &app_args(eal, &["--cycles", "200", "--frames", "256"]),
         Duration::from_secs(600),
     );
     let text = r.text();
@@ -149,6 +178,12 @@ fn stop_start_cycles() {
     r.check(logs.is_empty(), || {
         format!("driver warnings or errors:\n{}", logs.join("\n"))
     });
-    report(summary);
-    report(pool);
+    let iova = if eal.contains(&"--iova-mode=va") {
+        "VA"
+    } else {
+        "PA"
+    };
+    r.expect(&format!("Selected IOVA mode '{iova}'"));
+    report(&format!("[IOVA {iova}] {summary}"));
+    report(&format!("[IOVA {iova}] {pool}"));
 }

@@ -301,3 +301,70 @@ fn wrong_size_rss_key() {
     traffic_flows(&mut tp);
     tp.quit();
 }
+
+/// A port whose firmware misbehaves (the model's fw_fault= and fw_version= devargs): start
+/// fails with the driver naming what it waited for or what it got, after the timeout given
+/// (fw_timeout_ms=300), and fails the same way when asked again; the other port is
+/// unaffected by the failure (its link is down only because its cable partner is); testpmd
+/// quits cleanly.
+#[test]
+fn firmware_faults() {
+    let cases = [
+        (
+            "fw_fault=no_life,fw_timeout_ms=300",
+            "timed out after 30",
+            "waiting for firmware signs of life",
+        ),
+        (
+            "fw_fault=no_ownership,fw_timeout_ms=300",
+            "timed out after 30",
+            "waiting for the ownership response (OWNERSHIP_RESP)",
+        ),
+        (
+            "fw_fault=no_heartbeat,fw_timeout_ms=300",
+            "timed out after 30",
+            "waiting for the first heartbeat response (HEARTBEAT_RESP)",
+        ),
+        (
+            "fw_fault=malformed,fw_timeout_ms=300",
+            "firmware error: malformed reply",
+            "while waiting for the capabilities response (FW_CAP_RESP)",
+        ),
+        (
+            "fw_version=0.1.0.0",
+            "firmware 0.1.0.0 is older than the minimum supported",
+            "",
+        ),
+    ];
+    for (i, (devargs, what, detail)) in cases.iter().enumerate() {
+        let vdev = format!("net_fbnic0,{devargs}");
+        let mut tp = TestPmd::start_with_failures(
+            &format!("fw-fault-{i}"),
+            &[vdev.as_str(), "net_fbnic1"],
+            &[],
+            &["--total-num-mbufs=8192"],
+        );
+        let startup = tp.text();
+        let line = startup
+            .lines()
+            .find(|l| l.starts_with("NET_FBNIC: net_fbnic0: start: "))
+            .map(str::to_string)
+            .unwrap_or_else(|| tp.fail(&format!("{devargs}: no start error from the driver")));
+        tp.check(line.contains(what) && line.contains(detail), || {
+            format!("{devargs}: expected {what:?} and {detail:?} in {line:?}")
+        });
+        tp.check(startup.contains("Fail to start port 0"), || {
+            format!("{devargs}: testpmd did not report the failed start")
+        });
+        let out = tp.cmd("port start 0");
+        tp.check(
+            out.contains("NET_FBNIC: net_fbnic0: start: ")
+                && out.contains(what)
+                && out.contains(detail)
+                && out.contains("Fail to start port 0"),
+            || format!("{devargs}: a second start did not fail the same way:\n{out}"),
+        );
+        tp.cmd_expect("show port info 0", &["Link status: down"]);
+        tp.quit();
+    }
+}

@@ -358,6 +358,11 @@ fn interactive_session() {
     );
     let (_, key) = rss_hash_key(&mut tp);
     tp.check(key == NEW_KEY, || format!("key after update: {key}"));
+    // testpmd 22.11 also sets the hash types to the one named in the command.
+    let f = functions(&mut tp);
+    tp.check(f == sorted(&["ipv4", "ipv4-frag", "ipv4-other"]), || {
+        format!("hash types after 'rss-hash-key ipv4': {f:?}")
+    });
 
     // --- port stop/start: link goes down and up; RSS settings survive.
     tp.cmd("port stop 0");
@@ -431,7 +436,31 @@ fn interactive_session() {
     });
     tp.cmd("set allmulti 0 off");
     tp.cmd_expect("show port info 0", &["Allmulticast mode: disabled"]);
+    // The multicast list: listed groups pass, others do not.
+    tp.cmd("mcast_addr add 0 01:00:5E:00:00:42");
+    tp.cmd_expect(
+        "show port 0 mcast_macs",
+        &[
+            "Number of Multicast MAC address added: 1",
+            "01:00:5E:00:00:42",
+        ],
+    );
+    expect_received(&mut tp, "a multicast group in the list");
+    tp.cmd("set eth-peer 1 01:00:5E:00:00:43");
+    expect_filtered(&mut tp, "a multicast group not in the list");
+    tp.cmd("set eth-peer 1 01:00:5E:00:00:42");
+    tp.cmd("mcast_addr remove 0 01:00:5E:00:00:42");
+    expect_filtered(&mut tp, "a multicast group removed from the list");
+    // A new primary address: traffic to it passes, to the old one not.
+    tp.cmd("mac_addr set 0 02:00:00:00:00:99");
+    tp.cmd_expect("show port info 0", &["MAC address: 02:00:00:00:00:99"]);
+    tp.cmd("set eth-peer 1 02:00:00:00:00:99");
+    expect_received(&mut tp, "the new primary address");
     tp.cmd("set eth-peer 1 02:1D:9B:00:00:00");
+    expect_filtered(&mut tp, "the old primary address");
+    tp.cmd("mac_addr set 0 02:1D:9B:00:00:00");
+    tp.cmd_expect("show port info 0", &["MAC address: 02:1D:9B:00:00:00"]);
+    expect_received(&mut tp, "the primary address set back");
 
     // --- MTU: 1600-byte frames are too long for MTU 1500 and fine for MTU 2000.
     tp.cmd("port config mtu 1 2000");
@@ -466,6 +495,226 @@ fn interactive_session() {
     );
     tp.cmd_expect("show port info 0", &["MTU: 2000"]);
 
+    let text = tp.quit();
+    let logs = driver_log_lines(&text);
+    assert!(
+        logs.is_empty(),
+        "driver warnings or errors:\n{}",
+        logs.join("\n")
+    );
+}
+
+/// Devargs take effect: a MAC address, link modes (the speed the firmware reports, shown by
+/// testpmd), and wiring: net_fbnic0 and net_fbnic2 share `wire=cable:a`, net_fbnic1 and
+/// net_fbnic3 have loopback plugs (net_fbnic3 with a BMC). Traffic sent from each port lands
+/// where its wire goes.
+#[test]
+fn devargs_take_effect() {
+    let mut tp = TestPmd::start(
+        "devargs",
+        &[
+            "net_fbnic0,wire=cable:a,mac=02:11:22:33:44:55,link=25G-CR",
+            "net_fbnic1,wire=loop,link=50G-CR2",
+            "net_fbnic2,wire=cable:a,link=25G-CR",
+            "net_fbnic3,wire=loop,bmc=1",
+        ],
+        &[],
+        &["--total-num-mbufs=16384"],
+    );
+    let sum = tp.cmd("show port summary all");
+    for (p, mac, speed) in [
+        (0, "02:11:22:33:44:55", "25 Gbps"),
+        (1, "02:1D:9B:00:00:01", "50 Gbps"),
+        (2, "02:1D:9B:00:00:02", "25 Gbps"),
+        (3, "02:1D:9B:00:00:03", "100 Gbps"),
+    ] {
+        let re = Regex::new(&format!(
+            r"(?m)^{p}\s+{mac}\s+net_fbnic{p}\s+net_fbnic\s+up\s+{speed}"
+        ))
+        .unwrap();
+        tp.check(re.is_match(&sum), || {
+            format!("port {p}: expected {mac}, up, {speed}:\n{sum}")
+        });
+    }
+    tp.cmd_expect(
+        "show port info 0",
+        &["MAC address: 02:11:22:33:44:55", "Link speed: 25 Gbps"],
+    );
+    tp.cmd("set fwd rxonly");
+    // Ports 0 and 1 send one burst each: 0's reach 2 (cable a), 1's come back to 1.
+    // Then ports 2 and 3: 2's reach 0, 3's come back to 3.
+    for (list, want) in [("0,1", [0u64, 32, 32, 0]), ("2,3", [32, 0, 0, 32])] {
+        tp.cmd("clear port stats all");
+        tp.cmd(&format!("set portlist {list}"));
+        tp.cmd("start tx_first");
+        tp.wait_until("the bursts to arrive", Duration::from_secs(30), |t| {
+            (0..4).all(|p| get(&t.xstats(p), "mac_rx_frames_ok") == want[p as usize])
+        });
+        tp.cmd("stop");
+        for p in 0..4u16 {
+            let n = get(&tp.xstats(p), "mac_rx_frames_ok");
+            tp.check(n == want[p as usize], || {
+                format!(
+                    "ports {list} sent: port {p} received {n}, expected {}",
+                    want[p as usize]
+                )
+            });
+        }
+    }
+    let text = tp.quit();
+    let logs = driver_log_lines(&text);
+    assert!(
+        logs.is_empty(),
+        "driver warnings or errors:\n{}",
+        logs.join("\n")
+    );
+}
+
+/// Hot plug: a port created at run time (`port attach`), started, forwarding alone on its
+/// loopback plug, then stopped, closed and removed (`device detach`); five times with the same
+/// name, then the two ports from the command line still forward.
+#[test]
+fn hotplug_attach_detach() {
+    let mut tp = TestPmd::start(
+        "hotplug",
+        &["net_fbnic0", "net_fbnic1"],
+        &[],
+        &["--total-num-mbufs=16384"],
+    );
+    for round in 0..5 {
+        tp.cmd_expect(
+            "port attach net_fbnic2,wire=loop",
+            &["Port 2 is attached. Now total ports is 3"],
+        );
+        tp.cmd_expect("show port summary all", &["net_fbnic2"]);
+        let out = tp.cmd("port start 2");
+        tp.check(!out.contains("Fail"), || {
+            format!("round {round}: port start 2:\n{out}")
+        });
+        tp.cmd("set portlist 2");
+        tp.cmd("clear port stats 2");
+        tp.cmd("start tx_first");
+        tp.wait_until(
+            "traffic on the attached port",
+            Duration::from_secs(30),
+            |t| get(&t.stats(2), "RX-packets") >= 10_000,
+        );
+        tp.cmd("stop");
+        tp.cmd("port stop 2");
+        tp.cmd_expect("port close 2", &["Port 2 is closed"]);
+        tp.cmd_expect(
+            "device detach net_fbnic2",
+            &["Device net_fbnic2 is detached"],
+        );
+        tp.cmd_expect("show port summary all", &["Number of available ports: 2"]);
+    }
+    tp.cmd("set portlist 0,1");
+    tp.cmd("clear port stats all");
+    tp.cmd("start tx_first");
+    tp.wait_until("traffic on ports 0 and 1", Duration::from_secs(30), |t| {
+        get(&t.stats(0), "RX-packets") >= 10_000
+    });
+    tp.cmd("stop");
+    let text = tp.quit();
+    let logs = driver_log_lines(&text);
+    assert!(
+        logs.is_empty(),
+        "driver warnings or errors:\n{}",
+        logs.join("\n")
+    );
+}
+
+/// One rxonly `tx_first` burst into port 0 (from whichever streams testpmd runs): waits until
+/// port 1's count stops moving and port 0's MAC received all of it. Port 0's counters after.
+fn burst_settled(tp: &mut TestPmd) -> Counters {
+    tp.cmd("clear port stats all");
+    tp.cmd("start tx_first");
+    let mut last = u64::MAX;
+    tp.wait_until("the burst to reach port 0", Duration::from_secs(30), |t| {
+        std::thread::sleep(Duration::from_millis(100));
+        let sent = get(&t.stats(1), "TX-packets");
+        let got = get(&t.xstats(0), "mac_rx_frames_ok");
+        let done = sent > 0 && sent == last && got == sent;
+        last = sent;
+        done
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    tp.cmd("stop");
+    tp.xstats(0)
+}
+
+/// Rx queues started late and stopped at run time: queue 1 of port 0 set up with
+/// deferred_start stays stopped at port start (traffic steered to it does not arrive),
+/// `port 0 rxq 1 start` starts it (traffic arrives), `port 0 rxq 0 stop` stops queue 0 while
+/// queue 1 keeps receiving, and `port 0 rxq 0 start` brings it back; testpmd shows each
+/// queue's state.
+///
+/// (Frames steered to a stopped queue are dropped by the device without a counter the driver
+/// can read: the model counts them internally only; see the report.)
+#[test]
+fn deferred_and_runtime_queue_control() {
+    let mut tp = TestPmd::start(
+        "queue-control",
+        &["net_fbnic0", "net_fbnic1"],
+        &[],
+        &[
+            "--nb-cores=1",
+            "--rxq=2",
+            "--txq=2",
+            "--total-num-mbufs=16384",
+            "--rss-ip",
+            "--txonly-multi-flow",
+        ],
+    );
+    tp.cmd("set fwd rxonly");
+    tp.cmd("port stop 0");
+    tp.cmd("port 0 rxq 1 deferred_start on");
+    let out = tp.cmd("port start 0");
+    tp.check(!out.contains("Fail"), || format!("port start 0:\n{out}"));
+    tp.cmd_expect(
+        "show rxq info 0 1",
+        &["RX deferred start: on", "Rx queue state: stopped"],
+    );
+    tp.cmd_expect("show rxq info 0 0", &["Rx queue state: started"]);
+    // Everything to queue 1, which is not started: nothing arrives.
+    set_reta(&mut tp, |_| 1);
+    let x = burst_settled(&mut tp);
+    tp.check(
+        get(&x, "rx_q1_hw_packets") == 0
+            && get(&x, "rx_q0_hw_packets") == 0
+            && get(&x, "rx_good_packets") == 0,
+        || format!("traffic arrived on a queue not started: {}", show(&x)),
+    );
+    // Queue 1 started: it receives everything.
+    tp.cmd("port 0 rxq 1 start");
+    tp.cmd_expect("show rxq info 0 1", &["Rx queue state: started"]);
+    let x = burst_settled(&mut tp);
+    let n = get(&x, "mac_rx_frames_ok");
+    tp.check(
+        get(&x, "rx_q1_hw_packets") == n && get(&x, "rx_q1_packets") == n,
+        || format!("queue 1 did not receive all {n}: {}", show(&x)),
+    );
+    // Spread over both, then queue 0 stopped at run time: only queue 1 receives.
+    set_reta(&mut tp, |i| i % 2);
+    tp.cmd("port 0 rxq 0 stop");
+    tp.cmd_expect("show rxq info 0 0", &["Rx queue state: stopped"]);
+    let x = burst_settled(&mut tp);
+    tp.check(
+        get(&x, "rx_q0_hw_packets") == 0 && get(&x, "rx_q1_hw_packets") > 0,
+        || format!("with queue 0 stopped: {}", show(&x)),
+    );
+    // Both started again: both receive, nothing lost.
+    tp.cmd("port 0 rxq 0 start");
+    tp.cmd_expect("show rxq info 0 0", &["Rx queue state: started"]);
+    let x = burst_settled(&mut tp);
+    let n = get(&x, "mac_rx_frames_ok");
+    tp.check(
+        get(&x, "rx_q0_hw_packets") > 0
+            && get(&x, "rx_q1_hw_packets") > 0
+            && get(&x, "rx_q0_hw_packets") + get(&x, "rx_q1_hw_packets") == n
+            && get(&x, "rx_good_packets") == n,
+        || format!("with both queues started again: {}", show(&x)),
+    );
     let text = tp.quit();
     let logs = driver_log_lines(&text);
     assert!(
