@@ -233,6 +233,12 @@ fn start_performs_caps_ownership_heartbeat() {
     let fw0 = a.tp.device().fw_state();
     assert!(!fw0.owner && fw0.caps_answered == 0);
     a.start().unwrap();
+    // The filter sync at the end of start is posted without waiting for a reply: give the
+    // firmware a moment to read it.
+    let t = Instant::now();
+    while a.tp.device().fw_state().history.len() < 4 && t.elapsed() < Duration::from_secs(2) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
     let fw = a.tp.device().fw_state();
     assert_eq!(
         &fw.history[..4],
