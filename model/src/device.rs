@@ -1054,7 +1054,10 @@ mod bench {
             }
         }
         let batch = 1024u32;
-        let rounds: u32 = std::env::var("FBNIC_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
+        let rounds: u32 = std::env::var("FBNIC_BENCH_ROUNDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(300);
         let mut tail = 0u32;
         let mut rcq_head = [0u32; 4];
         let mut ppq_tail = [2047u32; 4];

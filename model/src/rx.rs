@@ -99,7 +99,12 @@ pub(crate) fn deliver(
 ) -> Delivery {
     let (ctl0, ctl1, bdq) = (q.rde_ctl0, q.rde_ctl1, q.bdq_ctl);
     if !q.rcq.running() || !q.ppq.running() || !bdq.ppq_enable() {
+        // [project choice] A frame steered to a queue that is not running is counted as that
+        // queue's no-buffer drop, so the host sees it (imissed).
         cnt.rx_queue_drops += 1;
+        q.cnt.bdq_drop = q.cnt.bdq_drop.wrapping_add(1);
+        // The queue is not on the active list that publishes counters: publish this one now.
+        regs.set(regs::RDE_BDQ_DROP.at(qi), q.cnt.bdq_drop);
         return Delivery::Dropped;
     }
     q.dirty = true;

@@ -8,6 +8,7 @@
 //! one mutex, so ethdev callbacks and the EAL alarm thread can share a port.
 
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use fbnic_hw::link::{Fec, LinkSpeed};
 use fbnic_hw::mac::MacAddr;
@@ -259,7 +260,7 @@ impl Port {
                 Ok(())
             }
             Err(e) => {
-                log::error!("port start failed: {e}");
+                // The caller reports `e`; undo what was done.
                 if let Err(e2) = queues.stop_queues() {
                     log::error!("while undoing the start: {e2}");
                 }
@@ -442,7 +443,11 @@ impl Port {
             return Ok(v);
         }
         let tp = self.tp.as_ref();
-        let t = self.timeouts;
+        // A query, not a bring-up: a firmware that is not there fails it quickly (the
+        // application may ask on every `show port info`).
+        let mut t = self.timeouts;
+        t.alive = t.alive.min(Duration::from_millis(500));
+        t.response = t.response.min(Duration::from_millis(500));
         let was_up = g.fw.is_up();
         let res =
             g.fw.bring_up(tp, &t)

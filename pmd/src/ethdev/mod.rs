@@ -36,9 +36,8 @@ pub use mbuf::{Mbuf, MbufRxPool};
 pub const DRIVER_NAME: &CStr = c"net_fbnic";
 /// How often the service alarm runs.
 const SERVICE_PERIOD_US: u64 = 1_000_000;
-/// MAC addresses a port accepts (its own plus extra unicast; beyond what the MAC DA TCAM
-/// holds the device falls back to promiscuous).
-const MAX_MAC_ADDRS: u32 = 16;
+/// MAC addresses a port accepts: its own plus the extra unicast entries of the MAC DA TCAM.
+const MAX_MAC_ADDRS: u32 = 1 + crate::rpc::MAX_EXTRA_UC as u32;
 
 dpdk_sys::rte_pmd_info!(
     net_fbnic_pmd_info,
