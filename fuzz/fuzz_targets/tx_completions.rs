@@ -59,7 +59,7 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
-    q.burst(&[]);
+    q.cleanup();
     q.stop().unwrap();
     assert_eq!(pool.available(), pool.capacity(), "a buffer was lost");
 });

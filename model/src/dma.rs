@@ -398,6 +398,26 @@ impl DmaTable {
         Some((map.host + off as usize) as *mut u64)
     }
 
+    /// Hints that a ring's word `off` bytes into it will be read (`write` false) or written
+    /// soon. Does nothing when the ring has no cached translation.
+    #[inline]
+    pub fn ring_prefetch(
+        &mut self,
+        map: &mut RingMap,
+        base: u64,
+        bytes: u64,
+        off: u64,
+        write: bool,
+    ) {
+        if let Some(p) = self.ring_word(map, base, bytes, off) {
+            if write {
+                crate::prefetch::write(p as *const u8);
+            } else {
+                crate::prefetch::read(p as *const u8);
+            }
+        }
+    }
+
     /// Reads a ring's descriptor word `off` bytes into it (Acquire), through its cached
     /// translation when it has one.
     #[inline]

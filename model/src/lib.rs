@@ -163,6 +163,7 @@ mod fifo;
 mod fw;
 mod mac;
 mod parse;
+mod prefetch;
 mod queue;
 mod regfile;
 mod rpc;

@@ -114,6 +114,21 @@ impl Ring {
         dma.ring_write(&mut self.map, self.base, 8 * self.entries as u64, off, v)
     }
 
+    /// Hints that descriptor `i` (modulo the ring size) will be read or written soon.
+    #[inline(always)]
+    pub fn prefetch(&mut self, dma: &mut DmaTable, i: u32, write: bool) {
+        if self.running() {
+            let off = 8 * (i & self.mask) as u64;
+            dma.ring_prefetch(
+                &mut self.map,
+                self.base,
+                8 * self.entries as u64,
+                off,
+                write,
+            );
+        }
+    }
+
     /// Reads a doorbell register; a value beyond the ring is an error, counted once per
     /// distinct bad value and otherwise ignored. Returns true when a bad value was seen.
     #[inline]

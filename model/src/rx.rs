@@ -73,6 +73,14 @@ pub(crate) fn flush(dma: &mut DmaTable, q: &mut Queue, cnt: &mut Counters) {
         ..
     } = q;
     *stage_listed = false;
+    // The driver may hold these lines (it polls the ring): ask for them all at once, so the
+    // transfers overlap instead of each store waiting in turn.
+    let n = rcd_stage.len() as u32;
+    let mut k = 0;
+    while k < n {
+        rcq.prefetch(dma, *stage_idx + k, true);
+        k += 8 - ((*stage_idx + k) & 7);
+    }
     for (k, &v) in rcd_stage.iter().enumerate() {
         if rcq.state == RingState::Off {
             break;
@@ -172,6 +180,10 @@ pub(crate) fn deliver(
             }
         };
         q.ppq.advance(1);
+        // The driver writes buffer descriptors in batches: fetch the line after next early.
+        if head & 7 == 0 {
+            q.ppq.prefetch(dma, head + 16, false);
+        }
         let (boff, cap) = if i == 0 { (hroom, cap0) } else { (0, capn) };
         let n = if truncated { 0 } else { cap.min(len - off) };
         let mut wrote = n;

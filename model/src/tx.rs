@@ -303,6 +303,13 @@ pub(crate) fn service_twq(
     if tcq.running() && tcq.doorbell(env.regs, regs::TCQ_HEAD.at(qi)) {
         env.cnt.bad_doorbells += 1;
     }
+    // The descriptors the driver wrote since the last pass: start fetching them all.
+    let pending = ring.pending().min(budget as u32 * 2);
+    let mut k = 0;
+    while k < pending {
+        ring.prefetch(env.dma, ring.idx + k, false);
+        k += 8 - ((ring.idx + k) & 7);
+    }
     let mut done = 0;
     while done < budget && ring.pending() != 0 {
         let Some(s) = scan(ring, env.dma, pieces, env.cnt) else {

@@ -327,10 +327,17 @@ impl<P: RxPool> RxQueue<P> {
         let mut head = self.rcq_head;
         let mut bytes = 0u64;
         let sw_mask = self.ppq.mask();
+        let mut prefetched = false;
         while nb < out.len() {
             let rcd = Rcd::from_raw(self.rcq.load(head));
             if rcd.done() != self.rcq.done_phase(head) {
                 break;
+            }
+            if !prefetched {
+                // Completions are here: fetch the lines the rest of this burst will read
+                // (two per packet: a buffer and a META) together.
+                prefetched = true;
+                self.rcq.prefetch(head + 8, 2 * out.len() as u32);
             }
             head = head.wrapping_add(1);
             match rcd.ty() {

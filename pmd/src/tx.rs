@@ -19,6 +19,9 @@ use std::sync::Arc;
 
 use crate::transport::{DmaAllocator, Doorbell, Transport};
 
+/// Free descriptors below which a burst first frees what the device completed.
+const TX_FREE_THRESH: u32 = 64;
+
 /// How a Tx queue is set up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TxConfig {
@@ -184,10 +187,12 @@ impl<B: PktBuf> TxQueue<B> {
     }
 
     /// Frees the packets of slots `[clean, upto)`.
-    fn free_until(&mut self, upto: u32) {
+    /// Returns how many packets were freed.
+    fn free_until(&mut self, upto: u32) -> u32 {
         let mask = self.twq.mask();
         let mut batch: [MaybeUninit<B>; 64] = [MaybeUninit::uninit(); 64];
         let mut n = 0;
+        let mut freed = 0u32;
         let mut multi = false;
         while self.clean != upto {
             let slot = &mut self.sw[(self.clean & mask) as usize];
@@ -195,6 +200,7 @@ impl<B: PktBuf> TxQueue<B> {
                 multi |= slot.multi_seg;
                 batch[n].write(p);
                 n += 1;
+                freed += 1;
                 if n == batch.len() {
                     B::free_sent(init_slice(&batch[..n]), self.cfg.fast_free && !multi);
                     n = 0;
@@ -206,11 +212,12 @@ impl<B: PktBuf> TxQueue<B> {
         if n > 0 {
             B::free_sent(init_slice(&batch[..n]), self.cfg.fast_free && !multi);
         }
+        freed
     }
 
-    /// Reads Tx completions and frees what the device has sent.
+    /// Reads Tx completions and frees what the device has sent; returns packets freed.
     #[inline]
-    fn reclaim(&mut self) {
+    fn reclaim(&mut self) -> u32 {
         let mut head = self.tcq_head;
         let mut done_to = None;
         loop {
@@ -224,7 +231,7 @@ impl<B: PktBuf> TxQueue<B> {
             }
         }
         if head == self.tcq_head {
-            return;
+            return 0;
         }
         self.tcq_head = head;
         self.tcq_db.ring(head & self.tcq.mask());
@@ -234,9 +241,20 @@ impl<B: PktBuf> TxQueue<B> {
             if h > mask || advance > self.in_flight() {
                 // The device reports a head outside what was handed to it.
                 self.stats.bad_descriptors.add(1);
-                return;
+                return 0;
             }
-            self.free_until(self.clean.wrapping_add(advance));
+            return self.free_until(self.clean.wrapping_add(advance));
+        }
+        0
+    }
+
+    /// Frees every packet the device has completed (DPDK `tx_done_cleanup`); returns how
+    /// many packets were freed.
+    pub fn cleanup(&mut self) -> u32 {
+        if self.running {
+            self.reclaim()
+        } else {
+            0
         }
     }
 
@@ -247,7 +265,11 @@ impl<B: PktBuf> TxQueue<B> {
         if !self.running {
             return 0;
         }
-        self.reclaim();
+        // Completions live in memory the device writes: read them only when descriptors run
+        // short, and then free a whole batch at once.
+        if self.cfg.nb_desc - 1 - self.in_flight() < (2 * pkts.len() as u32).max(TX_FREE_THRESH) {
+            self.reclaim();
+        }
         let mask = self.twq.mask();
         let mut free = self.cfg.nb_desc - 1 - self.in_flight();
         let mut taken = 0;

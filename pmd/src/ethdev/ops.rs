@@ -348,6 +348,20 @@ fn prepare_one(m: &mut sys::rte_mbuf) -> core::result::Result<(), i32> {
     Ok(())
 }
 
+/// `tx_done_cleanup`: frees what the device has sent (free_cnt 0 = all; the driver frees
+/// whole completion batches, so it may free more than asked).
+unsafe extern "C" fn tx_done_cleanup(q: *mut c_void, _free_cnt: u32) -> c_int {
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: ethdev passes a Tx queue of ours; the caller owns the queue's lcore role.
+        let q = unsafe { &mut *(q as *mut TxQ) };
+        q.cleanup() as c_int
+    }));
+    r.unwrap_or_else(|_| {
+        burst_panicked();
+        -errno::EIO
+    })
+}
+
 // ----------------------------------------------------------------------------------------
 // Device level
 // ----------------------------------------------------------------------------------------
@@ -1274,6 +1288,7 @@ pub(super) static OPS: sys::eth_dev_ops = {
     o.rx_queue_release = Some(rx_queue_release);
     o.tx_queue_setup = Some(tx_queue_setup);
     o.tx_queue_release = Some(tx_queue_release);
+    o.tx_done_cleanup = Some(tx_done_cleanup);
     o.rx_queue_start = Some(rx_queue_start);
     o.rx_queue_stop = Some(rx_queue_stop);
     o.tx_queue_start = Some(tx_queue_start);

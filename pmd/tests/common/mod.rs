@@ -250,7 +250,7 @@ impl TestPort {
         let deadline = Instant::now() + Duration::from_secs(5);
         for q in self.tx.iter_mut() {
             while q.in_flight() > 0 && Instant::now() < deadline {
-                q.burst(&[]);
+                q.cleanup();
                 std::thread::yield_now();
             }
         }
