@@ -1031,32 +1031,27 @@ unsafe extern "C" fn xstats_reset(dev: *mut sys::rte_eth_dev) -> c_int {
 // Filters and RSS
 // ----------------------------------------------------------------------------------------
 
-fn set_flag(
-    dev: *mut sys::rte_eth_dev,
-    what: &'static str,
-    f: impl FnOnce(&mut rpc::RxFilters),
-) -> c_int {
+fn set_flag(dev: *mut sys::rte_eth_dev, f: impl FnOnce(&mut rpc::RxFilters)) -> c_int {
     with_adapter!(dev, "rx filter", |a| {
         a.port.update_filters(|x| {
             f(x);
             Ok(())
         })?;
-        let _ = what;
         Ok(0)
     })
 }
 
 unsafe extern "C" fn promiscuous_enable(dev: *mut sys::rte_eth_dev) -> c_int {
-    set_flag(dev, "promiscuous", |f| f.promisc = true)
+    set_flag(dev, |f| f.promisc = true)
 }
 unsafe extern "C" fn promiscuous_disable(dev: *mut sys::rte_eth_dev) -> c_int {
-    set_flag(dev, "promiscuous", |f| f.promisc = false)
+    set_flag(dev, |f| f.promisc = false)
 }
 unsafe extern "C" fn allmulticast_enable(dev: *mut sys::rte_eth_dev) -> c_int {
-    set_flag(dev, "all-multicast", |f| f.allmulti = true)
+    set_flag(dev, |f| f.allmulti = true)
 }
 unsafe extern "C" fn allmulticast_disable(dev: *mut sys::rte_eth_dev) -> c_int {
-    set_flag(dev, "all-multicast", |f| f.allmulti = false)
+    set_flag(dev, |f| f.allmulti = false)
 }
 
 fn mac_of(addr: *const sys::rte_ether_addr) -> Result<MacAddr> {
