@@ -14,13 +14,15 @@ pub(crate) fn read(p: *const u8) {
     let _ = p;
 }
 
-/// Starts bringing the line holding `p` in for writing (PREFETCHW where available).
+/// Starts bringing the line holding `p` in for writing: PREFETCHW asks for the line in an
+/// exclusive state, so the store that follows does not wait for other cores to let go of it.
 #[inline(always)]
 pub(crate) fn write(p: *const u8) {
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: as for `read`.
+    // SAFETY: PREFETCHW is a hint: no fault, no architectural effect, for any address (CPUs
+    // without it execute it as a NOP).
     unsafe {
-        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_ET0 }>(p.cast())
+        core::arch::asm!("prefetchw [{0}]", in(reg) p, options(nostack, readonly, preserves_flags))
     };
     #[cfg(not(target_arch = "x86_64"))]
     let _ = p;

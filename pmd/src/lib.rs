@@ -20,6 +20,7 @@ pub mod fw;
 pub mod mbx;
 pub mod native;
 pub mod port;
+pub mod prefetch;
 pub mod queue;
 pub mod ring;
 pub mod rpc;

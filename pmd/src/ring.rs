@@ -14,6 +14,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use fbnic_hw::regs::{self, Bar, QReg, RingSize};
 
 use crate::error::{Error, Result};
+use crate::prefetch;
 use crate::transport::{DmaAllocator, DmaMem, Transport};
 
 /// A ring of 64-bit descriptors.
@@ -83,21 +84,25 @@ impl DescRing {
         unsafe { AtomicU64::from_ptr(self.mem.va().as_ptr().cast::<u64>().add(i)) }
     }
 
-    /// Starts fetching the cache lines of descriptors `[index, index + n)`: the device wrote
-    /// them on another core (or over PCIe), and asking for all the lines at once lets the
-    /// transfers overlap instead of each load waiting in turn. A prefetch is only a hint.
+    /// Starts fetching the cache lines of descriptors `[index, index + n)` for reading: the
+    /// device wrote them on another core (or over PCIe), and asking for all the lines at once
+    /// lets the transfers overlap instead of each load waiting in turn.
     #[inline(always)]
     pub fn prefetch(&self, index: u32, n: u32) {
+        self.for_each_line(index, n, prefetch::read);
+    }
+
+    /// The same for descriptors about to be written (the device last read those lines).
+    #[inline(always)]
+    pub fn prefetch_write(&self, index: u32, n: u32) {
+        self.for_each_line(index, n, prefetch::write);
+    }
+
+    #[inline(always)]
+    fn for_each_line(&self, index: u32, n: u32, f: fn(*const u8)) {
         let mut k = 0;
         while k < n {
-            let p = self.slot(index.wrapping_add(k)) as *const AtomicU64;
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: PREFETCHh is a hint with no architectural effect, for any address.
-            unsafe {
-                core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(p.cast())
-            };
-            #[cfg(not(target_arch = "x86_64"))]
-            let _ = p;
+            f((self.slot(index.wrapping_add(k)) as *const AtomicU64).cast());
             // Next line: 8 descriptors per 64-byte line.
             k += 8 - (index.wrapping_add(k) & 7);
         }

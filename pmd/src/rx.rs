@@ -282,6 +282,7 @@ impl<P: RxPool> RxQueue<P> {
     fn refill(&mut self, want: u32) {
         let free = self.cfg.nb_desc - 1 - self.posted;
         let mut n = want.min(free) as usize;
+        self.ppq.prefetch_write(self.ppq_tail, n as u32);
         let mut fresh: [MaybeUninit<P::Buf>; 64] = [MaybeUninit::uninit(); 64];
         let mask = self.ppq.mask();
         let mut posted_any = false;
@@ -335,9 +336,12 @@ impl<P: RxPool> RxQueue<P> {
             }
             if !prefetched {
                 // Completions are here: fetch the lines the rest of this burst will read
-                // (two per packet: a buffer and a META) together.
+                // (two per packet: a buffer and a META) together, and the lines this burst
+                // will write to the device (the doorbells it rings at the end).
                 prefetched = true;
                 self.rcq.prefetch(head + 8, 2 * out.len() as u32);
+                self.rcq_db.prepare();
+                self.ppq_db.prepare();
             }
             head = head.wrapping_add(1);
             match rcd.ty() {

@@ -63,6 +63,13 @@ impl Doorbell {
         Self(reg)
     }
 
+    /// Hints that the doorbell will be rung soon (the device polls its line; fetching it
+    /// early keeps the final store from waiting).
+    #[inline(always)]
+    pub fn prepare(self) {
+        crate::prefetch::write(self.0.as_ptr().cast());
+    }
+
     /// Writes `value`, ordered after every earlier write to descriptor memory (Release): the
     /// device sees the descriptors before it sees the new index.
     #[inline(always)]
