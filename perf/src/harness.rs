@@ -116,13 +116,16 @@ fn one_run(
     match testpmd::run(cfg, pmd, burst, round) {
         Ok(r) => {
             println!(
-                "  {label} {:<6} burst {:>2}: {:>8.2} cycles/pkt {:>7.2} Mpps  avg burst {:>5.1}  empty polls {:>5.1}%  ({:.0}s, load {:.1})",
+                "  {label} {:<6} burst {:>2}: {:>8.2} cycles/pkt {:>7.2} Mpps  avg burst {:>5.1}  empty polls {:>5.1}%  waited: fwd {:>4.1}% engine {:>4.1}%  c2c {:>4.0} ns  ({:.0}s, load {:.1})",
                 pmd.name(),
                 burst,
                 median(&r.samples.iter().map(|s| s.cycles_per_pkt).collect::<Vec<_>>()).unwrap_or(f64::NAN),
                 r.window.mpps,
                 r.window.avg_burst,
                 r.window.empty_polls_pct,
+                r.window.fwd_wait_pct,
+                r.window.engine_wait_pct,
+                r.c2c_ns,
                 t.elapsed().as_secs_f64(),
                 r.loadavg.1
             );

@@ -22,6 +22,7 @@ pub mod pipeline;
 pub mod proc;
 pub mod report;
 pub mod result_line;
+pub mod sched;
 pub mod stats;
 pub mod svg;
 pub mod testpmd;

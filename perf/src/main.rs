@@ -43,6 +43,7 @@ run OPTIONS (defaults in brackets)
   --dpdk-test PATH      [/usr/bin/dpdk-test]
   --lcores LIST         EAL -l: main lcore, then the forwarding lcore [0-1]
   --model-cpu N         CPU of net_fbnic's model engine (not the forwarding lcore) [0]
+  --fwd-cpu N           CPU of the forwarding lcore (for the core-to-core probe) [1]
   --fbnic-devargs S     extra devargs for both net_fbnic ports in testpmd []
   --memif-dir DIR       root-only directory for the memif socket [/run/fbnic-perf]
   --out DIR             output directory [perf/out of the source tree]
@@ -97,6 +98,7 @@ fn cmd_run(argv: Vec<String>) -> Result<(), Box<dyn std::error::Error>> {
         fbnic_lib: fbnic_lib.clone(),
         lcores: lcores.clone(),
         model_cpu,
+        fwd_cpu: a.get("fwd-cpu", 1)?,
         inflight: a.get("inflight", 512)?,
         ring_size: a.get("ring", 1024)?,
         warmup: secs(a.get("warmup", qf(2.0, 1.0))?),
@@ -167,6 +169,11 @@ fn cmd_model(argv: Vec<String>) -> Result<(), Box<dyn std::error::Error>> {
         "model-mpps: cabled pair, 64-byte UDP frames over {} flows, RSS over {} Rx queues, {} frames circulating; engine on CPU {:?}, driver loop on CPU {:?}",
         cfg.flows, cfg.queues, cfg.inflight, cfg.engine_cpu, cfg.driver_cpu
     );
+    let c2c = match (cfg.engine_cpu, cfg.driver_cpu) {
+        (Some(e), Some(d)) => fbnic_perf::sched::pingpong_ns(e, d, 50).unwrap_or(f64::NAN),
+        _ => f64::NAN,
+    };
+    println!("  core-to-core cache-line round trip: {c2c:.0} ns");
     let mut p = Pipeline::new(cfg.clone())?;
     // Warm up (caches, the engine's spin state).
     p.run_for(Duration::from_millis(500));
@@ -193,7 +200,7 @@ fn cmd_model(argv: Vec<String>) -> Result<(), Box<dyn std::error::Error>> {
     drop(p);
     let med = |v: &[f64]| median(v).unwrap_or(f64::NAN);
     println!(
-        "RESULT kind=model queues={} inflight={} wall_mpps={:.3} engine_mpps={:.3} engine_ns_per_pkt={:.2} rx_drops={drops} rounds={} time={}",
+        "RESULT kind=model queues={} inflight={} wall_mpps={:.3} engine_mpps={:.3} engine_ns_per_pkt={:.2} rx_drops={drops} rounds={} c2c_ns={c2c:.1} time={}",
         cfg.queues,
         cfg.inflight,
         med(&wall),

@@ -142,6 +142,11 @@ impl Session {
             .clone()
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Whether the process has exited (reaping it if so).
     pub fn exited(&mut self) -> bool {
         if self.status.is_none() {

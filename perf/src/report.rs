@@ -25,6 +25,12 @@ pub struct PmdSummary {
     pub avg_burst: f64,
     /// Median of per-second empty-poll percentages.
     pub empty_polls_pct: f64,
+    /// Median share of time the forwarding lcore waited for its CPU (other work ran), %.
+    pub fwd_wait_pct: f64,
+    /// Median share of time the model's engine waited for its CPU, % (net_fbnic only).
+    pub engine_wait_pct: f64,
+    /// Median core-to-core cache-line round trip measured before each run, ns.
+    pub c2c_ns: f64,
     /// Whole-window cycles/packet of each run, by round.
     pub round_cpp: Vec<(u32, f64)>,
 }
@@ -47,6 +53,9 @@ pub fn summarize(results: &[RunResult], pmd: Pmd, burst: u32, failed: usize) -> 
         mpps: Summary::of(&all(|s| s.mpps)),
         avg_burst: median(&all(|s| s.avg_burst)).unwrap_or(f64::NAN),
         empty_polls_pct: median(&all(|s| s.empty_polls_pct)).unwrap_or(f64::NAN),
+        fwd_wait_pct: median(&all(|s| s.fwd_wait_pct)).unwrap_or(f64::NAN),
+        engine_wait_pct: median(&all(|s| s.engine_wait_pct)).unwrap_or(f64::NAN),
+        c2c_ns: median(&runs.iter().map(|r| r.c2c_ns).collect::<Vec<_>>()).unwrap_or(f64::NAN),
         round_cpp: runs
             .iter()
             .map(|r| (r.round, r.window.cycles_per_pkt))
@@ -99,8 +108,18 @@ pub fn table(rows: &[PmdSummary]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{:<7} {:>10} {:>17} {:>8} {:>9} {:>8} {:>8} {:>8} {:>8}",
-        "PMD", "cyc/pkt", "IQR", "Mpps", "avgburst", "empty%", "/null", "/memif", "samples"
+        "{:<7} {:>10} {:>17} {:>8} {:>9} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}  samples",
+        "PMD",
+        "cyc/pkt",
+        "IQR",
+        "Mpps",
+        "avgburst",
+        "empty%",
+        "/null",
+        "/memif",
+        "fwdwt%",
+        "engwt%",
+        "c2c ns"
     );
     for r in rows {
         let (q1, q3) = r.cpp.map_or((f64::NAN, f64::NAN), |c| (c.p25, c.p75));
@@ -113,7 +132,7 @@ pub fn table(rows: &[PmdSummary]) -> String {
         };
         let _ = writeln!(
             s,
-            "{:<7} {:>10} {:>17} {:>8} {:>9} {:>8} {:>8} {:>8} {:>8}",
+            "{:<7} {:>10} {:>17} {:>8} {:>9} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}  {}",
             r.pmd.name(),
             f(r.cpp_median(), 2),
             format!("{} - {}", f(q1, 2), f(q3, 2)),
@@ -122,6 +141,9 @@ pub fn table(rows: &[PmdSummary]) -> String {
             f(r.empty_polls_pct, 1),
             f(rn, 2),
             f(rm, 2),
+            f(r.fwd_wait_pct, 1),
+            f(r.engine_wait_pct, 1),
+            f(r.c2c_ns, 0),
             samples
         );
     }
@@ -136,7 +158,7 @@ pub fn summary_csv(fwd: &[PmdSummary], sweep: &[PmdSummary]) -> String {
             .find(|r| r.pmd == p && r.burst == burst)
     };
     let mut s = String::from(
-        "section,pmd,burst,runs,failed,samples,cycles_per_pkt_median,cycles_per_pkt_p25,cycles_per_pkt_p75,mpps_median,avg_burst,empty_polls_pct,ratio_vs_null,ratio_vs_memif\n",
+        "section,pmd,burst,runs,failed,samples,cycles_per_pkt_median,cycles_per_pkt_p25,cycles_per_pkt_p75,mpps_median,avg_burst,empty_polls_pct,ratio_vs_null,ratio_vs_memif,fwd_wait_pct,engine_wait_pct,c2c_roundtrip_ns\n",
     );
     for (section, rows) in [("fwd", fwd), ("burst_sweep", sweep)] {
         for r in rows {
@@ -145,7 +167,7 @@ pub fn summary_csv(fwd: &[PmdSummary], sweep: &[PmdSummary]) -> String {
             let rm = find(Pmd::Memif, r.burst).map_or(f64::NAN, |m| ratio(r, m));
             let _ = writeln!(
                 s,
-                "{section},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                "{section},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
                 r.pmd.name(),
                 r.burst,
                 r.runs,
@@ -158,7 +180,10 @@ pub fn summary_csv(fwd: &[PmdSummary], sweep: &[PmdSummary]) -> String {
                 f(r.avg_burst, 2),
                 f(r.empty_polls_pct, 2),
                 f(rn, 3),
-                f(rm, 3)
+                f(rm, 3),
+                f(r.fwd_wait_pct, 2),
+                f(r.engine_wait_pct, 2),
+                f(r.c2c_ns, 1)
             );
         }
     }
@@ -168,13 +193,13 @@ pub fn summary_csv(fwd: &[PmdSummary], sweep: &[PmdSummary]) -> String {
 /// CSV of every per-second sample.
 pub fn samples_csv(results: &[RunResult]) -> String {
     let mut s = String::from(
-        "pmd,burst,round,second,secs,packets,cycles,cycles_per_pkt,mpps,avg_burst,empty_polls_pct,inflight_per_port,loadavg_before,loadavg_after\n",
+        "pmd,burst,round,second,secs,packets,cycles,cycles_per_pkt,mpps,avg_burst,empty_polls_pct,fwd_run_pct,fwd_wait_pct,engine_run_pct,engine_wait_pct,inflight_per_port,loadavg_before,loadavg_after,c2c_roundtrip_ns\n",
     );
     for r in results {
         for (i, x) in r.samples.iter().enumerate() {
             let _ = writeln!(
                 s,
-                "{},{},{},{},{:.4},{},{},{},{},{},{},{},{:.2},{:.2}",
+                "{},{},{},{},{:.4},{},{},{},{},{},{},{},{},{},{},{},{:.2},{:.2},{}",
                 r.pmd.name(),
                 r.burst,
                 r.round,
@@ -186,9 +211,14 @@ pub fn samples_csv(results: &[RunResult]) -> String {
                 f(x.mpps, 4),
                 f(x.avg_burst, 2),
                 f(x.empty_polls_pct, 2),
+                f(x.fwd_run_pct, 1),
+                f(x.fwd_wait_pct, 1),
+                f(x.engine_run_pct, 1),
+                f(x.engine_wait_pct, 1),
                 r.inflight,
                 r.loadavg.0,
-                r.loadavg.1
+                r.loadavg.1,
+                f(r.c2c_ns, 1)
             );
         }
     }
@@ -347,6 +377,10 @@ mod tests {
             mpps: 1.0,
             avg_burst: 32.0,
             empty_polls_pct: 0.0,
+            fwd_run_pct: 100.0,
+            fwd_wait_pct: 1.0,
+            engine_run_pct: f64::NAN,
+            engine_wait_pct: f64::NAN,
         };
         RunResult {
             pmd,
@@ -357,6 +391,7 @@ mod tests {
             tsc_mhz: Some(2600),
             inflight: 512,
             loadavg: (1.0, 1.0),
+            c2c_ns: 100.0,
             cmdline: String::new(),
         }
     }

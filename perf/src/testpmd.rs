@@ -26,6 +26,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::proc::{Output, Session};
+use crate::sched::{self, Probe};
 
 /// The PMDs the harness compares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -93,6 +94,8 @@ pub struct Config {
     pub lcores: String,
     /// CPU for the model's engine thread (`model_cpu=`): not the forwarding lcore's.
     pub model_cpu: usize,
+    /// CPU of the forwarding lcore (for the core-to-core latency probe before each run).
+    pub fwd_cpu: usize,
     /// Packets each port puts in flight at start (`start tx_first <inflight / burst>`).
     pub inflight: u32,
     /// Rx and Tx descriptors per queue.
@@ -330,6 +333,14 @@ pub struct Sample {
     pub avg_burst: f64,
     /// Percentage of Rx bursts that returned nothing.
     pub empty_polls_pct: f64,
+    /// Percent of the interval the forwarding lcore's thread was on a CPU.
+    pub fwd_run_pct: f64,
+    /// Percent of the interval it was runnable but waiting (other work on its CPU).
+    pub fwd_wait_pct: f64,
+    /// Percent of the interval the model's engine thread was on a CPU (net_fbnic only).
+    pub engine_run_pct: f64,
+    /// Percent of the interval it was runnable but waiting.
+    pub engine_wait_pct: f64,
 }
 
 impl Sample {
@@ -353,7 +364,18 @@ impl Sample {
             } else {
                 f64::NAN
             },
+            fwd_run_pct: f64::NAN,
+            fwd_wait_pct: f64::NAN,
+            engine_run_pct: f64::NAN,
+            engine_wait_pct: f64::NAN,
         })
+    }
+
+    /// Adds the threads' CPU and wait shares between two probes.
+    pub fn with_sched(mut self, a: &Probe, b: &Probe) -> Self {
+        (self.fwd_run_pct, self.fwd_wait_pct) = sched::shares(a, b, &sched::WORKER);
+        (self.engine_run_pct, self.engine_wait_pct) = sched::shares(a, b, &sched::ENGINE);
+        self
     }
 }
 
@@ -376,6 +398,9 @@ pub struct RunResult {
     pub inflight: u32,
     /// Load average (1 min) before and after: other work on the machine.
     pub loadavg: (f64, f64),
+    /// Cache-line round trip between the model's CPU and the forwarding CPU just before the
+    /// run, ns ([`sched::pingpong_ns`]).
+    pub c2c_ns: f64,
     /// The command line.
     pub cmdline: String,
 }
@@ -413,6 +438,7 @@ pub fn run(cfg: &Config, pmd: Pmd, burst: u32, round: u32) -> Result<RunResult, 
     if pmd == Pmd::Memif {
         let _ = std::fs::remove_file(cfg.memif_dir.join(format!("memif-{tag}.sock")));
     }
+    let c2c_ns = sched::pingpong_ns(cfg.model_cpu, cfg.fwd_cpu, 50).unwrap_or(f64::NAN);
     let cmd = cfg.command(pmd, burst, &tag);
     let budget = cfg.settle + cfg.warmup + Duration::from_secs(u64::from(cfg.secs) + 90);
     let load0 = loadavg();
@@ -439,8 +465,11 @@ pub fn run(cfg: &Config, pmd: Pmd, burst: u32, round: u32) -> Result<RunResult, 
         return Err(fail(s, format!("forwarding did not start: testpmd {e}")));
     }
     let mut times = Vec::new();
+    let mut probes = Vec::new();
+    let pid = s.pid();
     for k in 0..=cfg.secs {
         Session::sleep_until(t0 + cfg.warmup + Duration::from_secs(u64::from(k)));
+        probes.push(Probe::take(pid));
         match s.send("show fwd stats all") {
             Ok(t) => times.push(t),
             Err(e) => return Err(fail(s, format!("writing to testpmd: {e}"))),
@@ -481,7 +510,7 @@ pub fn run(cfg: &Config, pmd: Pmd, burst: u32, round: u32) -> Result<RunResult, 
     for i in 1..snaps.len() {
         let dt = times[i].duration_since(times[i - 1]).as_secs_f64();
         match Sample::between(&snaps[i - 1], &snaps[i], dt) {
-            Some(x) => samples.push(x),
+            Some(x) => samples.push(x.with_sched(&probes[i - 1], &probes[i])),
             None => {
                 return Err(RunError {
                     reason: format!(
@@ -497,7 +526,8 @@ pub fn run(cfg: &Config, pmd: Pmd, burst: u32, round: u32) -> Result<RunResult, 
         &snaps[0],
         &snaps[last],
         times[last].duration_since(times[0]).as_secs_f64(),
-    );
+    )
+    .map(|w| w.with_sched(&probes[0], &probes[last]));
     let Some(window) = window.filter(|w| w.packets > 0) else {
         return Err(RunError {
             reason: "no packets were forwarded in the measurement window".into(),
@@ -513,6 +543,7 @@ pub fn run(cfg: &Config, pmd: Pmd, burst: u32, round: u32) -> Result<RunResult, 
         tsc_mhz: snaps[last].tsc_mhz,
         inflight: bursts * burst,
         loadavg: (load0, load1),
+        c2c_ns,
         cmdline,
     })
 }
@@ -626,6 +657,7 @@ Done.
             fbnic_lib: "/opt/x/librte_net_fbnic.so".into(),
             lcores: "0-1".into(),
             model_cpu: 0,
+            fwd_cpu: 1,
             inflight: 512,
             ring_size: 1024,
             warmup: Duration::from_secs(1),

@@ -1,0 +1,178 @@
+//! Scheduler statistics of a process's threads (`/proc/<pid>/task/<tid>/schedstat`): time on
+//! a CPU and time runnable but waiting for one. On a shared machine the waiting time is what
+//! other work took from a polling thread, so each sample says how disturbed it was.
+
+use std::time::Instant;
+
+/// One thread's counters at one instant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ThreadTimes {
+    /// Thread name (`comm`).
+    pub name: String,
+    /// Nanoseconds on a CPU.
+    pub run_ns: u64,
+    /// Nanoseconds runnable but waiting for a CPU.
+    pub wait_ns: u64,
+}
+
+/// Parses a schedstat line: `run_ns wait_ns timeslices`.
+pub fn parse_schedstat(s: &str) -> Option<(u64, u64)> {
+    let mut it = s.split_whitespace().map(|w| w.parse::<u64>().ok());
+    Some((it.next()??, it.next()??))
+}
+
+/// Every thread of `pid` (empty if the process is gone).
+pub fn threads(pid: u32) -> Vec<ThreadTimes> {
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| {
+        let p = e.ok()?.path();
+        let name = std::fs::read_to_string(p.join("comm")).ok()?;
+        let (run_ns, wait_ns) =
+            parse_schedstat(&std::fs::read_to_string(p.join("schedstat")).ok()?)?;
+        Some(ThreadTimes {
+            name: name.trim().to_string(),
+            run_ns,
+            wait_ns,
+        })
+    })
+    .collect()
+}
+
+/// The threads of a process at an instant.
+#[derive(Clone, Debug)]
+pub struct Probe {
+    /// When.
+    pub at: Instant,
+    /// The threads.
+    pub threads: Vec<ThreadTimes>,
+}
+
+impl Probe {
+    /// Reads `pid`'s threads now.
+    pub fn take(pid: u32) -> Self {
+        Self {
+            at: Instant::now(),
+            threads: threads(pid),
+        }
+    }
+
+    fn find(&self, prefix: &[&str]) -> Option<&ThreadTimes> {
+        self.threads
+            .iter()
+            .find(|t| prefix.iter().any(|p| t.name.starts_with(p)))
+    }
+}
+
+/// Percent of wall time a thread (first whose name starts with one of `prefix`) spent on a
+/// CPU and waiting for one between two probes; NaN if absent.
+pub fn shares(a: &Probe, b: &Probe, prefix: &[&str]) -> (f64, f64) {
+    let wall = b.at.duration_since(a.at).as_nanos() as f64;
+    match (a.find(prefix), b.find(prefix)) {
+        (Some(x), Some(y)) if wall > 0.0 => (
+            100.0 * y.run_ns.saturating_sub(x.run_ns) as f64 / wall,
+            100.0 * y.wait_ns.saturating_sub(x.wait_ns) as f64 / wall,
+        ),
+        _ => (f64::NAN, f64::NAN),
+    }
+}
+
+/// Name prefixes of DPDK's worker lcore threads (22.11: `rte-worker-N`; later `dpdk-worker`).
+pub const WORKER: [&str; 3] = ["rte-worker", "lcore-worker", "dpdk-worker"];
+/// Name of the device model's engine thread.
+pub const ENGINE: [&str; 1] = ["fbnic-engine"];
+
+/// Cache-line round trip between two CPUs, ns: two threads pinned to `a` and `b` bounce a
+/// counter on one cache line, `batches` batches of 1000 round trips; the median batch is
+/// returned (a batch in which either thread was preempted is an outlier, not a figure). It is
+/// what a cross-core hand-over costs right now (the hypervisor may place the vCPUs nearer or
+/// farther apart from run to run); a device model on one core and a driver on the other pay
+/// it for every cache line they share. None if the threads could not be pinned or stalled.
+pub fn pingpong_ns(a: usize, b: usize, batches: u32) -> Option<f64> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    const BATCH: u64 = 1000;
+
+    #[repr(align(128))]
+    struct Line(AtomicU64);
+
+    // The writer turns 2k into 2k+1, the other side 2k+1 into 2k+2: one round trip per k.
+    fn side(line: &Line, cpu: usize, writer: bool, batches: u32) -> Option<Vec<f64>> {
+        if !core_affinity::set_for_current(core_affinity::CoreId { id: cpu }) {
+            return None;
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut times = Vec::with_capacity(batches as usize);
+        let mut k = 0u64;
+        for _ in 0..batches {
+            let start = Instant::now();
+            for _ in 0..BATCH {
+                let (wait_for, answer) = if writer {
+                    (2 * k, 2 * k + 1)
+                } else {
+                    (2 * k + 1, 2 * k + 2)
+                };
+                let mut spins = 0u32;
+                while line.0.load(Ordering::Acquire) != wait_for {
+                    std::hint::spin_loop();
+                    spins = spins.wrapping_add(1);
+                    if spins & 0xffff == 0 && Instant::now() > deadline {
+                        return None;
+                    }
+                }
+                line.0.store(answer, Ordering::Release);
+                k += 1;
+            }
+            times.push(start.elapsed().as_nanos() as f64 / BATCH as f64);
+        }
+        Some(times)
+    }
+
+    let line = Arc::new(Line(AtomicU64::new(0)));
+    let (l1, l2) = (line.clone(), line);
+    let t1 = std::thread::spawn(move || side(&l1, a, true, batches));
+    let t2 = std::thread::spawn(move || side(&l2, b, false, batches));
+    let r1 = t1.join().ok().flatten();
+    let r2 = t2.join().ok().flatten();
+    r1.zip(r2).and_then(|(x, _)| crate::stats::median(&x))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn reads_our_own_threads() {
+        assert_eq!(parse_schedstat("12 34 5\n"), Some((12, 34)));
+        assert_eq!(parse_schedstat("x"), None);
+        let me = threads(std::process::id());
+        assert!(!me.is_empty());
+        let a = Probe::take(std::process::id());
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_millis(30) {
+            std::hint::spin_loop();
+        }
+        let b = Probe::take(std::process::id());
+        let name = a
+            .threads
+            .first()
+            .map(|t| t.name.clone())
+            .unwrap_or_default();
+        let (run, wait) = shares(&a, &b, &[name.as_str()]);
+        assert!(run.is_finite() && wait.is_finite());
+        assert!(shares(&a, &b, &["no-such-thread"]).0.is_nan());
+    }
+
+    #[test]
+    fn pingpong_measures_something() {
+        let last = core_affinity::get_core_ids().map_or(0, |c| c.len().saturating_sub(1));
+        let ns = pingpong_ns(0, last, 5);
+        if let Some(ns) = ns {
+            assert!(ns > 0.0);
+        }
+    }
+}
