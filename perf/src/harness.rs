@@ -44,6 +44,9 @@ pub struct Config {
     pub latency_bin: Option<PathBuf>,
     /// Seconds per latency rate.
     pub latency_secs: f64,
+    /// Samples in which the forwarding lcore or the model's engine waited for its CPU longer
+    /// than this share of the second (other work on the machine) are left out of the medians.
+    pub max_wait_pct: f64,
     /// Where the CSV and SVG files go.
     pub out_dir: PathBuf,
     /// This program (runs `model-mpps` as a subprocess).
@@ -116,7 +119,7 @@ fn one_run(
     match testpmd::run(cfg, pmd, burst, round) {
         Ok(r) => {
             println!(
-                "  {label} {:<6} burst {:>2}: {:>8.2} cycles/pkt {:>7.2} Mpps  avg burst {:>5.1}  empty polls {:>5.1}%  waited: fwd {:>4.1}% engine {:>4.1}%  c2c {:>4.0} ns  ({:.0}s, load {:.1})",
+                "  {label} {:<6} burst {:>2}: {:>8.2} cycles/pkt {:>7.2} Mpps  avg burst {:>5.1}  empty polls {:>5.1}%  waited: fwd {:>4.1}% engine {:>4.1}%  c2c {:>4.0} ns  cpus busy before {:>3.0}%  ({:.0}s)",
                 pmd.name(),
                 burst,
                 median(&r.samples.iter().map(|s| s.cycles_per_pkt).collect::<Vec<_>>()).unwrap_or(f64::NAN),
@@ -126,8 +129,8 @@ fn one_run(
                 r.window.fwd_wait_pct,
                 r.window.engine_wait_pct,
                 r.c2c_ns,
-                t.elapsed().as_secs_f64(),
-                r.loadavg.1
+                r.busy_before_pct,
+                t.elapsed().as_secs_f64()
             );
             Some(r)
         }
@@ -378,12 +381,26 @@ fn report_all(cfg: &Config, res: &Results, stamp: &str) -> Result<(), String> {
     let fwd: Vec<PmdSummary> = cfg
         .pmds
         .iter()
-        .map(|&p| report::summarize(&res.runs, p, cfg.burst, failed(p, cfg.burst)))
+        .map(|&p| {
+            report::summarize(
+                &res.runs,
+                p,
+                cfg.burst,
+                failed(p, cfg.burst),
+                cfg.max_wait_pct,
+            )
+        })
         .collect();
     let mut sweep = Vec::new();
     for &p in &cfg.sweep_pmds {
         for &b in &cfg.sweep_bursts {
-            sweep.push(report::summarize(&res.sweep, p, b, failed(p, b)));
+            sweep.push(report::summarize(
+                &res.sweep,
+                p,
+                b,
+                failed(p, b),
+                cfg.max_wait_pct,
+            ));
         }
     }
     let mut extras = res.extras.clone();

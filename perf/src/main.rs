@@ -46,6 +46,9 @@ run OPTIONS (defaults in brackets)
   --fwd-cpu N           CPU of the forwarding lcore (for the core-to-core probe) [1]
   --fbnic-devargs S     extra devargs for both net_fbnic ports in testpmd []
   --memif-dir DIR       root-only directory for the memif socket [/run/fbnic-perf]
+  --quiet-wait S        before each run wait up to S seconds for the CPUs to be < 25% busy [10]
+  --max-wait-pct P      leave out samples in which the forwarding lcore or the model's
+                        engine waited for its CPU more than P% of the second [5]
   --out DIR             output directory [perf/out of the source tree]
   --quick               a short smoke run (1 round, 3 s samples, short sweep and model run)
 
@@ -107,6 +110,7 @@ fn cmd_run(argv: Vec<String>) -> Result<(), Box<dyn std::error::Error>> {
         memif_dir: PathBuf::from(a.get("memif-dir", "/run/fbnic-perf".to_string())?),
         stdbuf: std::path::Path::new("/usr/bin/stdbuf").exists(),
         fbnic_devargs: a.get("fbnic-devargs", String::new())?,
+        quiet_wait: secs(a.get("quiet-wait", qf(10.0, 2.0))?),
     };
     if tp.secs == 0 {
         return Err(CliError("--secs must be at least 1".into()).into());
@@ -141,6 +145,7 @@ fn cmd_run(argv: Vec<String>) -> Result<(), Box<dyn std::error::Error>> {
         model_rounds: a.get("model-rounds", q(3, 1))?,
         latency_bin: a.opt_str("latency-bin")?.map(PathBuf::from),
         latency_secs: a.get("latency-secs", qf(5.0, 2.0))?,
+        max_wait_pct: a.get("max-wait-pct", 5.0)?,
         out_dir: PathBuf::from(a.get(
             "out",
             concat!(env!("CARGO_MANIFEST_DIR"), "/out").to_string(),

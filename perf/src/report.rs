@@ -33,16 +33,38 @@ pub struct PmdSummary {
     pub c2c_ns: f64,
     /// Whole-window cycles/packet of each run, by round.
     pub round_cpp: Vec<(u32, f64)>,
+    /// Samples left out because a polling thread waited for its CPU too long.
+    pub excluded: usize,
+    /// Every sample was disturbed: the figures are over all of them.
+    pub all_noisy: bool,
 }
 
-/// Summarises the runs of `pmd` at `burst` in `results`.
-pub fn summarize(results: &[RunResult], pmd: Pmd, burst: u32, failed: usize) -> PmdSummary {
+/// Summarises the runs of `pmd` at `burst` in `results`, over the samples in which no
+/// polling thread waited for its CPU more than `max_wait_pct` percent of the time (all
+/// samples if none qualifies).
+pub fn summarize(
+    results: &[RunResult],
+    pmd: Pmd,
+    burst: u32,
+    failed: usize,
+    max_wait_pct: f64,
+) -> PmdSummary {
     let runs: Vec<&RunResult> = results
         .iter()
         .filter(|r| r.pmd == pmd && r.burst == burst)
         .collect();
+    let total = runs.iter().map(|r| r.samples.len()).sum::<usize>();
+    let quiet = runs
+        .iter()
+        .flat_map(|r| r.samples.iter())
+        .filter(|s| s.quiet(max_wait_pct))
+        .count();
+    let all_noisy = quiet == 0 && total > 0;
+    let keep = move |s: &crate::testpmd::Sample| all_noisy || s.quiet(max_wait_pct);
     let all = |f: fn(&crate::testpmd::Sample) -> f64| -> Vec<f64> {
-        runs.iter().flat_map(|r| r.samples.iter().map(f)).collect()
+        runs.iter()
+            .flat_map(|r| r.samples.iter().filter(|s| keep(s)).map(f))
+            .collect()
     };
     PmdSummary {
         pmd,
@@ -60,6 +82,8 @@ pub fn summarize(results: &[RunResult], pmd: Pmd, burst: u32, failed: usize) -> 
             .iter()
             .map(|r| (r.round, r.window.cycles_per_pkt))
             .collect(),
+        excluded: if all_noisy { 0 } else { total - quiet },
+        all_noisy,
     }
 }
 
@@ -125,11 +149,19 @@ pub fn table(rows: &[PmdSummary]) -> String {
         let (q1, q3) = r.cpp.map_or((f64::NAN, f64::NAN), |c| (c.p25, c.p75));
         let rn = null.map_or(f64::NAN, |n| ratio(r, n));
         let rm = memif.map_or(f64::NAN, |m| ratio(r, m));
-        let samples = match (r.cpp, r.failed) {
-            (Some(c), 0) => c.n.to_string(),
-            (Some(c), k) => format!("{} ({k} failed)", c.n),
-            (None, k) => format!("0 ({k} failed)"),
+        let mut samples = match r.cpp {
+            Some(c) => c.n.to_string(),
+            None => "0".into(),
         };
+        if r.excluded > 0 {
+            samples += &format!(" ({} disturbed left out)", r.excluded);
+        }
+        if r.all_noisy {
+            samples += " (ALL disturbed)";
+        }
+        if r.failed > 0 {
+            samples += &format!(" ({} runs failed)", r.failed);
+        }
         let _ = writeln!(
             s,
             "{:<7} {:>10} {:>17} {:>8} {:>9} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}  {}",
@@ -158,7 +190,7 @@ pub fn summary_csv(fwd: &[PmdSummary], sweep: &[PmdSummary]) -> String {
             .find(|r| r.pmd == p && r.burst == burst)
     };
     let mut s = String::from(
-        "section,pmd,burst,runs,failed,samples,cycles_per_pkt_median,cycles_per_pkt_p25,cycles_per_pkt_p75,mpps_median,avg_burst,empty_polls_pct,ratio_vs_null,ratio_vs_memif,fwd_wait_pct,engine_wait_pct,c2c_roundtrip_ns\n",
+        "section,pmd,burst,runs,failed,samples,cycles_per_pkt_median,cycles_per_pkt_p25,cycles_per_pkt_p75,mpps_median,avg_burst,empty_polls_pct,ratio_vs_null,ratio_vs_memif,fwd_wait_pct,engine_wait_pct,c2c_roundtrip_ns,excluded_samples,all_disturbed\n",
     );
     for (section, rows) in [("fwd", fwd), ("burst_sweep", sweep)] {
         for r in rows {
@@ -167,7 +199,7 @@ pub fn summary_csv(fwd: &[PmdSummary], sweep: &[PmdSummary]) -> String {
             let rm = find(Pmd::Memif, r.burst).map_or(f64::NAN, |m| ratio(r, m));
             let _ = writeln!(
                 s,
-                "{section},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                "{section},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
                 r.pmd.name(),
                 r.burst,
                 r.runs,
@@ -183,7 +215,9 @@ pub fn summary_csv(fwd: &[PmdSummary], sweep: &[PmdSummary]) -> String {
                 f(rm, 3),
                 f(r.fwd_wait_pct, 2),
                 f(r.engine_wait_pct, 2),
-                f(r.c2c_ns, 1)
+                f(r.c2c_ns, 1),
+                r.excluded,
+                r.all_noisy
             );
         }
     }
@@ -193,13 +227,13 @@ pub fn summary_csv(fwd: &[PmdSummary], sweep: &[PmdSummary]) -> String {
 /// CSV of every per-second sample.
 pub fn samples_csv(results: &[RunResult]) -> String {
     let mut s = String::from(
-        "pmd,burst,round,second,secs,packets,cycles,cycles_per_pkt,mpps,avg_burst,empty_polls_pct,fwd_run_pct,fwd_wait_pct,engine_run_pct,engine_wait_pct,inflight_per_port,loadavg_before,loadavg_after,c2c_roundtrip_ns\n",
+        "pmd,burst,round,second,secs,packets,cycles,cycles_per_pkt,mpps,avg_burst,empty_polls_pct,fwd_run_pct,fwd_wait_pct,engine_run_pct,engine_wait_pct,inflight_per_port,loadavg_before,loadavg_after,c2c_roundtrip_ns,cpus_busy_before_pct\n",
     );
     for r in results {
         for (i, x) in r.samples.iter().enumerate() {
             let _ = writeln!(
                 s,
-                "{},{},{},{},{:.4},{},{},{},{},{},{},{},{},{},{},{},{:.2},{:.2},{}",
+                "{},{},{},{},{:.4},{},{},{},{},{},{},{},{},{},{},{},{:.2},{:.2},{},{}",
                 r.pmd.name(),
                 r.burst,
                 r.round,
@@ -218,7 +252,8 @@ pub fn samples_csv(results: &[RunResult]) -> String {
                 r.inflight,
                 r.loadavg.0,
                 r.loadavg.1,
-                f(r.c2c_ns, 1)
+                f(r.c2c_ns, 1),
+                f(r.busy_before_pct, 1)
             );
         }
     }
@@ -392,6 +427,7 @@ mod tests {
             inflight: 512,
             loadavg: (1.0, 1.0),
             c2c_ns: 100.0,
+            busy_before_pct: 1.0,
             cmdline: String::new(),
         }
     }
@@ -404,8 +440,8 @@ mod tests {
             run(Pmd::Fbnic, 1, 44.0),
             run(Pmd::Null, 1, 20.0),
         ];
-        let fb = summarize(&rs, Pmd::Fbnic, 32, 0);
-        let nu = summarize(&rs, Pmd::Null, 32, 1);
+        let fb = summarize(&rs, Pmd::Fbnic, 32, 0, 5.0);
+        let nu = summarize(&rs, Pmd::Null, 32, 1, 5.0);
         assert_eq!(fb.runs, 2);
         assert_eq!(fb.cpp_median(), 42.0);
         assert_eq!(ratio(&fb, &nu), 2.1);
@@ -413,7 +449,19 @@ mod tests {
         let t = table(&[fb.clone(), nu.clone()]);
         assert!(t.contains("fbnic"));
         assert!(t.contains("2.10"));
-        assert!(t.contains("(1 failed)"));
+        assert!(t.contains("(1 runs failed)"));
+        // A disturbed sample is left out of the medians.
+        let mut noisy = run(Pmd::Fbnic, 2, 1000.0);
+        noisy.samples[0].fwd_wait_pct = 40.0;
+        noisy.samples[1].engine_wait_pct = 40.0;
+        let rs2 = [rs.clone(), vec![noisy.clone()]].concat();
+        let fb2 = summarize(&rs2, Pmd::Fbnic, 32, 0, 5.0);
+        assert_eq!(
+            (fb2.cpp_median(), fb2.excluded, fb2.all_noisy),
+            (42.0, 2, false)
+        );
+        let only = summarize(&[noisy], Pmd::Fbnic, 32, 0, 5.0);
+        assert_eq!((only.cpp_median(), only.all_noisy), (1000.0, true));
         let csv = summary_csv(&[fb.clone(), nu], &[fb]);
         assert_eq!(csv.lines().count(), 4);
         assert!(csv
@@ -430,8 +478,8 @@ mod tests {
     fn charts_render() {
         let rs = vec![run(Pmd::Fbnic, 0, 40.0), run(Pmd::Null, 0, 20.0)];
         let rows = vec![
-            summarize(&rs, Pmd::Fbnic, 32, 0),
-            summarize(&rs, Pmd::Null, 32, 0),
+            summarize(&rs, Pmd::Fbnic, 32, 0, 5.0),
+            summarize(&rs, Pmd::Null, 32, 0, 5.0),
         ];
         let c = pmd_chart(&rows, "note");
         assert!(c.contains(">fbnic<"));

@@ -140,6 +140,48 @@ pub fn pingpong_ns(a: usize, b: usize, batches: u32) -> Option<f64> {
     r1.zip(r2).and_then(|(x, _)| crate::stats::median(&x))
 }
 
+/// (busy, total) jiffies of all CPUs from /proc/stat's `cpu` line.
+pub fn cpu_jiffies() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    parse_cpu_line(stat.lines().next()?)
+}
+
+/// (busy, total) from a `/proc/stat` `cpu` line: busy is everything but idle and iowait.
+pub fn parse_cpu_line(line: &str) -> Option<(u64, u64)> {
+    let mut it = line.split_whitespace();
+    if it.next()? != "cpu" {
+        return None;
+    }
+    let v: Vec<u64> = it.take(8).filter_map(|w| w.parse().ok()).collect();
+    if v.len() < 5 {
+        return None;
+    }
+    let total: u64 = v.iter().sum();
+    Some((total - v[3] - v[4], total))
+}
+
+/// Waits (up to `max_wait`) until the machine's CPUs are less than `max_busy_pct` busy over
+/// half a second, so that a run does not start while other work holds the CPUs its polling
+/// threads need. Returns the busy share seen last, percent of all CPUs.
+pub fn wait_quiet(max_busy_pct: f64, max_wait: std::time::Duration) -> f64 {
+    let until = Instant::now() + max_wait;
+    loop {
+        let busy = match cpu_jiffies() {
+            Some(a) => {
+                std::thread::sleep(std::time::Duration::from_millis(500));
+                match cpu_jiffies() {
+                    Some(b) if b.1 > a.1 => 100.0 * (b.0 - a.0) as f64 / (b.1 - a.1) as f64,
+                    _ => return f64::NAN,
+                }
+            }
+            None => return f64::NAN,
+        };
+        if busy < max_busy_pct || Instant::now() >= until {
+            return busy;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,6 +207,16 @@ mod tests {
         let (run, wait) = shares(&a, &b, &[name.as_str()]);
         assert!(run.is_finite() && wait.is_finite());
         assert!(shares(&a, &b, &["no-such-thread"]).0.is_nan());
+    }
+
+    #[test]
+    fn cpu_lines() {
+        assert_eq!(
+            parse_cpu_line("cpu  10 0 5 80 5 0 0 0 0 0"),
+            Some((15, 100))
+        );
+        assert_eq!(parse_cpu_line("cpu0 1 2 3 4 5"), None);
+        assert!(cpu_jiffies().is_some());
     }
 
     #[test]

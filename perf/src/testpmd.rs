@@ -112,6 +112,9 @@ pub struct Config {
     pub stdbuf: bool,
     /// Extra devargs for both net_fbnic ports (e.g. `link=25G-CR`).
     pub fbnic_devargs: String,
+    /// Before each run, wait up to this long for the machine's CPUs to be mostly idle
+    /// (other work on a shared machine steals from the polling threads).
+    pub quiet_wait: Duration,
 }
 
 impl Config {
@@ -208,6 +211,9 @@ pub struct Snapshot {
     pub cycle_packets: Option<u64>,
     /// `at N MHz Clock`, if printed.
     pub tsc_mhz: Option<u64>,
+    /// `Rx-pps` of each port from the `show port stats all` that followed (testpmd's own
+    /// rate over the time since its previous `show port stats`, timed with the TSC).
+    pub rx_pps: Vec<u64>,
     /// Printed after "Telling cores to stop" (the final statistics).
     pub after_stop: bool,
 }
@@ -250,6 +256,7 @@ pub fn parse_snapshots(text: &str) -> Vec<Snapshot> {
         Nothing,
         Port,
         Accum,
+        Nic,
     }
     let mut out = Vec::new();
     let mut cur = Snapshot::default();
@@ -275,6 +282,10 @@ pub fn parse_snapshots(text: &str) -> Vec<Snapshot> {
             accum_seen = true;
             continue;
         }
+        if line.contains("NIC statistics for port") {
+            state = In::Nic;
+            continue;
+        }
         if line.contains("CPU cycles/packet=") {
             cur.cycles = after(line, "total cycles=");
             cur.cycle_packets = after(line, "packets=");
@@ -298,6 +309,11 @@ pub fn parse_snapshots(text: &str) -> Vec<Snapshot> {
                 }
                 if let Some(v) = after(line, "TX-bursts :") {
                     p.tx_bursts = v;
+                }
+            }
+            In::Nic => {
+                if let Some(v) = after(line, "Rx-pps:") {
+                    cur.rx_pps.push(v);
                 }
             }
             In::Accum => {
@@ -327,7 +343,8 @@ pub struct Sample {
     pub cycles: u64,
     /// cycles / packets (NaN if no packets).
     pub cycles_per_pkt: f64,
-    /// Million packets received per second.
+    /// Million packets received per second: testpmd's per-port Rx-pps summed when it printed
+    /// them (timed by testpmd itself), else packets over the harness's interval.
     pub mpps: f64,
     /// Mean size of the Rx bursts that returned packets.
     pub avg_burst: f64,
@@ -344,6 +361,14 @@ pub struct Sample {
 }
 
 impl Sample {
+    /// Whether the polling threads had their CPUs: neither the forwarding lcore nor the
+    /// model's engine waited for a CPU more than `max_wait_pct` percent of the interval
+    /// (a thread that was not measured does not count).
+    pub fn quiet(&self, max_wait_pct: f64) -> bool {
+        let ok = |w: f64| w.is_nan() || w <= max_wait_pct;
+        ok(self.fwd_wait_pct) && ok(self.engine_wait_pct)
+    }
+
     /// The figures between snapshots `a` and `b` taken `secs` apart. None if a snapshot
     /// lacks the cycle counters or the counters went backwards.
     pub fn between(a: &Snapshot, b: &Snapshot, secs: f64) -> Option<Sample> {
@@ -357,7 +382,11 @@ impl Sample {
             packets,
             cycles,
             cycles_per_pkt: div(cycles as f64, packets as f64),
-            mpps: div(packets as f64, secs * 1e6),
+            mpps: if b.rx_pps.iter().sum::<u64>() > 0 && !a.rx_pps.is_empty() {
+                b.rx_pps.iter().sum::<u64>() as f64 / 1e6
+            } else {
+                div(packets as f64, secs * 1e6)
+            },
             avg_burst: div(packets as f64, txb as f64),
             empty_polls_pct: if rxb > 0 {
                 100.0 * (rxb.saturating_sub(txb)) as f64 / rxb as f64
@@ -401,6 +430,8 @@ pub struct RunResult {
     /// Cache-line round trip between the model's CPU and the forwarding CPU just before the
     /// run, ns ([`sched::pingpong_ns`]).
     pub c2c_ns: f64,
+    /// How busy the machine's CPUs were (percent) just before the run, when waited for.
+    pub busy_before_pct: f64,
     /// The command line.
     pub cmdline: String,
 }
@@ -438,6 +469,11 @@ pub fn run(cfg: &Config, pmd: Pmd, burst: u32, round: u32) -> Result<RunResult, 
     if pmd == Pmd::Memif {
         let _ = std::fs::remove_file(cfg.memif_dir.join(format!("memif-{tag}.sock")));
     }
+    let busy_before_pct = if cfg.quiet_wait.is_zero() {
+        f64::NAN
+    } else {
+        sched::wait_quiet(25.0, cfg.quiet_wait)
+    };
     let c2c_ns = sched::pingpong_ns(cfg.model_cpu, cfg.fwd_cpu, 50).unwrap_or(f64::NAN);
     let cmd = cfg.command(pmd, burst, &tag);
     let budget = cfg.settle + cfg.warmup + Duration::from_secs(u64::from(cfg.secs) + 90);
@@ -470,7 +506,10 @@ pub fn run(cfg: &Config, pmd: Pmd, burst: u32, round: u32) -> Result<RunResult, 
     for k in 0..=cfg.secs {
         Session::sleep_until(t0 + cfg.warmup + Duration::from_secs(u64::from(k)));
         probes.push(Probe::take(pid));
-        match s.send("show fwd stats all") {
+        match s
+            .send("show fwd stats all")
+            .and_then(|t| s.send("show port stats all").map(|_| t))
+        {
             Ok(t) => times.push(t),
             Err(e) => return Err(fail(s, format!("writing to testpmd: {e}"))),
         }
@@ -527,7 +566,13 @@ pub fn run(cfg: &Config, pmd: Pmd, burst: u32, round: u32) -> Result<RunResult, 
         &snaps[last],
         times[last].duration_since(times[0]).as_secs_f64(),
     )
-    .map(|w| w.with_sched(&probes[0], &probes[last]));
+    .map(|w| {
+        let mut w = w.with_sched(&probes[0], &probes[last]);
+        // Rx-pps is per interval: the window's rate is their mean (equal intervals).
+        let m: Vec<f64> = samples.iter().map(|s| s.mpps).collect();
+        w.mpps = m.iter().sum::<f64>() / m.len().max(1) as f64;
+        w
+    });
     let Some(window) = window.filter(|w| w.packets > 0) else {
         return Err(RunError {
             reason: "no packets were forwarded in the measurement window".into(),
@@ -544,6 +589,7 @@ pub fn run(cfg: &Config, pmd: Pmd, burst: u32, round: u32) -> Result<RunResult, 
         inflight: bursts * burst,
         loadavg: (load0, load1),
         c2c_ns,
+        busy_before_pct,
         cmdline,
     })
 }
@@ -577,6 +623,13 @@ testpmd> show fwd stats all
   ++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++
 
   CPU cycles/packet=50.00 (total cycles=100000 / total io packets=2000) at 2600 MHz Clock
+testpmd> show port stats all
+
+  ######################## NIC statistics for port 0  ########################
+  RX-packets: 1000       RX-missed: 0          RX-bytes:  64000
+  Throughput (since last show)
+  Rx-pps:            0          Rx-bps:            0
+  ############################################################################
 testpmd> show fwd stats all
 
   ---------------------- Forward statistics for port 0  ----------------------
@@ -599,6 +652,19 @@ testpmd>   ---------------------- Forward statistics for port 1  ---------------
   ++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++
 
   CPU cycles/packet=50.00 (total cycles=300000 / total io packets=6000) at 2600 MHz Clock
+testpmd> show port stats all
+
+  ######################## NIC statistics for port 0  ########################
+  RX-packets: 3000       RX-missed: 0          RX-bytes:  192000
+  Throughput (since last show)
+  Rx-pps:         4000          Rx-bps:      2048000
+  ############################################################################
+
+  ######################## NIC statistics for port 1  ########################
+  RX-packets: 3000       RX-missed: 0          RX-bytes:  192000
+  Throughput (since last show)
+  Rx-pps:         4000          Rx-bps:      2048000
+  ############################################################################
 testpmd> stop
 Telling cores to stop...
 Waiting for lcores to finish...
@@ -640,7 +706,16 @@ Done.
         assert_eq!(x.packets, 4000);
         assert_eq!(x.cycles, 200_000);
         assert_eq!(x.cycles_per_pkt, 50.0);
-        assert_eq!(x.mpps, 4000.0 / 0.5 / 1e6);
+        assert_eq!(x.mpps, 8000.0 / 1e6, "testpmd's own Rx-pps");
+        assert_eq!(s[1].rx_pps, vec![4000, 4000]);
+        let mut a = s[0].clone();
+        a.rx_pps.clear();
+        let y = Sample::between(&a, &s[1], 0.5).unwrap();
+        assert_eq!(
+            y.mpps,
+            4000.0 / 0.5 / 1e6,
+            "no Rx-pps before: harness clock"
+        );
         assert_eq!(x.avg_burst, 10.0);
         assert_eq!(x.empty_polls_pct, 0.0);
         assert!(
@@ -666,6 +741,7 @@ Done.
             memif_dir: "/run/fbnic-perf".into(),
             stdbuf: true,
             fbnic_devargs: String::new(),
+            quiet_wait: Duration::ZERO,
         };
         let line = crate::proc::cmdline(&cfg.command(Pmd::Fbnic, 32, "t"));
         assert!(line.starts_with("stdbuf -oL /usr/bin/dpdk-testpmd -l 0-1 --in-memory --no-pci -d /opt/x/librte_net_fbnic.so --vdev net_fbnic0,model_cpu=0 --vdev net_fbnic1 -- -i"));
