@@ -438,6 +438,22 @@ fn report_all(cfg: &Config, res: &Results, stamp: &str) -> Result<(), String> {
                 .join(" ")
         );
     }
+    for r in &fwd {
+        let ((near, n), (far, m)) =
+            report::c2c_split(&res.runs, r.pmd, cfg.burst, cfg.max_wait_pct);
+        if n + m > 0 {
+            let _ = writeln!(
+                out,
+                "{:<6} by core-to-core latency (CPU {} <-> {}): near (< {} ns): {:.2} cycles/pkt ({n} samples); far: {:.2} cycles/pkt ({m} samples)",
+                r.pmd.name(),
+                cfg.testpmd.model_cpu,
+                cfg.testpmd.fwd_cpu,
+                report::NEAR_C2C_NS,
+                near,
+                far
+            );
+        }
+    }
     if !sweep.is_empty() {
         let _ = writeln!(
             out,
@@ -523,7 +539,16 @@ fn report_all(cfg: &Config, res: &Results, stamp: &str) -> Result<(), String> {
         ),
         (path("-extra.csv"), report::extras_csv(&extras)),
         (path("-pmds.svg"), report::pmd_chart(&fwd, &note)),
-        (path("-burst.svg"), report::burst_chart(&sweep, &note)),
+        (
+            path("-burst.svg"),
+            report::burst_chart(
+                &sweep,
+                &format!(
+                    "{} rounds x {} s per burst size, {} pkts in flight/port; fbnic model engine on CPU {}; {}",
+                    cfg.sweep_rounds, cfg.sweep_secs, cfg.testpmd.inflight, cfg.testpmd.model_cpu, stamp
+                ),
+            ),
+        ),
     ];
     let _ = writeln!(out, "\nfiles:");
     for (p, body) in &files {

@@ -99,6 +99,39 @@ impl PmdSummary {
     }
 }
 
+/// Core-to-core latency below which the two CPUs count as near (same cache complex).
+pub const NEAR_C2C_NS: f64 = 150.0;
+
+/// Median cycles/packet of `pmd` at `burst` over the quiet samples of runs whose core-to-core
+/// round trip was below [`NEAR_C2C_NS`] both before and after (near) and of runs where it was
+/// above both times (far): `((near median, samples), (far median, samples))`.
+pub fn c2c_split(
+    results: &[RunResult],
+    pmd: Pmd,
+    burst: u32,
+    max_wait_pct: f64,
+) -> ((f64, usize), (f64, usize)) {
+    let pick = |near: bool| -> (f64, usize) {
+        let v: Vec<f64> = results
+            .iter()
+            .filter(|r| r.pmd == pmd && r.burst == burst)
+            .filter(|r| {
+                let (a, b) = (r.c2c_ns, r.c2c_after_ns);
+                if near {
+                    a < NEAR_C2C_NS && b < NEAR_C2C_NS
+                } else {
+                    a >= NEAR_C2C_NS && b >= NEAR_C2C_NS
+                }
+            })
+            .flat_map(|r| r.samples.iter())
+            .filter(|s| s.quiet(max_wait_pct))
+            .map(|s| s.cycles_per_pkt)
+            .collect();
+        (median(&v).unwrap_or(f64::NAN), v.len())
+    };
+    (pick(true), pick(false))
+}
+
 /// `a / b` of the medians.
 pub fn ratio(a: &PmdSummary, b: &PmdSummary) -> f64 {
     a.cpp_median() / b.cpp_median()
@@ -227,13 +260,13 @@ pub fn summary_csv(fwd: &[PmdSummary], sweep: &[PmdSummary]) -> String {
 /// CSV of every per-second sample.
 pub fn samples_csv(results: &[RunResult]) -> String {
     let mut s = String::from(
-        "pmd,burst,round,second,secs,packets,cycles,cycles_per_pkt,mpps,avg_burst,empty_polls_pct,fwd_run_pct,fwd_wait_pct,engine_run_pct,engine_wait_pct,inflight_per_port,loadavg_before,loadavg_after,c2c_roundtrip_ns,cpus_busy_before_pct\n",
+        "pmd,burst,round,second,secs,packets,cycles,cycles_per_pkt,mpps,avg_burst,empty_polls_pct,fwd_run_pct,fwd_wait_pct,engine_run_pct,engine_wait_pct,inflight_per_port,loadavg_before,loadavg_after,c2c_roundtrip_ns,c2c_after_ns,cpus_busy_before_pct\n",
     );
     for r in results {
         for (i, x) in r.samples.iter().enumerate() {
             let _ = writeln!(
                 s,
-                "{},{},{},{},{:.4},{},{},{},{},{},{},{},{},{},{},{},{:.2},{:.2},{},{}",
+                "{},{},{},{},{:.4},{},{},{},{},{},{},{},{},{},{},{},{:.2},{:.2},{},{},{}",
                 r.pmd.name(),
                 r.burst,
                 r.round,
@@ -253,6 +286,7 @@ pub fn samples_csv(results: &[RunResult]) -> String {
                 r.loadavg.0,
                 r.loadavg.1,
                 f(r.c2c_ns, 1),
+                f(r.c2c_after_ns, 1),
                 f(r.busy_before_pct, 1)
             );
         }
@@ -427,6 +461,7 @@ mod tests {
             inflight: 512,
             loadavg: (1.0, 1.0),
             c2c_ns: 100.0,
+            c2c_after_ns: 100.0,
             busy_before_pct: 1.0,
             cmdline: String::new(),
         }
@@ -446,6 +481,9 @@ mod tests {
         assert_eq!(fb.cpp_median(), 42.0);
         assert_eq!(ratio(&fb, &nu), 2.1);
         assert_eq!(round_ratios(&fb, &nu), vec![2.0, 2.2]);
+        let ((near, n), (far, m)) = c2c_split(&rs, Pmd::Fbnic, 32, 5.0);
+        assert_eq!((near, n, m), (42.0, 4, 0));
+        assert!(far.is_nan());
         let t = table(&[fb.clone(), nu.clone()]);
         assert!(t.contains("fbnic"));
         assert!(t.contains("2.10"));

@@ -44,6 +44,15 @@ pub fn fmt_num(v: f64) -> String {
     }
 }
 
+/// An axis tick: integers without decimals, others as [`fmt_num`].
+pub fn fmt_tick(v: f64) -> String {
+    if v.is_finite() && v == v.round() && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        fmt_num(v)
+    }
+}
+
 /// One bar: a value and an optional spread (drawn as a whisker).
 #[derive(Clone, Debug)]
 pub struct Bar {
@@ -98,7 +107,7 @@ fn y_axis(s: &mut String, x0: f64, y0: f64, w: f64, h: f64, max: f64, unit: &str
             x0 + w,
             x0 - 5.0,
             y + 4.0,
-            fmt_num(v)
+            fmt_tick(v)
         );
     }
     let _ = writeln!(
@@ -259,7 +268,7 @@ pub fn lines(
             y0 + h + 5.0,
             px(x),
             y0 + h + 18.0,
-            fmt_num(x)
+            fmt_tick(x)
         );
     }
     let _ = writeln!(
@@ -332,6 +341,9 @@ mod tests {
         assert_eq!(fmt_num(16.54), "16.5");
         assert_eq!(fmt_num(1.234), "1.23");
         assert_eq!(fmt_num(f64::NAN), "n/a");
+        assert_eq!(fmt_tick(64.0), "64");
+        assert_eq!(fmt_tick(0.0), "0");
+        assert_eq!(fmt_tick(2.5), "2.50");
     }
 
     #[test]

@@ -430,6 +430,8 @@ pub struct RunResult {
     /// Cache-line round trip between the model's CPU and the forwarding CPU just before the
     /// run, ns ([`sched::pingpong_ns`]).
     pub c2c_ns: f64,
+    /// The same round trip measured right after the run, ns.
+    pub c2c_after_ns: f64,
     /// How busy the machine's CPUs were (percent) just before the run, when waited for.
     pub busy_before_pct: f64,
     /// The command line.
@@ -524,6 +526,7 @@ pub fn run(cfg: &Config, pmd: Pmd, burst: u32, round: u32) -> Result<RunResult, 
     s.extend_deadline(Duration::from_secs(60));
     let out = s.finish(Duration::from_secs(10));
     let load1 = loadavg();
+    let c2c_after_ns = sched::pingpong_ns(cfg.model_cpu, cfg.fwd_cpu, 50).unwrap_or(f64::NAN);
     let cmdline = out.cmdline.clone();
     if !out.success() {
         return Err(RunError {
@@ -589,6 +592,7 @@ pub fn run(cfg: &Config, pmd: Pmd, burst: u32, round: u32) -> Result<RunResult, 
         inflight: bursts * burst,
         loadavg: (load0, load1),
         c2c_ns,
+        c2c_after_ns,
         busy_before_pct,
         cmdline,
     })
