@@ -62,6 +62,9 @@ null) VDEVS=(--vdev net_null0 --vdev net_null1) ;;
 *) echo "--pmd fbnic or null" >&2; exit 2 ;;
 esac
 
+if [ -x "$REPO/target/release/fbnic-perf" ]; then
+    "$REPO/target/release/fbnic-perf" c2c --cpus 0,1 | tee "$OUT/c2c-before.txt"
+fi
 log "dpdk-testpmd ($PMD, burst $BURST, $INFLIGHT packets in flight per port)"
 timeout --signal=INT --kill-after=20 $((SECS + 120)) \
     stdbuf -oL dpdk-testpmd -l 0-1 --in-memory --no-pci "${VDEVS[@]}" -- \
@@ -104,6 +107,9 @@ echo "quit" >&3
 exec 3>&-
 wait "$TP_PID" || true
 TP_PID=
+if [ -x "$REPO/target/release/fbnic-perf" ]; then
+    "$REPO/target/release/fbnic-perf" c2c --cpus 0,1 | sed 's/^/after: /' | tee "$OUT/c2c-after.txt"
+fi
 
 python3 - "$OUT/testpmd.txt" <<'PY'
 import re, sys

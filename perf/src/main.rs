@@ -18,6 +18,7 @@ USAGE
   fbnic-perf [run] [OPTIONS]     the harness (what `bash perf/run.sh` runs)
   fbnic-perf model-mpps [OPTIONS]
                                  the device model's own throughput, native (no DPDK)
+  fbnic-perf c2c [--cpus A,B]    cache-line round trip between two CPUs now (default 0,1)
   fbnic-perf help
 
 run OPTIONS (defaults in brackets)
@@ -60,14 +61,14 @@ model-mpps OPTIONS
 fn main() -> ExitCode {
     let mut argv: Vec<String> = std::env::args().skip(1).collect();
     let sub = match argv.first().map(String::as_str) {
-        Some("run") | Some("model-mpps") | Some("help") | Some("--help") | Some("-h") => {
-            argv.remove(0)
-        }
+        Some("run") | Some("model-mpps") | Some("c2c") | Some("help") | Some("--help")
+        | Some("-h") => argv.remove(0),
         _ => "run".to_string(),
     };
     let res = match sub.as_str() {
         "run" => cmd_run(argv),
         "model-mpps" => cmd_model(argv),
+        "c2c" => cmd_c2c(argv),
         _ => {
             print!("{HELP}");
             Ok(())
@@ -219,4 +220,27 @@ fn cmd_model(argv: Vec<String>) -> Result<(), Box<dyn std::error::Error>> {
         )
     );
     Ok(())
+}
+
+fn cmd_c2c(argv: Vec<String>) -> Result<(), Box<dyn std::error::Error>> {
+    let mut a = Args::parse(argv, &[])?;
+    let cpus: Vec<usize> = a.list("cpus", vec![0, 1])?;
+    a.finish()?;
+    let [x, y] = cpus[..] else {
+        return Err(CliError("--cpus takes two CPUs".into()).into());
+    };
+    match fbnic_perf::sched::pingpong_ns(x, y, 200) {
+        Some(ns) => {
+            println!(
+                "cache-line round trip CPU {x} <-> CPU {y}: {ns:.0} ns ({})",
+                if ns < fbnic_perf::report::NEAR_C2C_NS {
+                    "near"
+                } else {
+                    "far"
+                }
+            );
+            Ok(())
+        }
+        None => Err("could not pin threads to those CPUs".into()),
+    }
 }
