@@ -441,10 +441,10 @@ fn report_all(cfg: &Config, res: &Results, stamp: &str) -> Result<(), String> {
     for r in &fwd {
         let ((near, n), (far, m)) =
             report::c2c_split(&res.runs, r.pmd, cfg.burst, cfg.max_wait_pct);
-        if n + m > 0 {
+        if n + m > 0 || r.pmd == Pmd::Fbnic {
             let _ = writeln!(
                 out,
-                "{:<6} by core-to-core latency (CPU {} <-> {}): near (< {} ns): {:.2} cycles/pkt ({n} samples); far: {:.2} cycles/pkt ({m} samples)",
+                "{:<6} by core-to-core latency (CPU {} <-> {}, before and after the run): near (< {} ns): {:.2} cycles/pkt ({n} quiet samples); far: {:.2} cycles/pkt ({m} quiet samples)",
                 r.pmd.name(),
                 cfg.testpmd.model_cpu,
                 cfg.testpmd.fwd_cpu,
@@ -454,20 +454,24 @@ fn report_all(cfg: &Config, res: &Results, stamp: &str) -> Result<(), String> {
             );
         }
     }
+    let split = |p: Pmd, b: u32| report::c2c_split(&res.sweep, p, b, cfg.max_wait_pct);
     if !sweep.is_empty() {
         let _ = writeln!(
             out,
-            "\nburst sweep (median cycles/packet, Mpps, avg burst):"
+            "\nburst sweep (median cycles/packet, Mpps, avg burst; cycles/packet with the CPUs near / far):"
         );
         for r in &sweep {
+            let ((near, n), (far, m)) = split(r.pmd, r.burst);
             let _ = writeln!(
                 out,
-                "  {:<6} burst {:>2}: {:>9.2} cycles/pkt {:>7.2} Mpps  avg burst {:>5.1}",
+                "  {:<6} burst {:>2}: {:>9.2} cycles/pkt {:>7.2} Mpps  avg burst {:>5.1}   near {:>8.2} ({n})  far {:>8.2} ({m})",
                 r.pmd.name(),
                 r.burst,
                 r.cpp_median(),
                 r.mpps_median(),
-                r.avg_burst
+                r.avg_burst,
+                near,
+                far
             );
         }
     }
@@ -525,6 +529,29 @@ fn report_all(cfg: &Config, res: &Results, stamp: &str) -> Result<(), String> {
         );
     }
 
+    let mut c2c_series = Vec::new();
+    for &p in &cfg.sweep_pmds {
+        for (near, name, color) in [
+            (true, "near CPUs", "#17becf"),
+            (false, "far CPUs", "#7f7f7f"),
+        ] {
+            let points: Vec<(f64, f64)> = cfg
+                .sweep_bursts
+                .iter()
+                .map(|&b| {
+                    let ((n, _), (f, _)) = split(p, b);
+                    (f64::from(b), if near { n } else { f })
+                })
+                .collect();
+            if points.iter().any(|x| x.1.is_finite()) {
+                c2c_series.push(crate::svg::Series {
+                    name: format!("{} ({name})", p.name()),
+                    color: color.into(),
+                    points,
+                });
+            }
+        }
+    }
     let base = cfg.out_dir.join(format!("perf-{stamp}"));
     let path = |suffix: &str| PathBuf::from(format!("{}{suffix}", base.display()));
     let note = format!(
@@ -543,6 +570,7 @@ fn report_all(cfg: &Config, res: &Results, stamp: &str) -> Result<(), String> {
             path("-burst.svg"),
             report::burst_chart(
                 &sweep,
+                &c2c_series,
                 &format!(
                     "{} rounds x {} s per burst size, {} pkts in flight/port; fbnic model engine on CPU {}; {}",
                     cfg.sweep_rounds, cfg.sweep_secs, cfg.testpmd.inflight, cfg.testpmd.model_cpu, stamp

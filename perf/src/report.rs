@@ -380,11 +380,13 @@ pub fn pmd_chart(rows: &[PmdSummary], note: &str) -> String {
 }
 
 /// Line chart: cycles/packet against burst size, one line per PMD in the sweep.
-pub fn burst_chart(sweep: &[PmdSummary], note: &str) -> String {
+///
+/// `extra` adds series (e.g. net_fbnic's figures split by core-to-core latency).
+pub fn burst_chart(sweep: &[PmdSummary], extra: &[Series], note: &str) -> String {
     let mut pmds: Vec<Pmd> = sweep.iter().map(|r| r.pmd).collect();
     pmds.sort();
     pmds.dedup();
-    let series: Vec<Series> = pmds
+    let mut series: Vec<Series> = pmds
         .into_iter()
         .map(|p| {
             let mut points: Vec<(f64, f64)> = sweep
@@ -400,6 +402,7 @@ pub fn burst_chart(sweep: &[PmdSummary], note: &str) -> String {
             }
         })
         .collect();
+    series.extend(extra.iter().cloned());
     svg::lines(
         "cycles/packet against burst size (testpmd --burst=N)",
         "burst size (packets)",
@@ -522,7 +525,7 @@ mod tests {
         let c = pmd_chart(&rows, "note");
         assert!(c.contains(">fbnic<"));
         assert_eq!(c.matches("<rect x=").count(), 4);
-        let b = burst_chart(&rows, "");
+        let b = burst_chart(&rows, &[], "");
         assert_eq!(b.matches("<polyline").count(), 2);
     }
 
