@@ -328,7 +328,15 @@ pub fn run(cfg: &Config) -> Result<Results, String> {
                 result_line::num(&r, "raw_p99_us"),
                 r.get("lost").map_or("?", String::as_str)
             );
+            res.extras.push(Extra::new(
+                "latency",
+                &format!("{rate}pps_achieved_pps"),
+                result_line::num(&r, "achieved_pps"),
+                "pps",
+                "frames the sender got out per second",
+            ));
             for k in [
+                "raw_p50_us",
                 "co_p50_us",
                 "co_p90_us",
                 "co_p99_us",

@@ -136,7 +136,7 @@ fn print_outcome(mode: &str, rate: f64, p: &Params, o: &Outcome) {
     for (name, h) in [
         ("corrected (from scheduled send)", &o.corrected),
         ("uncorrected (from actual send)", &o.raw),
-        ("uncorrected + hdr record_correct", &o.raw_hdr_corrected),
+        ("uncorrected, hdr clone_correct", &o.raw_hdr_corrected),
     ] {
         if h.is_empty() {
             println!("  {name:<34} (no samples)");
