@@ -318,8 +318,9 @@ pub fn run(cfg: &Config) -> Result<Results, String> {
         for r in result_lines("fbnic-latency", c, timeout) {
             let rate = result_line::num(&r, "rate_pps");
             println!(
-                "  {:>9.0} pps: p50 {:.2} p90 {:.2} p99 {:.2} p99.9 {:.2} max {:.2} us (corrected); p99 {:.2} us uncorrected; lost {}",
+                "  {:>9.0} pps (achieved {:.0}): p50 {:.2} p90 {:.2} p99 {:.2} p99.9 {:.2} max {:.2} us (corrected); p99 {:.2} us uncorrected; lost {}",
                 rate,
+                result_line::num(&r, "achieved_pps"),
                 result_line::num(&r, "co_p50_us"),
                 result_line::num(&r, "co_p90_us"),
                 result_line::num(&r, "co_p99_us"),
