@@ -13,6 +13,7 @@
 # Options: --burst N [32]  --secs N [5]  --inflight N (packets per port) [512]
 #          --pmd fbnic|null [fbnic]  --no-build (use the installed PMD as it is)
 set -euo pipefail
+# shellcheck source=scripts/lib/common.sh
 source "$(dirname "$0")/../scripts/lib/common.sh"
 cd "$REPO"
 
@@ -57,6 +58,7 @@ cleanup() {
 trap cleanup EXIT
 
 case "$PMD" in
+# shellcheck disable=SC2054 # the commas belong to the devargs
 fbnic) VDEVS=(-d "$NET_FBNIC_PMD" --vdev net_fbnic0,model_cpu=0 --vdev net_fbnic1) ;;
 null) VDEVS=(--vdev net_null0 --vdev net_null1) ;;
 *) echo "--pmd fbnic or null" >&2; exit 2 ;;
@@ -99,7 +101,9 @@ if [ -n "$ENGINE" ]; then
         -t "$ENGINE" -o "$OUT/stat-engine.txt" -- sleep "$SECS" &
     perf record -q -g -t "$ENGINE" -o "$OUT/engine.data" -- sleep "$SECS" 2>/dev/null &
 fi
-wait $(jobs -p | grep -v "^$TP_PID$") 2>/dev/null || true
+for job in $(jobs -p); do
+    [ "$job" = "$TP_PID" ] || wait "$job" 2>/dev/null || true
+done
 echo "show fwd stats all" >&3
 sleep 0.5
 echo "stop" >&3

@@ -13,6 +13,7 @@
 #
 # See perf/README.md for what is measured and how to read it.
 set -euo pipefail
+# shellcheck source=scripts/lib/common.sh
 source "$(dirname "$0")/../scripts/lib/common.sh"
 cd "$REPO"
 
