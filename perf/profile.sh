@@ -57,8 +57,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-case "$PMD" in
 # shellcheck disable=SC2054 # the commas belong to the devargs
+case "$PMD" in
 fbnic) VDEVS=(-d "$NET_FBNIC_PMD" --vdev net_fbnic0,model_cpu=0 --vdev net_fbnic1) ;;
 null) VDEVS=(--vdev net_null0 --vdev net_null1) ;;
 *) echo "--pmd fbnic or null" >&2; exit 2 ;;
