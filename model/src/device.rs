@@ -8,8 +8,9 @@ use std::time::Instant;
 
 use fbnic_hw::desc::Rcd;
 use fbnic_hw::regs::{
-    self, idle_bit, Bar, MacCommandConfig, QReg, QueueCtl, RdeCtl0, RdeCtl1, RingPtrs, RmiConfig,
-    ACT_DEST_BMC, ACT_DEST_EI, ACT_DEST_HOST, BAR0_DWORDS, BAR4_DWORDS, MAX_QUEUES,
+    self, idle_bit, Bar, MacCommandConfig, QReg, QueueCtl, RcqPtrs, RdeCtl0, RdeCtl1, RingPtrs,
+    RmiConfig, TcqPtrs, TwqPtrs, ACT_DEST_BMC, ACT_DEST_EI, ACT_DEST_HOST, BAR0_DWORDS,
+    BAR4_DWORDS, MAX_QUEUES,
 };
 use fbnic_hw::{Fec, LinkSpeed, MacAddr};
 use parking_lot::Mutex;
@@ -142,6 +143,19 @@ pub struct Device {
 pub(crate) type RegFileRef = crate::regfile::RegFile;
 
 /// Which registers the device owns (writes are ignored).
+/// The PTRS registers of a queue block (computed when read).
+fn is_ptrs(r: regs::QReg) -> bool {
+    matches!(
+        r,
+        regs::TWQ0_PTRS
+            | regs::TWQ1_PTRS
+            | regs::TCQ_PTRS
+            | regs::RCQ_PTRS
+            | regs::BDQ_HPQ_PTRS
+            | regs::BDQ_PPQ_PTRS
+    )
+}
+
 fn read_only(idx: u32) -> bool {
     if let Some((_, r)) = regs::queue_of(idx) {
         return matches!(
@@ -230,8 +244,38 @@ impl Device {
         };
         match arr.get(idx as usize) {
             Some(_) if self.failed.load(Ordering::Relaxed) => u32::MAX,
-            Some(r) => r.load(Ordering::Acquire),
+            Some(r) => match (bar, regs::queue_of(idx)) {
+                (Bar::Bar0, Some((q, reg))) if is_ptrs(reg) => self.ptrs(q, reg),
+                _ => r.load(Ordering::Acquire),
+            },
             None => u32::MAX,
+        }
+    }
+
+    /// A PTRS register's value, from the queue's rings now. PTRS is computed when read rather
+    /// than published into the register array every pass: it shares a cache line with the
+    /// doorbell the driver writes, and publishing it would bounce that line between the
+    /// driver's core and the engine's on every pass.
+    fn ptrs(&self, qi: u32, reg: regs::QReg) -> u32 {
+        let st = self.state.lock();
+        let q = &st.q[qi as usize];
+        let tail = |r: regs::QReg, ring: &crate::queue::Ring| self.regs.get(r.at(qi)) & ring.mask;
+        match reg {
+            regs::TWQ0_PTRS => TwqPtrs::default().with_head(q.twq[0].idx).raw(),
+            regs::TWQ1_PTRS => TwqPtrs::default().with_head(q.twq[1].idx).raw(),
+            regs::TCQ_PTRS => TcqPtrs::default().with_tail(q.tcq.idx).raw(),
+            regs::RCQ_PTRS => RcqPtrs::default()
+                .with_tail(q.rcq.idx)
+                .with_head(tail(regs::RCQ_HEAD, &q.rcq))
+                .raw(),
+            regs::BDQ_HPQ_PTRS => RingPtrs::default()
+                .with_head(q.hpq.idx)
+                .with_tail(tail(regs::BDQ_HPQ_TAIL, &q.hpq))
+                .raw(),
+            _ => RingPtrs::default()
+                .with_head(q.ppq.idx)
+                .with_tail(tail(regs::BDQ_PPQ_TAIL, &q.ppq))
+                .raw(),
         }
     }
 
@@ -732,14 +776,6 @@ impl Device {
             cnt,
             ..
         } = st;
-        for &qi in active_rx.iter() {
-            // Doorbells the driver rang since the device last needed them show in PTRS.
-            let queue = &mut q[qi as usize];
-            if queue.ppq.running() && !queue.ppq.doorbell(regs, regs::BDQ_PPQ_TAIL.at(qi as u32)) {
-                queue.dirty |= queue.ppq.sw
-                    != RingPtrs::from_raw(regs.get(regs::BDQ_PPQ_PTRS.at(qi as u32))).tail();
-            }
-        }
         for &qi in active_tx.iter().chain(active_rx.iter()) {
             queue::publish(regs, qi as u32, &mut q[qi as usize]);
         }

@@ -45,9 +45,12 @@
 //! then the device lock only for mailbox DMA.
 //!
 //! **Register file.** BAR0 ([`fbnic_hw::regs::BAR0_DWORDS`]) and BAR4 are `Box<[AtomicU32]>`,
-//! so register pointers are stable. Reads are plain atomic loads: the engine keeps PTRS, idle
-//! bits, link bits and counters current in the array, once per pass. Registers the device owns
-//! (PTRS, counters, idle bits, link status, MASTER_SPARE_0, DMA fault registers) ignore writes.
+//! so register pointers are stable. Reads are plain atomic loads: the engine keeps idle bits,
+//! link bits and counters current in the array, once per pass. PTRS registers are computed
+//! when read (under the device lock), not published: each shares a cache line with the
+//! doorbell the driver writes, and publishing them every pass would bounce that line between
+//! the driver's core and the engine's. Registers the device owns (PTRS, counters, idle bits,
+//! link status, MASTER_SPARE_0, DMA fault registers) ignore writes.
 //!
 //! **DMA.** [`Device::dma_map`] registers `[iova, iova + len) -> va`; overlaps are refused; up
 //! to [`MAX_REGIONS`] regions, found through a small hashed cache of recent regions, then a

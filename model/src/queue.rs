@@ -1,9 +1,6 @@
 //! Per-queue state: rings, their configuration, and counters (spec 3).
 
-use fbnic_hw::regs::{
-    self, QReg, QueueCtl, RcqPtrs, RdeCtl0, RdeCtl1, RingPtrs, RingSize, TcqPtrs, TwqPtrs,
-    RING_BASE_ALIGN,
-};
+use fbnic_hw::regs::{self, QReg, QueueCtl, RdeCtl0, RdeCtl1, RingSize, RING_BASE_ALIGN};
 
 use crate::dma::{DmaFault, DmaTable, RingMap};
 use crate::regfile::RegFile;
@@ -284,45 +281,12 @@ pub(crate) fn publish_tx_counters(regs: &RegFile, qi: u32, c: &QCounters) {
     regs.set(regs::TWQ0_BYTE_CNT_HI.at(qi), (c.twq_bytes >> 32) as u32);
 }
 
-/// Publishes a queue's pointers and counters.
+/// Publishes a queue's counters (its PTRS registers are computed when read).
 pub(crate) fn publish(regs: &RegFile, qi: u32, q: &mut Queue) {
     if !q.dirty {
         return;
     }
     q.dirty = false;
-    regs.set(
-        regs::TWQ0_PTRS.at(qi),
-        TwqPtrs::default().with_head(q.twq[0].idx).raw(),
-    );
-    regs.set(
-        regs::TWQ1_PTRS.at(qi),
-        TwqPtrs::default().with_head(q.twq[1].idx).raw(),
-    );
-    regs.set(
-        regs::TCQ_PTRS.at(qi),
-        TcqPtrs::default().with_tail(q.tcq.idx).raw(),
-    );
-    regs.set(
-        regs::RCQ_PTRS.at(qi),
-        RcqPtrs::default()
-            .with_tail(q.rcq.idx)
-            .with_head(q.rcq.sw)
-            .raw(),
-    );
-    regs.set(
-        regs::BDQ_HPQ_PTRS.at(qi),
-        RingPtrs::default()
-            .with_head(q.hpq.idx)
-            .with_tail(q.hpq.sw)
-            .raw(),
-    );
-    regs.set(
-        regs::BDQ_PPQ_PTRS.at(qi),
-        RingPtrs::default()
-            .with_head(q.ppq.idx)
-            .with_tail(q.ppq.sw)
-            .raw(),
-    );
     let c = &q.cnt;
     regs.set(regs::TWQ0_PKT_CNT.at(qi), c.twq_pkt);
     regs.set(regs::TWQ0_ERR_CNT.at(qi), c.twq_err);
