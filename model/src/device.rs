@@ -84,6 +84,17 @@ impl DeviceConfig {
     }
 }
 
+/// The RPC's decision for the RXB head frame.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Held {
+    /// The frame's RXB sequence number.
+    seq: u64,
+    parsed: parse::Parsed,
+    dest: u32,
+    /// Queue and completion metadata, when the frame goes to the host.
+    host: Option<(u32, RxInfo)>,
+}
+
 /// State changed by register writes and used by the engine, under the device lock.
 #[derive(Debug)]
 pub(crate) struct DevState {
@@ -97,6 +108,9 @@ pub(crate) struct DevState {
     pub rss: Rss,
     pub mac_tx: MacDirStats,
     pub egress: FrameFifo,
+    /// The RXB head frame's classification while it waits for room in its queue (DROP_MODE
+    /// WAIT): classified once at ingress, as the hardware does, not again on every pass.
+    pub rx_hold: Option<Held>,
     pub cnt: Counters,
     pub scratch: Box<[u8]>,
     pub pieces: Box<[(u64, u16); MAX_PIECES]>,
@@ -115,6 +129,7 @@ impl DevState {
             rss: Rss::default(),
             mac_tx: MacDirStats::default(),
             egress: FrameFifo::new(EGRESS_BYTES),
+            rx_hold: None,
             cnt: Counters::default(),
             scratch: vec![0; MAX_FRAME + 64].into_boxed_slice(),
             pieces: Box::new([(0, 0); MAX_PIECES]),
@@ -748,8 +763,9 @@ impl Device {
         if !rxg.fifo.is_empty() {
             let mut n = 0;
             while n < RX_BATCH {
+                let seq = rxg.fifo.head_seq();
                 let Some(f) = rxg.fifo.front() else { break };
-                if !self.rx_frame(st, f) {
+                if !self.rx_frame(st, f, seq) {
                     break;
                 }
                 rxg.fifo.pop();
@@ -787,36 +803,84 @@ impl Device {
         work
     }
 
-    /// Classifies the RXB head frame and delivers it. False = it must wait (DROP_MODE).
+    /// Classifies the RXB head frame (sequence number `seq`) and delivers it. False = it must
+    /// wait (DROP_MODE); its classification is then kept for the next try.
     #[inline]
-    fn rx_frame(&self, st: &mut DevState, f: &[u8]) -> bool {
+    fn rx_frame(&self, st: &mut DevState, f: &[u8], seq: u64) -> bool {
+        let held = match st.rx_hold.take() {
+            Some(h) if h.seq == seq => h,
+            _ => match self.classify(st, f, seq) {
+                Some(h) => h,
+                None => return true,
+            },
+        };
+        let regs = &self.regs;
+        if let Some((qi, info)) = held.host {
+            let q = &mut st.q[qi as usize];
+            let res = rx::deliver(regs, &mut st.dma, &mut st.cnt, qi, q, f, &info);
+            if !q.rcd_stage.is_empty() && !q.stage_listed {
+                q.stage_listed = true;
+                st.staged.push(qi as u16);
+            }
+            if let Delivery::Wait = res {
+                st.rx_hold = Some(held);
+                return false;
+            }
+        }
+        count_parse(&mut st.rpc, &held.parsed);
+        if held.dest & ACT_DEST_BMC != 0 {
+            st.rpc.cnt.to_bmc = st.rpc.cnt.to_bmc.wrapping_add(1);
+            st.rpc.dirty = true;
+            match &self.bmc {
+                Some(b) => {
+                    st.cnt.frames_to_bmc += 1;
+                    b.receive(f);
+                }
+                None => st.cnt.bmc_absent_drops += 1,
+            }
+        }
+        if held.dest & ACT_DEST_EI != 0 {
+            if st.egress.push(f) {
+                st.cnt.ei_frames += 1;
+            } else {
+                st.cnt.ei_drops += 1;
+            }
+        }
+        true
+    }
+
+    /// The RPC's decision for a frame: None when it ends here (oversize, pause, no MAC DA
+    /// match, dropped by its action; counted).
+    #[inline]
+    fn classify(&self, st: &mut DevState, f: &[u8], seq: u64) -> Option<Held> {
         let regs = &self.regs;
         let rmi = RmiConfig::from_raw(regs.get(regs::RPC_RMI_CONFIG));
         let cnt = &mut st.rpc.cnt;
         if f.len() > rmi.mtu() as usize {
             cnt.ovr_size = cnt.ovr_size.wrapping_add(1);
             st.rpc.dirty = true;
-            return true;
+            return None;
         }
         if p_ethertype(f) == parse::ETH_P_PAUSE {
             // MAC control (pause) frames end at the MAC.
-            return true;
+            return None;
         }
         let p = parse::parse(f);
         let Some(macda) = st.rpc.macda_lookup(&f[..6]) else {
             count_parse(&mut st.rpc, &p);
             st.rpc.cnt.macda_miss = st.rpc.cnt.macda_miss.wrapping_add(1);
             st.rpc.dirty = true;
-            return true;
+            return None;
         };
         let act = st.rpc.classify(regs, &p, macda);
         if act.tbl0.drop() {
             count_parse(&mut st.rpc, &p);
             st.rpc.cnt.act_drop = st.rpc.cnt.act_drop.wrapping_add(1);
             st.rpc.dirty = true;
-            return true;
+            return None;
         }
         let dest = act.tbl0.dest();
+        let mut host = None;
         if dest & ACT_DEST_HOST != 0 {
             let hash = st.rss.hash(regs, f, &p, act.tbl1);
             let qi = if act.tbl0.q_sel() {
@@ -846,40 +910,15 @@ impl Device {
                         .then(|| self.boot.elapsed().as_nanos() as u64),
                     action: act.entry,
                 };
-                let q = &mut st.q[qi as usize];
-                let res = rx::deliver(regs, &mut st.dma, &mut st.cnt, qi, q, f, &info);
-                if !q.rcd_stage.is_empty() && !q.stage_listed {
-                    q.stage_listed = true;
-                    st.staged.push(qi as u16);
-                }
-                match res {
-                    Delivery::Wait => {
-                        return false;
-                    }
-                    Delivery::Done | Delivery::Dropped => {}
-                }
+                host = Some((qi, info));
             }
         }
-        count_parse(&mut st.rpc, &p);
-        if dest & ACT_DEST_BMC != 0 {
-            st.rpc.cnt.to_bmc = st.rpc.cnt.to_bmc.wrapping_add(1);
-            st.rpc.dirty = true;
-            match &self.bmc {
-                Some(b) => {
-                    st.cnt.frames_to_bmc += 1;
-                    b.receive(f);
-                }
-                None => st.cnt.bmc_absent_drops += 1,
-            }
-        }
-        if dest & ACT_DEST_EI != 0 {
-            if st.egress.push(f) {
-                st.cnt.ei_frames += 1;
-            } else {
-                st.cnt.ei_drops += 1;
-            }
-        }
-        true
+        Some(Held {
+            seq,
+            parsed: p,
+            dest,
+            host,
+        })
     }
 
     /// Reads a 64-bit MAC statistic (LO/HI pair) as a driver would (hi, lo, hi).

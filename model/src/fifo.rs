@@ -30,6 +30,8 @@ pub(crate) struct FrameFifo {
     bytes: usize,
     /// Where the last reservation went.
     reserved: usize,
+    /// Frames popped so far: the sequence number of the current head frame.
+    popped: u64,
 }
 
 impl FrameFifo {
@@ -46,6 +48,7 @@ impl FrameFifo {
             w: 0,
             bytes: 0,
             reserved: usize::MAX,
+            popped: 0,
         }
     }
 
@@ -155,12 +158,20 @@ impl FrameFifo {
         Some(&self.buf[s.off as usize..(s.off + s.len) as usize])
     }
 
+    /// The sequence number of the oldest frame (frames popped before it): a frame keeps it
+    /// for as long as it is the head.
+    #[inline]
+    pub fn head_seq(&self) -> u64 {
+        self.popped
+    }
+
     /// Removes the oldest frame.
     #[inline]
     pub fn pop(&mut self) {
         if self.count == 0 {
             return;
         }
+        self.popped = self.popped.wrapping_add(1);
         let s = self.slots[self.sh];
         self.bytes -= s.len as usize;
         self.sh = (self.sh + 1) & (self.slots.len() - 1);
