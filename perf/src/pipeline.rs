@@ -2,7 +2,7 @@
 //!
 //! Two ports on the embedded model are cabled to each other (port A sends, port B receives
 //! with RSS over several queues). Both ports' Rx buffers come from one [`NativePool`] that is
-//! mapped into both devices at the same IOVA ([`SharedDma`]), so a frame received on B can be
+//! mapped into both devices at the same IOVA ([`NativeDma::shared`]), so a frame received on B can be
 //! sent again from A without a copy: a fixed population of 64-byte UDP frames (256 flows)
 //! circulates A -> cable -> B (RSS) -> driver loop -> A. The driver loop runs on one core,
 //! the model's engine thread is pinned to the other.
@@ -14,9 +14,7 @@
 //!   ([`Fabric::engine_busy_ns`]: time in passes that did work), i.e. what the model alone
 //!   would sustain on its core if the driver kept up.
 
-use core::alloc::Layout;
 use core::mem::MaybeUninit;
-use core::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -29,82 +27,14 @@ use rte_net_fbnic::fw::FwTimeouts;
 use rte_net_fbnic::native::{NativeBuf, NativeDma, NativePool};
 use rte_net_fbnic::rpc::{RssConfig, RssHash};
 use rte_net_fbnic::{
-    DmaAllocator, DmaMem, Error, Port, PortSettings, QueueSet, Result, RxConfig, RxQueue,
-    Transport, TxConfig, TxQueue,
+    Error, Port, PortSettings, QueueSet, Result, RxConfig, RxQueue, Transport, TxConfig, TxQueue,
 };
 
 use crate::frames;
 
-/// First IOVA of [`SharedDma`] blocks: far above where each port's own [`NativeDma`] hands
-/// out ring memory, so the two never overlap in either device.
+/// First IOVA of the shared pool's blocks: far above where each port's own [`NativeDma`]
+/// hands out ring memory, so the two never overlap in either device.
 const SHARED_IOVA_BASE: u64 = 0x20_0000_0000;
-
-/// Heap memory mapped into several devices at the same IOVA (as one IOMMU domain shared by
-/// two functions would do), so buffers of one pool can be received by one port and sent by
-/// another.
-#[derive(Debug)]
-pub struct SharedDma {
-    tps: Vec<Arc<dyn Transport>>,
-    next_iova: AtomicU64,
-}
-
-impl SharedDma {
-    /// An allocator mapping every block into each of `tps`.
-    pub fn new(tps: Vec<Arc<dyn Transport>>) -> Self {
-        Self {
-            tps,
-            next_iova: AtomicU64::new(SHARED_IOVA_BASE),
-        }
-    }
-}
-
-impl DmaAllocator for SharedDma {
-    fn alloc(&self, len: usize, align: usize) -> Result<DmaMem> {
-        let align = align.max(4096);
-        let size = len.next_multiple_of(4096).max(4096);
-        let layout = Layout::from_size_align(size, align)
-            .map_err(|e| Error::NoMemory(format!("{len} bytes: {e}")))?;
-        // SAFETY: the layout has a non-zero size.
-        let va = NonNull::new(unsafe { std::alloc::alloc_zeroed(layout) })
-            .ok_or_else(|| Error::NoMemory(format!("{size} bytes from the heap")))?;
-        let iova = self
-            .next_iova
-            .fetch_add(size.next_multiple_of(align) as u64, Ordering::Relaxed)
-            .next_multiple_of(align as u64);
-        for (i, tp) in self.tps.iter().enumerate() {
-            // SAFETY: the block is ours and stays allocated until the release closure below
-            // has unmapped it from every device it was mapped into.
-            if let Err(e) = unsafe { tp.dma_map(iova, va.as_ptr(), size) } {
-                let unmapped = self.tps[..i]
-                    .iter()
-                    .all(|t| t.dma_unmap(iova, size).is_ok());
-                if unmapped {
-                    // SAFETY: allocated above with this layout, no device maps it any more.
-                    unsafe { std::alloc::dealloc(va.as_ptr(), layout) };
-                }
-                return Err(e);
-            }
-        }
-        let tps = self.tps.clone();
-        let release = Box::new(move |va: NonNull<u8>, iova: u64, len: usize| {
-            // Every unmap must succeed before the memory may go back to the heap: a device
-            // that still maps it could write into whatever the heap reuses it for.
-            let mut unmapped = true;
-            for t in &tps {
-                unmapped &= t.dma_unmap(iova, len).is_ok();
-            }
-            if unmapped {
-                // SAFETY: allocated by `alloc` with this layout; unmapped from every device.
-                unsafe { std::alloc::dealloc(va.as_ptr(), layout) };
-            } else {
-                eprintln!("fbnic-perf: unmapping IOVA {iova:#x} failed; leaking the block");
-            }
-        });
-        // SAFETY: valid, zeroed, exclusively ours and mapped at `iova` in every device until
-        // `release` runs (DmaMem::new's contract).
-        Ok(unsafe { DmaMem::new(va, iova, size, release) })
-    }
-}
 
 /// How the pipeline is built.
 #[derive(Clone, Debug)]
@@ -293,10 +223,10 @@ impl Pipeline {
         };
         port_a.configure(settings(1, q), None)?;
         port_b.configure(settings(q, 1), Some(RssConfig::spread(q, RssHash::ALL)))?;
-        let shared = SharedDma::new(vec![dyn_a.clone(), dyn_b.clone()]);
+        let shared = NativeDma::shared(vec![dyn_a.clone(), dyn_b.clone()], SHARED_IOVA_BASE);
         let count =
             (u32::from(q) + 1) * cfg.rx_desc + u32::from(q) * cfg.tx_desc / 2 + cfg.inflight + 1024;
-        let pool = NativePool::new(&shared, count, 2048, 128)?;
+        let pool = NativePool::new(shared.as_ref(), count, 2048, 128)?;
         let rxc = RxConfig {
             nb_desc: cfg.rx_desc,
             drop_en: false,

@@ -20,21 +20,41 @@ use crate::transport::{DmaAllocator, DmaMem, Transport};
 /// First synthetic IOVA handed out (well away from zero, below 2^46).
 const IOVA_BASE: u64 = 0x10_0000_0000;
 
-/// Heap memory mapped into one device.
+/// Heap memory mapped into one device, or into several at the same IOVA (as one IOMMU domain
+/// shared by several functions: buffers of one pool can then be received by one port and sent
+/// by another).
 #[derive(Debug)]
 pub struct NativeDma {
-    tp: Arc<dyn Transport>,
+    tps: Vec<Arc<dyn Transport>>,
     next_iova: AtomicU64,
 }
 
 impl NativeDma {
     /// An allocator mapping into `tp`'s device.
     pub fn new(tp: Arc<dyn Transport>) -> Arc<Self> {
+        Self::shared(vec![tp], IOVA_BASE)
+    }
+
+    /// An allocator mapping every block into each of `tps`, handing out IOVAs from
+    /// `iova_base` up (keep it apart from other allocators mapping into the same devices).
+    pub fn shared(tps: Vec<Arc<dyn Transport>>, iova_base: u64) -> Arc<Self> {
         Arc::new(Self {
-            tp,
-            next_iova: AtomicU64::new(IOVA_BASE),
+            tps,
+            next_iova: AtomicU64::new(iova_base),
         })
     }
+}
+
+/// Unmaps `[iova, iova + len)` from every device; true if all succeeded.
+fn unmap_all(tps: &[Arc<dyn Transport>], iova: u64, len: usize) -> bool {
+    tps.iter()
+        .fold(true, |ok, tp| match tp.dma_unmap(iova, len) {
+            Ok(()) => ok,
+            Err(e) => {
+                log::error!("unmapping {len} bytes at IOVA {iova:#x}: {e}");
+                false
+            }
+        })
 }
 
 impl DmaAllocator for NativeDma {
@@ -50,24 +70,25 @@ impl DmaAllocator for NativeDma {
             .next_iova
             .fetch_add(size.next_multiple_of(align) as u64, Ordering::Relaxed)
             .next_multiple_of(align as u64);
-        // SAFETY: the block is ours, zeroed and valid until the release closure frees it,
-        // which unmaps it first.
-        if let Err(e) = unsafe { self.tp.dma_map(iova, va.as_ptr(), size) } {
-            // SAFETY: allocated above with this layout, never handed out.
-            unsafe { std::alloc::dealloc(va.as_ptr(), layout) };
-            return Err(e);
-        }
-        let tp = self.tp.clone();
-        let release = Box::new(move |va: NonNull<u8>, iova: u64, len: usize| {
-            if let Err(e) = tp.dma_unmap(iova, len) {
-                // Still mapped: the device could write it. Leak rather than free.
-                log::error!(
-                    "unmapping {len} bytes at IOVA {iova:#x} failed ({e}); leaking the block"
-                );
-                return;
+        for (i, tp) in self.tps.iter().enumerate() {
+            // SAFETY: the block is ours, zeroed and valid until the release closure frees it,
+            // which unmaps it from every device first.
+            if let Err(e) = unsafe { tp.dma_map(iova, va.as_ptr(), size) } {
+                if unmap_all(&self.tps[..i], iova, size) {
+                    // SAFETY: allocated above with this layout; no device maps it any more.
+                    unsafe { std::alloc::dealloc(va.as_ptr(), layout) };
+                }
+                return Err(e);
             }
-            // SAFETY: allocated by `alloc` above with this layout; unmapped, so no device access.
-            unsafe { std::alloc::dealloc(va.as_ptr(), layout) };
+        }
+        let tps = self.tps.clone();
+        let release = Box::new(move |va: NonNull<u8>, iova: u64, len: usize| {
+            // A device that still maps the block could write into whatever the heap reuses
+            // it for: leak it rather than free it then.
+            if unmap_all(&tps, iova, len) {
+                // SAFETY: allocated by `alloc` with this layout; unmapped from every device.
+                unsafe { std::alloc::dealloc(va.as_ptr(), layout) };
+            }
         });
         // SAFETY: as required by DmaMem::new: valid, zeroed, exclusively ours, mapped at iova.
         Ok(unsafe { DmaMem::new(va, iova, size, release) })

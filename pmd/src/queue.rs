@@ -3,7 +3,7 @@
 use core::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use fbnic_hw::regs::{self, Bar, Reg};
+use fbnic_hw::regs::{self, Bar, QReg, QueueCtl, Reg};
 
 use crate::error::{Error, Result};
 use crate::transport::Transport;
@@ -86,6 +86,30 @@ impl QueueStats {
             c.reset();
         }
     }
+}
+
+/// Stops the rings whose CTL registers are `ctls` (queue `q`): clears ENABLE, waits until the
+/// `idle` bits read set, then holds the rings in RESET. The rings are reset even if the wait
+/// timed out (the error is returned after).
+pub fn quiesce(
+    tp: &dyn Transport,
+    what: &'static str,
+    q: u32,
+    ctls: &[QReg],
+    idle: &[(Reg, u32)],
+) -> Result<()> {
+    for c in ctls {
+        tp.write32(Bar::Bar0, c.at(q), 0);
+    }
+    let waited = wait_idle(tp, what, q, idle);
+    for c in ctls {
+        tp.write32(
+            Bar::Bar0,
+            c.at(q),
+            QueueCtl::default().with_reset(true).raw(),
+        );
+    }
+    waited
 }
 
 /// Waits until every `(register, bit)` in `idle` reads set, or fails after [`IDLE_TIMEOUT`].

@@ -232,24 +232,12 @@ impl<P: RxPool> RxQueue<P> {
             return Ok(());
         }
         let q = self.qid;
-        tp.write32(Bar::Bar0, regs::RCQ_CTL.at(q), 0);
-        tp.write32(Bar::Bar0, regs::BDQ_CTL.at(q), 0);
         let idle = [
             regs::idle_bit(regs::qm_rcq_idle, q),
             regs::idle_bit(regs::qm_hpq_idle, q),
             regs::idle_bit(regs::qm_ppq_idle, q),
         ];
-        let waited = queue::wait_idle(tp, "Rx", q, &idle);
-        tp.write32(
-            Bar::Bar0,
-            regs::RCQ_CTL.at(q),
-            QueueCtl::default().with_reset(true).raw(),
-        );
-        tp.write32(
-            Bar::Bar0,
-            regs::BDQ_CTL.at(q),
-            QueueCtl::default().with_reset(true).raw(),
-        );
+        let waited = queue::quiesce(tp, "Rx", q, &[regs::RCQ_CTL, regs::BDQ_CTL], &idle);
         self.running = false;
         self.reclaim_all();
         waited

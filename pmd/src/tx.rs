@@ -164,23 +164,11 @@ impl<B: PktBuf> TxQueue<B> {
             return Ok(());
         }
         let q = self.qid;
-        tp.write32(Bar::Bar0, regs::TWQ0_CTL.at(q), 0);
-        tp.write32(Bar::Bar0, regs::TCQ_CTL.at(q), 0);
         let idle = [
             regs::idle_bit(regs::qm_twq_idle, q),
             regs::idle_bit(regs::qm_tcq_idle, q),
         ];
-        let waited = queue::wait_idle(tp, "Tx", q, &idle);
-        tp.write32(
-            Bar::Bar0,
-            regs::TWQ0_CTL.at(q),
-            QueueCtl::default().with_reset(true).raw(),
-        );
-        tp.write32(
-            Bar::Bar0,
-            regs::TCQ_CTL.at(q),
-            QueueCtl::default().with_reset(true).raw(),
-        );
+        let waited = queue::quiesce(tp, "Tx", q, &[regs::TWQ0_CTL, regs::TCQ_CTL], &idle);
         self.running = false;
         self.free_until(self.tail);
         waited
