@@ -63,6 +63,9 @@ fn write_rcd(dma: &mut DmaTable, q: &mut Queue, rcd: Rcd, cnt: &mut Counters) ->
     true
 }
 
+/// How far ahead of the completion being written the flush asks for RCQ lines (descriptors).
+const FLUSH_AHEAD: u32 = 32;
+
 /// Writes the staged completions of `q`, in order (each with Release, after the frame data).
 pub(crate) fn flush(dma: &mut DmaTable, q: &mut Queue, cnt: &mut Counters) {
     let Queue {
@@ -73,19 +76,21 @@ pub(crate) fn flush(dma: &mut DmaTable, q: &mut Queue, cnt: &mut Counters) {
         ..
     } = q;
     *stage_listed = false;
-    // The driver may hold these lines (it polls the ring): ask for them all at once, so the
-    // transfers overlap instead of each store waiting in turn.
+    // The driver may hold these lines (it polls the ring): ask for them a few lines ahead of
+    // the store, so the transfers overlap instead of each store waiting in turn.
     let n = rcd_stage.len() as u32;
-    let mut k = 0;
-    while k < n {
+    for k in (0..n.min(FLUSH_AHEAD)).step_by(8) {
         rcq.prefetch(dma, *stage_idx + k, true);
-        k += 8 - ((*stage_idx + k) & 7);
     }
     for (k, &v) in rcd_stage.iter().enumerate() {
+        let at = *stage_idx + k as u32;
+        if at & 7 == 0 && k as u32 + FLUSH_AHEAD < n {
+            rcq.prefetch(dma, at + FLUSH_AHEAD, true);
+        }
         if rcq.state == RingState::Off {
             break;
         }
-        if rcq.write(dma, *stage_idx + k as u32, v).is_err() {
+        if rcq.write(dma, at, v).is_err() {
             rcq.state = RingState::Faulted;
             cnt.ring_faults += 1;
             break;

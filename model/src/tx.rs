@@ -21,6 +21,8 @@ use crate::wire::SinkInner;
 
 /// **[project choice]** Most address descriptors one packet may use.
 pub(crate) const MAX_PIECES: usize = 64;
+/// How far ahead of the descriptor being read the Tx engine fetches (descriptors).
+const PREFETCH_AHEAD: u32 = 32;
 /// Packets one TWQ processes per engine pass.
 pub(crate) const TX_BATCH: usize = 256;
 
@@ -303,15 +305,16 @@ pub(crate) fn service_twq(
     if tcq.running() && tcq.doorbell(env.regs, regs::TCQ_HEAD.at(qi)) {
         env.cnt.bad_doorbells += 1;
     }
-    // The descriptors the driver wrote since the last pass: start fetching them all.
-    let pending = ring.pending().min(budget as u32 * 2);
-    let mut k = 0;
-    while k < pending {
+    // The driver wrote these descriptors on another core: fetch a few lines ahead of the one
+    // being read (a window, not the whole batch: the core tracks only so many misses).
+    for k in (0..PREFETCH_AHEAD).step_by(8) {
         ring.prefetch(env.dma, ring.idx + k, false);
-        k += 8 - ((ring.idx + k) & 7);
     }
     let mut done = 0;
     while done < budget && ring.pending() != 0 {
+        if ring.idx & 7 < 2 {
+            ring.prefetch(env.dma, (ring.idx & !7) + PREFETCH_AHEAD, false);
+        }
         let Some(s) = scan(ring, env.dma, pieces, env.cnt) else {
             break;
         };

@@ -189,13 +189,14 @@ fn cmd_model(argv: Vec<String>) -> Result<(), Box<dyn std::error::Error>> {
     for r in 0..rounds.max(1) {
         let m = p.run_for(secs(secs_each));
         println!(
-            "  round {}: {} frames in {:.2}s: {:.2} Mpps wall, {:.2} Mpps of engine busy time ({:.1} ns/frame); per queue {:?}",
+            "  round {}: {} frames in {:.2}s: {:.2} Mpps wall, {:.2} Mpps of engine busy time ({:.1} ns/frame), {:.1} frames per engine pass; per queue {:?}",
             r + 1,
             m.packets,
             m.secs,
             m.wall_mpps(),
             m.engine_mpps(),
             m.engine_ns_per_pkt(),
+            m.packets as f64 / m.passes.max(1) as f64,
             m.per_queue
         );
         wall.push(m.wall_mpps());

@@ -140,6 +140,8 @@ pub struct Measurement {
     pub secs: f64,
     /// Engine busy time in the interval, ns.
     pub busy_ns: u64,
+    /// Engine passes in the interval (with or without work).
+    pub passes: u64,
     /// Frames per Rx queue.
     pub per_queue: Vec<u64>,
 }
@@ -367,6 +369,7 @@ impl Pipeline {
     fn run_until(&mut self, mut done: impl FnMut(u64, Duration) -> bool) -> Measurement {
         let q0 = self.per_queue.clone();
         let busy0 = self.fabric.engine_busy_ns();
+        let passes0 = self.fabric.engine_passes();
         let start = Instant::now();
         let mut pkts = 0u64;
         let mut iter = 0u32;
@@ -382,6 +385,7 @@ impl Pipeline {
             packets: pkts,
             secs,
             busy_ns: self.fabric.engine_busy_ns() - busy0,
+            passes: self.fabric.engine_passes() - passes0,
             per_queue: self.per_queue.iter().zip(&q0).map(|(a, b)| a - b).collect(),
         }
     }
