@@ -50,6 +50,7 @@ pub(crate) struct Shared {
     idle: IdlePolicy,
     passes: AtomicU64,
     busy_ns: AtomicU64,
+    idle_sleeps: AtomicU64,
 }
 
 /// A set of devices, the wires between them, and the model's threads.
@@ -72,6 +73,7 @@ impl Fabric {
             idle: cfg.idle,
             passes: AtomicU64::new(0),
             busy_ns: AtomicU64::new(0),
+            idle_sleeps: AtomicU64::new(0),
         });
         let s = shared.clone();
         let cpu = cfg.engine_cpu;
@@ -222,6 +224,12 @@ impl Fabric {
         self.shared.busy_ns.load(Ordering::Relaxed)
     }
 
+    /// Times the engine slept between passes because it had been idle longer than
+    /// [`IdlePolicy::spin`].
+    pub fn engine_idle_sleeps(&self) -> u64 {
+        self.shared.idle_sleeps.load(Ordering::Relaxed)
+    }
+
     /// Stops and joins every thread (engine and firmware agents). Idempotent; also done on
     /// drop. Devices stay readable but nothing moves any more.
     pub fn shutdown(&self) {
@@ -351,9 +359,57 @@ fn engine(s: &Shared) {
         if devs.is_empty() {
             std::thread::park_timeout(Duration::from_millis(5));
         } else if now.duration_since(last_work) > s.idle.spin {
+            s.idle_sleeps.fetch_add(1, Ordering::Relaxed);
             std::thread::sleep(s.idle.sleep);
         } else if idle_passes % IDLE_YIELD_EVERY == 0 {
             std::thread::yield_now();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Waits (up to 10 s) until `f` holds.
+    fn wait_for(mut f: impl FnMut() -> bool) -> bool {
+        let end = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < end {
+            if f() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        false
+    }
+
+    #[test]
+    fn idle_engine_sleeps_after_the_spin_time_and_not_before() {
+        // Default policy: 200 us of polling, then sleeps between passes.
+        let f = Fabric::new(FabricConfig::default());
+        let _d = f.add_device(DeviceConfig::default());
+        assert!(
+            wait_for(|| f.engine_idle_sleeps() > 0),
+            "the engine never slept"
+        );
+        f.shutdown();
+
+        // An hour of polling: the engine keeps passing over the idle device, never sleeps.
+        let f = Fabric::new(FabricConfig {
+            idle: IdlePolicy {
+                spin: Duration::from_secs(3600),
+                ..Default::default()
+            },
+            ..Default::default()
+        });
+        let _d = f.add_device(DeviceConfig::default());
+        let p0 = f.engine_passes();
+        assert!(
+            wait_for(|| f.engine_passes() > p0 + 100_000),
+            "the engine did not poll"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(f.engine_idle_sleeps(), 0);
+        f.shutdown();
     }
 }

@@ -15,6 +15,7 @@ pub const PARAMS: &[(&str, &str)] = &[
     ("link", "25G-CR|50G-CR2|50G-CR|100G-CR2"),
     ("bmc", "0|1"),
     ("model_cpu", "<cpu>|none"),
+    ("model_poll_us", "<us>"),
     ("fw_version", "<major.minor.patch.build>"),
     (
         "fw_fault",
@@ -74,6 +75,9 @@ pub struct Devargs {
     /// `model_cpu=`: the CPU the model's engine thread is pinned to (`None` when not given;
     /// `Some(None)` for `none`, no pinning).
     pub model_cpu: Option<Option<usize>>,
+    /// `model_poll_us=`: how long the model's engine keeps polling after its last work before
+    /// it starts sleeping between passes.
+    pub model_poll_us: Option<u64>,
     /// `fw_version=`: the version the model's firmware reports.
     pub fw_version: Option<FwVersion>,
     /// `fw_fault=`.
@@ -178,6 +182,15 @@ impl FromStr for Devargs {
                         ),
                     })
                 }
+                "model_poll_us" => {
+                    d.model_poll_us = Some(
+                        value
+                            .parse::<u64>()
+                            .ok()
+                            .filter(|us| *us <= MAX_POLL_US)
+                            .ok_or_else(|| bad("not 0..3600000000"))?,
+                    )
+                }
                 "fw_version" => {
                     d.fw_version = Some(value.parse().map_err(|_| bad("not a version"))?)
                 }
@@ -207,6 +220,9 @@ impl FromStr for Devargs {
     }
 }
 
+/// Longest `model_poll_us` (an hour: "poll always" for any run that matters).
+const MAX_POLL_US: u64 = 3_600_000_000;
+
 fn valid_cable_name(name: &str) -> bool {
     (1..=32).contains(&name.len())
         && name
@@ -226,7 +242,7 @@ mod tests {
 
     #[test]
     fn every_key() {
-        let d: Devargs = "wire=cable:a-1,mac=02:00:00:00:00:07,link=25G-CR,bmc=1,model_cpu=0,fw_version=0.12.1.0,fw_fault=no_ownership,fw_timeout_ms=250"
+        let d: Devargs = "wire=cable:a-1,mac=02:00:00:00:00:07,link=25G-CR,bmc=1,model_cpu=0,model_poll_us=1000000,fw_version=0.12.1.0,fw_fault=no_ownership,fw_timeout_ms=250"
             .parse()
             .unwrap();
         assert_eq!(d.wire, Wire::Cable("a-1".into()));
@@ -234,6 +250,7 @@ mod tests {
         assert_eq!(d.link, Some(LinkSpeed::G25Cr));
         assert!(d.bmc);
         assert_eq!(d.model_cpu, Some(Some(0)));
+        assert_eq!(d.model_poll_us, Some(1_000_000));
         assert_eq!(d.fw_version, Some(FwVersion::new(0, 12, 1, 0)));
         assert_eq!(d.fw_fault, FwFault::NoOwnership);
         assert_eq!(d.fw_timeout_ms, Some(250));
@@ -259,6 +276,12 @@ mod tests {
             ("link=40G", "link", "expected one of"),
             ("bmc=yes", "bmc", "not 0 or 1"),
             ("model_cpu=-1", "model_cpu", "not a CPU"),
+            ("model_poll_us=-5", "model_poll_us", "not 0..3600000000"),
+            (
+                "model_poll_us=3600000001",
+                "model_poll_us",
+                "not 0..3600000000",
+            ),
             ("fw_version=1.2", "fw_version", "not a version"),
             ("fw_fault=flaky", "fw_fault", "unknown fault"),
             ("fw_timeout_ms=0", "fw_timeout_ms", "not 1..600000"),

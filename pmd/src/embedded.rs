@@ -8,12 +8,15 @@
 use core::ptr::NonNull;
 use core::sync::atomic::AtomicU32;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use fbnic_hw::link::LinkSpeed;
 use fbnic_hw::mac::MacAddr;
 use fbnic_hw::regs::{Bar, Reg};
 use fbnic_hw::version::FwVersion;
-use fbnic_model::{BmcConfig, Device, DeviceConfig, Fabric, FabricConfig, FwConfig, FwFaults};
+use fbnic_model::{
+    BmcConfig, Device, DeviceConfig, Fabric, FabricConfig, FwConfig, FwFaults, IdlePolicy,
+};
 
 use crate::devargs::{FwFault, Wire};
 use crate::error::{Error, Result};
@@ -38,6 +41,9 @@ pub struct ModelOptions {
     pub fw_fault: FwFault,
     /// Pin the model's engine thread (honoured when the fabric is created by this port).
     pub engine_cpu: Option<usize>,
+    /// How long the engine keeps polling after its last work before it sleeps between passes
+    /// (None: the model's default; honoured when the fabric is created by this port).
+    pub engine_poll: Option<Duration>,
 }
 
 impl ModelOptions {
@@ -52,6 +58,7 @@ impl ModelOptions {
             fw_version: None,
             fw_fault: FwFault::None,
             engine_cpu: None,
+            engine_poll: None,
         }
     }
 }
@@ -116,9 +123,13 @@ impl EmbeddedTransport {
         let fabric = w
             .fabric
             .get_or_insert_with(|| {
+                let mut idle = IdlePolicy::default();
+                if let Some(spin) = opts.engine_poll {
+                    idle.spin = spin;
+                }
                 Fabric::new(FabricConfig {
                     engine_cpu: opts.engine_cpu,
-                    ..Default::default()
+                    idle,
                 })
             })
             .clone();

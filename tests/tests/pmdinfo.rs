@@ -49,6 +49,7 @@ fn pmdinfo_lists_net_fbnic_and_its_parameters() {
         "link=25G-CR|50G-CR2|50G-CR|100G-CR2",
         "bmc=0|1",
         "model_cpu=<cpu>|none",
+        "model_poll_us=<us>",
         "fw_version=<major.minor.patch.build>",
         "fw_fault=none|no_life|no_ownership|malformed|no_heartbeat",
         "fw_timeout_ms=<ms>",

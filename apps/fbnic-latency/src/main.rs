@@ -9,6 +9,7 @@
 //! ```text
 //! fbnic-latency [--pmd PATH] [--mode pair|loop] [--rates 1000,1000000] [--secs 5]
 //!               [--warmup 0.5] [--burst 32] [--lcores 0-1] [--model-cpu 0] [--desc 1024]
+//!               [--model-poll-us US]
 //! ```
 //!
 //! The measuring loop runs on the first worker lcore (CPU 1 with `--lcores 0-1`); the main
@@ -37,6 +38,8 @@ OPTIONS (defaults in brackets)
   --lcores LIST    EAL -l: the main lcore, then the measuring lcore [0-1]
   --model-cpu N    CPU of the model's engine thread (not the measuring lcore's) [0]
   --desc N         Rx/Tx descriptors per queue [1024]
+  --model-poll-us US  net_fbnic's model_poll_us devarg: how long the model's engine keeps
+                   polling after its last frame before it sleeps between passes [driver default]
   --eal ARGS       extra EAL arguments, space-separated []
 ";
 
@@ -51,6 +54,7 @@ struct Opts {
     lcores: String,
     model_cpu: usize,
     desc: u16,
+    model_poll_us: Option<u64>,
     eal: Vec<String>,
 }
 
@@ -66,6 +70,7 @@ fn parse_opts(args: &[String]) -> Result<Option<Opts>, String> {
         lcores: "0-1".into(),
         model_cpu: 0,
         desc: 1024,
+        model_poll_us: None,
         eal: Vec::new(),
     };
     let mut it = args.iter();
@@ -106,6 +111,11 @@ fn parse_opts(args: &[String]) -> Result<Option<Opts>, String> {
             "--lcores" => o.lcores = val()?,
             "--model-cpu" => o.model_cpu = num(val()?)? as usize,
             "--desc" => o.desc = num(val()?)? as u16,
+            "--model-poll-us" => {
+                let v = val()?;
+                let us = v.parse::<u64>().map_err(|e| format!("{key} {v}: {e}"))?;
+                o.model_poll_us = Some(us);
+            }
             "--eal" => o.eal = val()?.split_whitespace().map(String::from).collect(),
             _ => return Err(format!("unknown option {a} (see --help)")),
         }
@@ -188,12 +198,17 @@ fn run(o: &Opts) -> Result<bool, Box<dyn std::error::Error>> {
         "-d".into(),
         o.pmd.clone(),
     ];
+    // The first port creates the model, so it carries the model's settings.
+    let mut model = format!("model_cpu={}", o.model_cpu);
+    if let Some(us) = o.model_poll_us {
+        model += &format!(",model_poll_us={us}");
+    }
     if o.loop_mode {
         args.push("--vdev".into());
-        args.push(format!("net_fbnic0,wire=loop,model_cpu={}", o.model_cpu));
+        args.push(format!("net_fbnic0,wire=loop,{model}"));
     } else {
         args.push("--vdev".into());
-        args.push(format!("net_fbnic0,model_cpu={}", o.model_cpu));
+        args.push(format!("net_fbnic0,{model}"));
         args.push("--vdev".into());
         args.push("net_fbnic1".into());
     }

@@ -42,7 +42,7 @@ const MAX_MAC_ADDRS: u32 = 1 + crate::rpc::MAX_EXTRA_UC as u32;
 dpdk_sys::rte_pmd_info!(
     net_fbnic_pmd_info,
     name: "net_fbnic",
-    params: "wire=pair|loop|cable:<name> mac=<XX:XX:XX:XX:XX:XX> link=25G-CR|50G-CR2|50G-CR|100G-CR2 bmc=0|1 model_cpu=<cpu>|none fw_version=<major.minor.patch.build> fw_fault=none|no_life|no_ownership|malformed|no_heartbeat fw_timeout_ms=<ms>"
+    params: "wire=pair|loop|cable:<name> mac=<XX:XX:XX:XX:XX:XX> link=25G-CR|50G-CR2|50G-CR|100G-CR2 bmc=0|1 model_cpu=<cpu>|none model_poll_us=<us> fw_version=<major.minor.patch.build> fw_fault=none|no_life|no_ownership|malformed|no_heartbeat fw_timeout_ms=<ms>"
 );
 
 /// What the driver keeps about one Rx queue besides the queue itself (readable by control
@@ -217,6 +217,7 @@ unsafe fn probe_port(
             usize::try_from(sys::rte_lcore_to_cpu_id(sys::rte_get_main_lcore() as c_int)).ok()
         },
     };
+    opts.engine_poll = devargs.model_poll_us.map(std::time::Duration::from_micros);
     let tp = EmbeddedTransport::attach(&opts)?;
     let dyn_tp: Arc<dyn Transport> = tp.clone();
     // From here on, undo on failure (the embedded transport detaches on drop).
