@@ -370,7 +370,7 @@ impl DmaTable {
     /// The host address of the 8-byte word `off` bytes into the ring at `base` (`bytes`
     /// long), through the ring's cached translation; None when the ring does not lie in one
     /// region (then the caller takes the per-access path, which also counts faults).
-    #[inline]
+    #[inline(always)]
     fn ring_word(
         &mut self,
         map: &mut RingMap,
@@ -400,7 +400,7 @@ impl DmaTable {
 
     /// Hints that a ring's word `off` bytes into it will be read (`write` false) or written
     /// soon. Does nothing when the ring has no cached translation.
-    #[inline]
+    #[inline(always)]
     pub fn ring_prefetch(
         &mut self,
         map: &mut RingMap,
@@ -420,7 +420,7 @@ impl DmaTable {
 
     /// Reads a ring's descriptor word `off` bytes into it (Acquire), through its cached
     /// translation when it has one.
-    #[inline]
+    #[inline(always)]
     pub fn ring_read(
         &mut self,
         map: &mut RingMap,
@@ -444,7 +444,7 @@ impl DmaTable {
 
     /// Writes a ring's descriptor word (Release), through its cached translation when it has
     /// one.
-    #[inline]
+    #[inline(always)]
     pub fn ring_write(
         &mut self,
         map: &mut RingMap,
