@@ -444,6 +444,9 @@ pub mod mac_stat {
     }
 }
 
+/// The MAC statistics block (every [`mac_stat`] register, read-only).
+pub const MAC_STAT_BLOCK: core::ops::RangeInclusive<Reg> = 0x11a00..=0x11a5f;
+
 /// RXB drop counter per FIFO (frames dropped for lack of Rx buffer space).
 pub const fn rxb_drop_frms_sts(n: u32) -> Reg {
     0x8057 + n

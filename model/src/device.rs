@@ -157,7 +157,6 @@ pub struct Device {
 
 pub(crate) type RegFileRef = crate::regfile::RegFile;
 
-/// Which registers the device owns (writes are ignored).
 /// The PTRS registers of a queue block (computed when read).
 fn is_ptrs(r: regs::QReg) -> bool {
     matches!(
@@ -171,38 +170,45 @@ fn is_ptrs(r: regs::QReg) -> bool {
     )
 }
 
+/// Which registers the device owns (writes are ignored).
 fn read_only(idx: u32) -> bool {
     if let Some((_, r)) = regs::queue_of(idx) {
-        return matches!(
-            r,
-            regs::TWQ0_PTRS
-                | regs::TWQ1_PTRS
-                | regs::TCQ_PTRS
-                | regs::RCQ_PTRS
-                | regs::BDQ_HPQ_PTRS
-                | regs::BDQ_PPQ_PTRS
-                | regs::TWQ0_PKT_CNT
-                | regs::TWQ0_ERR_CNT
-                | regs::TWQ0_BYTE_CNT
-                | regs::TWQ0_BYTE_CNT_HI
-                | regs::RDE_PKT_CNT
-                | regs::RDE_PKT_ERR
-                | regs::RDE_CQ_DROP
-                | regs::RDE_BDQ_DROP
-                | regs::RDE_BYTE_CNT
-                | regs::RDE_BYTE_CNT_HI
-        );
+        return is_ptrs(r)
+            || matches!(
+                r,
+                regs::TWQ0_PKT_CNT
+                    | regs::TWQ0_ERR_CNT
+                    | regs::TWQ0_BYTE_CNT
+                    | regs::TWQ0_BYTE_CNT_HI
+                    | regs::RDE_PKT_CNT
+                    | regs::RDE_PKT_ERR
+                    | regs::RDE_CQ_DROP
+                    | regs::RDE_BDQ_DROP
+                    | regs::RDE_BYTE_CNT
+                    | regs::RDE_BYTE_CNT_HI
+            );
     }
-    matches!(idx,
-        0x800..=0x807 | 0x821..=0x824 | 0x830..=0x833 | 0x853..=0x856
-        | 0xc00..=0xc03 | 0xc0f..=0xc12 | 0xc13..=0xc16
-        | regs::RPC_CNTR_UNKN_ETYPE..=regs::RPC_CNTR_TO_BMC
-        | regs::MASTER_SPARE_0
-        | regs::MASTER_DMA_FAULT_CNT..=regs::MASTER_DMA_FAULT_ADDR_HI
-        | regs::SIG_PCS_OUT0
-        | 0x11a00..=0x11a5f
-        | regs::RSFEC_CCW_LO..=0x10805
-    ) || (regs::rxb_drop_frms_sts(0)..regs::rxb_drop_frms_sts(8)).contains(&idx)
+    // QM idle banks: TWQ lists 8 registers in the spec's table, the others 4 (a bit per queue).
+    let idle = [
+        (regs::qm_twq_idle as fn(u32) -> regs::Reg, 8),
+        (regs::qm_tcq_idle, 4),
+        (regs::qm_tqs_idle, 4),
+        (regs::qm_tde_idle, 4),
+        (regs::qm_rcq_idle, 4),
+        (regs::qm_hpq_idle, 4),
+        (regs::qm_ppq_idle, 4),
+    ];
+    idle.iter().any(|&(bank, n)| (bank(0)..bank(n)).contains(&idx))
+        || matches!(idx,
+            regs::RPC_CNTR_UNKN_ETYPE..=regs::RPC_CNTR_TO_BMC
+            | regs::MASTER_SPARE_0
+            | regs::MASTER_DMA_FAULT_CNT..=regs::MASTER_DMA_FAULT_ADDR_HI
+            | regs::SIG_PCS_OUT0
+        )
+        || regs::MAC_STAT_BLOCK.contains(&idx)
+        // The two 64-bit RSFEC counters (LO, HI each).
+        || (regs::RSFEC_CCW_LO..regs::RSFEC_NCCW_LO + 2).contains(&idx)
+        || (regs::rxb_drop_frms_sts(0)..regs::rxb_drop_frms_sts(8)).contains(&idx)
 }
 
 impl Device {
@@ -1174,5 +1180,59 @@ mod bench {
             busy.as_nanos() as f64 / pkts as f64,
             pkts as f64 / busy.as_nanos() as f64 * 1e3
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_only_registers_are_the_device_owned_ones() {
+        // QM idle banks (TWQ 8 registers, the others 4), each with its neighbours.
+        for (first, last) in [
+            (0x800, 0x807),
+            (0x821, 0x824),
+            (0x830, 0x833),
+            (0x853, 0x856),
+            (0xc00, 0xc03),
+            (0xc0f, 0xc12),
+            (0xc13, 0xc16),
+        ] {
+            for r in first..=last {
+                assert!(read_only(r), "{r:#x}");
+            }
+        }
+        for r in [
+            0x808, 0x820, 0x825, 0x82f, 0x834, 0x852, 0x857, 0xbff, 0xc04, 0xc17,
+        ] {
+            assert!(!read_only(r), "{r:#x}");
+        }
+        // MAC statistics, RSFEC counters, RXB drop counters, DMA fault and link status.
+        assert!(read_only(regs::mac_stat::RX_XOFF) && read_only(regs::mac_stat::TX_CONTROL + 1));
+        assert!(!read_only(0x119ff) && !read_only(0x11a60));
+        for r in regs::RSFEC_CCW_LO..regs::RSFEC_NCCW_LO + 2 {
+            assert!(read_only(r), "{r:#x}");
+        }
+        assert!(!read_only(regs::RSFEC_CCW_LO - 1) && !read_only(regs::RSFEC_NCCW_LO + 2));
+        assert!(read_only(regs::rxb_drop_frms_sts(7)) && !read_only(regs::rxb_drop_frms_sts(8)));
+        assert!(read_only(regs::MASTER_DMA_FAULT_CNT) && read_only(regs::SIG_PCS_OUT0));
+        // Queue blocks: PTRS and counters are the device's, control and doorbells are not.
+        for r in [
+            regs::TWQ0_PTRS,
+            regs::RCQ_PTRS,
+            regs::BDQ_PPQ_PTRS,
+            regs::RDE_BYTE_CNT_HI,
+        ] {
+            assert!(read_only(r.at(5)), "{r:?}");
+        }
+        for r in [
+            regs::TWQ0_CTL,
+            regs::TWQ0_TAIL,
+            regs::RCQ_HEAD,
+            regs::BDQ_PPQ_TAIL,
+        ] {
+            assert!(!read_only(r.at(5)), "{r:?}");
+        }
     }
 }

@@ -10,7 +10,7 @@ use parking_lot::Mutex;
 
 use crate::device::{Device, DeviceConfig};
 use crate::wire::{GenShared, Generator, GeneratorHandle, SinkHandle, WireEnd};
-use crate::ModelError;
+use crate::{panic_text, ModelError};
 
 /// How the engine behaves when there is nothing to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -279,16 +279,6 @@ fn detach(a: &Device) {
         }
     }
     a.update_link();
-}
-
-fn panic_text(e: &Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = e.downcast_ref::<&str>() {
-        s.to_string()
-    } else if let Some(s) = e.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic".into()
-    }
 }
 
 /// Idle passes between two looks at the clock while spinning.

@@ -38,6 +38,7 @@ use fbnic_hw::MacAddr;
 use parking_lot::{Condvar, Mutex};
 
 use crate::device::Device;
+use crate::panic_text;
 use crate::regfile::RegFile;
 
 /// Responses the firmware holds while the host posts no page.
@@ -351,16 +352,6 @@ impl FwShared {
             let until = deadline.unwrap_or_else(|| Instant::now() + Duration::from_secs(1));
             let _ = self.cv.wait_until(&mut g, until);
         }
-    }
-}
-
-fn panic_text(e: &Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = e.downcast_ref::<&str>() {
-        s.to_string()
-    } else if let Some(s) = e.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic".into()
     }
 }
 

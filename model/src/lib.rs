@@ -185,6 +185,17 @@ pub use fw::{FwConfig, FwFaults, FwState, MacSync, HISTORY_LEN};
 pub use stats::DeviceStats;
 pub use wire::{GenFn, GenSource, Generator, GeneratorHandle, SinkHandle};
 
+/// The message of a caught panic (for the log line of the thread that caught it).
+pub(crate) fn panic_text(e: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = e.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = e.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".into()
+    }
+}
+
 /// Errors of the model's control API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ModelError {

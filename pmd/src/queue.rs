@@ -19,6 +19,17 @@ pub const MAX_TX_SEGS: u16 = 32;
 /// How long a disabled queue may take to go idle.
 pub const IDLE_TIMEOUT: Duration = Duration::from_millis(500);
 
+/// Checks that `qid` names one of the device's queues.
+pub fn check_qid(what: &str, qid: u32) -> Result<()> {
+    if qid >= regs::MAX_QUEUES {
+        return Err(Error::invalid(format!(
+            "{what} queue {qid}: the device has {} queues",
+            regs::MAX_QUEUES
+        )));
+    }
+    Ok(())
+}
+
 /// Checks a descriptor count from the user: a power of two within `[MIN_DESC, max]`.
 pub fn check_desc_count(what: &str, n: u32, max: u32) -> Result<()> {
     if !n.is_power_of_two() || !(MIN_DESC..=max).contains(&n) {

@@ -81,12 +81,7 @@ impl<P: RxPool> RxQueue<P> {
         cfg: RxConfig,
         pool: P,
     ) -> Result<Self> {
-        if qid >= regs::MAX_QUEUES {
-            return Err(Error::invalid(format!(
-                "Rx queue {qid}: the device has {} queues",
-                regs::MAX_QUEUES
-            )));
-        }
+        queue::check_qid("Rx", qid)?;
         queue::check_desc_count("Rx", cfg.nb_desc, queue::MAX_RX_DESC)?;
         let room = pool.data_room();
         if room < 64 {

@@ -69,12 +69,7 @@ impl<B: PktBuf> TxQueue<B> {
         qid: u32,
         cfg: TxConfig,
     ) -> Result<Self> {
-        if qid >= regs::MAX_QUEUES {
-            return Err(Error::invalid(format!(
-                "Tx queue {qid}: the device has {} queues",
-                regs::MAX_QUEUES
-            )));
-        }
+        queue::check_qid("Tx", qid)?;
         queue::check_desc_count("Tx", cfg.nb_desc, queue::MAX_TX_DESC)?;
         let twq = DescRing::new(dma, cfg.nb_desc)?;
         // One completion per burst at most, and at least one packet (two descriptors) per

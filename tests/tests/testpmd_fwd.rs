@@ -77,6 +77,21 @@ struct Mode {
     queues: u16,
 }
 
+impl Mode {
+    /// Forwarding mode `fwd` on one queue per port, started with `start tx_first`.
+    fn new(name: &'static str, fwd: &'static str) -> Self {
+        Self {
+            name,
+            fwd,
+            eal: &[],
+            args: &[],
+            setup: &[],
+            start: "start tx_first",
+            queues: 1,
+        }
+    }
+}
+
 /// The numbers of one run.
 struct Outcome {
     /// testpmd's forward statistics per port (from `stop`).
@@ -304,17 +319,13 @@ fn io_iova_va() {
 #[test]
 fn io_jumbo_scatter() {
     let m = Mode {
-        name: "fwd-io-jumbo",
-        fwd: "io",
-        eal: &[],
         args: &[
             "--enable-scatter",
             "--max-pkt-len=9018",
             "--tx-offloads=0x8000",
         ],
         setup: &["set txpkts 2048,2048,2048,2000"],
-        start: "start tx_first",
-        queues: 1,
+        ..Mode::new("fwd-io-jumbo", "io")
     };
     let o = run_mode(&m, &mut until_min_rx);
     forwarding_checks(&o, 1);
@@ -342,45 +353,21 @@ fn io_jumbo_scatter() {
 /// (02:00:00:00:00:0x, received thanks to testpmd's default promiscuous mode).
 #[test]
 fn mac() {
-    let m = Mode {
-        name: "fwd-mac",
-        fwd: "mac",
-        eal: &[],
-        args: &[],
-        setup: &[],
-        start: "start tx_first",
-        queues: 1,
-    };
+    let m = Mode::new("fwd-mac", "mac");
     forwarding_checks(&run_mode(&m, &mut until_min_rx), 1);
 }
 
 /// macswap: source and destination addresses swapped.
 #[test]
 fn macswap() {
-    let m = Mode {
-        name: "fwd-macswap",
-        fwd: "macswap",
-        eal: &[],
-        args: &[],
-        setup: &[],
-        start: "start tx_first",
-        queues: 1,
-    };
+    let m = Mode::new("fwd-macswap", "macswap");
     forwarding_checks(&run_mode(&m, &mut until_min_rx), 1);
 }
 
 /// 5tswap: MAC, IP addresses and UDP ports swapped (tx_first sends UDP/IPv4).
 #[test]
 fn five_tuple_swap() {
-    let m = Mode {
-        name: "fwd-5tswap",
-        fwd: "5tswap",
-        eal: &[],
-        args: &[],
-        setup: &[],
-        start: "start tx_first",
-        queues: 1,
-    };
+    let m = Mode::new("fwd-5tswap", "5tswap");
     forwarding_checks(&run_mode(&m, &mut until_min_rx), 1);
 }
 
@@ -571,13 +558,8 @@ fn csum() {
 #[test]
 fn rxonly() {
     let m = Mode {
-        name: "fwd-rxonly",
-        fwd: "rxonly",
-        eal: &[],
-        args: &[],
-        setup: &[],
         start: "start tx_first 8",
-        queues: 1,
+        ..Mode::new("fwd-rxonly", "rxonly")
     };
     let o = run_mode(&m, &mut |t| {
         get(&t.stats(0), "RX-packets") == 256 && get(&t.stats(1), "RX-packets") == 256
@@ -601,13 +583,9 @@ fn rxonly() {
 #[test]
 fn txonly() {
     let m = Mode {
-        name: "fwd-txonly",
-        fwd: "txonly",
-        eal: &[],
         args: &["--enable-drop-en"],
-        setup: &[],
         start: "start",
-        queues: 1,
+        ..Mode::new("fwd-txonly", "txonly")
     };
     let o = run_mode(&m, &mut until_min_tx);
     for a in 0..2u16 {
@@ -642,13 +620,10 @@ fn txonly() {
 #[test]
 fn flowgen() {
     let m = Mode {
-        name: "fwd-flowgen",
-        fwd: "flowgen",
-        eal: &[],
         args: &["--rss-ip"],
-        setup: &[],
         start: "start",
         queues: 2,
+        ..Mode::new("fwd-flowgen", "flowgen")
     };
     let o = run_mode(&m, &mut until_min_rx);
     for p in 0..2u16 {

@@ -165,6 +165,10 @@ fn timeouts(d: &Devargs) -> FwTimeouts {
     t
 }
 
+/// The UTF-8 text of a C string, None for NULL or invalid UTF-8.
+///
+/// # Safety
+/// `p` is NULL or points to a NUL-terminated string that outlives `'a`.
 unsafe fn cstr_opt<'a>(p: *const c_char) -> Option<&'a str> {
     if p.is_null() {
         return None;
@@ -198,6 +202,10 @@ unsafe extern "C" fn probe(vdev: *mut sys::rte_vdev_device) -> c_int {
     })
 }
 
+/// Creates port `name` on its model device and allocates its ethdev.
+///
+/// # Safety
+/// `vdev` is the valid device EAL passed to [`probe`].
 unsafe fn probe_port(
     vdev: *mut sys::rte_vdev_device,
     name: &str,
@@ -314,6 +322,11 @@ unsafe extern "C" fn service_alarm(arg: *mut c_void) {
     }
 }
 
+/// Arms the next run of the service routine (heartbeat, link polling) for `eth_dev`.
+///
+/// # Safety
+/// `eth_dev` is a port of this driver that stays allocated until `dev_close` cancels the
+/// alarm.
 unsafe fn arm_alarm(eth_dev: *mut sys::rte_eth_dev) {
     // SAFETY: the callback and its argument stay valid until cancelled in dev_close.
     let rc =
