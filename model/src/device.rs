@@ -20,7 +20,7 @@ use crate::dma::DmaTable;
 use crate::fifo::FrameFifo;
 use crate::fw::{FwConfig, FwFaults, FwShared, FwState};
 use crate::mac::{self, MacDirStats, Offer, PortRx, MAX_FRAME};
-use crate::parse::{self, L3TypeP};
+use crate::parse;
 use crate::queue::{self, Queue, RingState};
 use crate::rpc::Rpc;
 use crate::rss::Rss;
@@ -89,7 +89,8 @@ impl DeviceConfig {
 pub(crate) struct Held {
     /// The frame's RXB sequence number.
     seq: u64,
-    parsed: parse::Parsed,
+    /// What the RPC counters say of the parse, counted when the frame leaves the RPC.
+    findings: parse::Findings,
     dest: u32,
     /// Queue and completion metadata, when the frame goes to the host.
     host: Option<(u32, RxInfo)>,
@@ -833,7 +834,7 @@ impl Device {
                 return false;
             }
         }
-        count_parse(&mut st.rpc, &held.parsed);
+        count_parse(&mut st.rpc, held.findings);
         if held.dest & ACT_DEST_BMC != 0 {
             st.rpc.cnt.to_bmc = st.rpc.cnt.to_bmc.wrapping_add(1);
             st.rpc.dirty = true;
@@ -873,14 +874,14 @@ impl Device {
         }
         let p = parse::parse(f);
         let Some(macda) = st.rpc.macda_lookup(&f[..6]) else {
-            count_parse(&mut st.rpc, &p);
+            count_parse(&mut st.rpc, p.findings());
             st.rpc.cnt.macda_miss = st.rpc.cnt.macda_miss.wrapping_add(1);
             st.rpc.dirty = true;
             return None;
         };
         let act = st.rpc.classify(regs, &p, macda);
         if act.tbl0.drop() {
-            count_parse(&mut st.rpc, &p);
+            count_parse(&mut st.rpc, p.findings());
             st.rpc.cnt.act_drop = st.rpc.cnt.act_drop.wrapping_add(1);
             st.rpc.dirty = true;
             return None;
@@ -921,7 +922,7 @@ impl Device {
         }
         Some(Held {
             seq,
-            parsed: p,
+            findings: p.findings(),
             dest,
             host,
         })
@@ -940,25 +941,25 @@ impl Device {
 }
 
 /// Counts the parser's findings for a frame that leaves the RPC.
-#[inline]
-fn count_parse(rpc: &mut Rpc, p: &parse::Parsed) {
-    if p.unknown_etype || p.frag || p.err {
-        let c = &mut rpc.cnt;
-        if p.unknown_etype {
-            c.unkn_etype = c.unkn_etype.wrapping_add(1);
-        }
-        if p.frag {
-            if p.l3 == L3TypeP::V4 {
-                c.ipv4_frag = c.ipv4_frag.wrapping_add(1);
-            } else {
-                c.ipv6_frag = c.ipv6_frag.wrapping_add(1);
-            }
-        }
-        if p.trunc {
-            c.out_of_hdr = c.out_of_hdr.wrapping_add(1);
-        }
-        rpc.dirty = true;
+#[inline(always)]
+fn count_parse(rpc: &mut Rpc, f: parse::Findings) {
+    if f.is_empty() {
+        return;
     }
+    let c = &mut rpc.cnt;
+    if f.contains(parse::Findings::UNKNOWN_ETYPE) {
+        c.unkn_etype = c.unkn_etype.wrapping_add(1);
+    }
+    if f.contains(parse::Findings::IPV4_FRAG) {
+        c.ipv4_frag = c.ipv4_frag.wrapping_add(1);
+    }
+    if f.contains(parse::Findings::IPV6_FRAG) {
+        c.ipv6_frag = c.ipv6_frag.wrapping_add(1);
+    }
+    if f.contains(parse::Findings::TRUNC) {
+        c.out_of_hdr = c.out_of_hdr.wrapping_add(1);
+    }
+    rpc.dirty = true;
 }
 
 fn set_list(list: &mut Vec<u16>, qi: u32, on: bool) {

@@ -46,6 +46,51 @@ pub(crate) struct Parsed {
     pub unknown_etype: bool,
 }
 
+/// What a parse adds to the RPC's counters (RPC_CNTR_*), packed so a frame waiting in the
+/// RXB carries one byte of it rather than the whole [`Parsed`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Findings(u8);
+
+impl Findings {
+    pub const UNKNOWN_ETYPE: Self = Self(1);
+    pub const IPV4_FRAG: Self = Self(2);
+    pub const IPV6_FRAG: Self = Self(4);
+    pub const TRUNC: Self = Self(8);
+
+    /// Nothing to count.
+    #[inline(always)]
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Whether every finding of `other` is in `self`.
+    #[inline(always)]
+    pub fn contains(self, other: Self) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+impl Parsed {
+    /// The counter findings of this parse.
+    #[inline(always)]
+    pub fn findings(&self) -> Findings {
+        let frag = if !self.frag {
+            0
+        } else if self.l3 == L3TypeP::V4 {
+            Findings::IPV4_FRAG.0
+        } else {
+            Findings::IPV6_FRAG.0
+        };
+        let unknown = if self.unknown_etype {
+            Findings::UNKNOWN_ETYPE.0
+        } else {
+            0
+        };
+        let trunc = if self.trunc { Findings::TRUNC.0 } else { 0 };
+        Findings(unknown | frag | trunc)
+    }
+}
+
 /// The checksums the Rx META reports, from one pass over the frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Sums {
@@ -445,5 +490,32 @@ pub(crate) mod tests {
         assert!(!parse(&arp).unknown_etype);
         arp[12] = 0x12;
         assert!(parse(&arp).unknown_etype);
+    }
+
+    #[test]
+    fn findings_name_the_counters() {
+        let ok = ipv4_frame(false, [1, 2, 3, 4], [5, 6, 7, 8], 9, 10, 18);
+        assert!(parse(&ok).findings().is_empty());
+        // A bad IPv4 header checksum is an error but no counter of its own.
+        let mut bad = ok.clone();
+        bad[24] ^= 0xff;
+        let p = parse(&bad);
+        assert!(p.err && p.findings().is_empty());
+        let mut frag = ok.clone();
+        frag[20] = 0x20; // MF
+        let f = parse(&frag).findings();
+        assert!(f.contains(Findings::IPV4_FRAG) && !f.contains(Findings::IPV6_FRAG));
+        let f = parse(&ok[..20]).findings();
+        assert_eq!(f, Findings::TRUNC);
+        let mut other = ok.clone();
+        other[12] = 0x12;
+        assert_eq!(parse(&other).findings(), Findings::UNKNOWN_ETYPE);
+        let mut v6 = vec![0u8; 14 + 40 + 8];
+        v6[12..14].copy_from_slice(&ETH_P_IPV6.to_be_bytes());
+        v6[14] = 0x60;
+        v6[18..20].copy_from_slice(&8u16.to_be_bytes());
+        v6[20] = 44;
+        let f = parse(&v6).findings();
+        assert!(f.contains(Findings::IPV6_FRAG) && !f.contains(Findings::IPV4_FRAG));
     }
 }
