@@ -805,9 +805,23 @@ impl Device {
         for qi in staged.drain(..) {
             rx::flush(dma, &mut q[qi as usize], cnt);
         }
+
         // A DMA fault while flushing (a bad RCQ base) shows at once too.
         dma.publish(regs);
         work
+    }
+
+    /// Asks for the next Rx buffer's first line on every running Rx queue (see
+    /// [`rx::prime`]). The engine calls this once an idle spell has lasted a few passes: not
+    /// while it is busy, where the PPQ line it reads is the one the driver is refilling.
+    pub(crate) fn prime_rx(&self) {
+        let mut guard = self.state.lock();
+        let DevState {
+            q, active_rx, dma, ..
+        } = &mut *guard;
+        for &qi in active_rx.iter() {
+            rx::prime(dma, &mut q[qi as usize]);
+        }
     }
 
     /// Classifies the RXB head frame (sequence number `seq`) and delivers it. False = it must

@@ -442,6 +442,16 @@ impl DmaTable {
         }
     }
 
+    /// Reads a ring's descriptor word (Acquire) when the ring has a cached translation; None
+    /// otherwise. Never counts a fault (for looks ahead that the real access will repeat).
+    #[inline]
+    pub fn ring_peek(&mut self, map: &mut RingMap, base: u64, bytes: u64, off: u64) -> Option<u64> {
+        let p = self.ring_word(map, base, bytes, off)?;
+        // SAFETY: as in `ring_read`.
+        let a = unsafe { AtomicU64::from_ptr(p) };
+        Some(u64::from_le(a.load(Ordering::Acquire)))
+    }
+
     /// Writes a ring's descriptor word (Release), through its cached translation when it has
     /// one.
     #[inline(always)]
@@ -461,6 +471,18 @@ impl DmaTable {
                 Ok(())
             }
             None => self.write_u64(base + off, val),
+        }
+    }
+
+    /// Hints that the byte at device address `iova` will be written soon, when the region
+    /// cache already knows its region (no lookup, and never a fault: the write itself checks).
+    #[inline]
+    pub fn prefetch_write(&self, iova: u64) {
+        if let Some(r) = self.regions.get(self.hot[hot_slot(iova)]) {
+            let off = iova.wrapping_sub(r.iova);
+            if off < r.len {
+                crate::prefetch::write(r.va.wrapping_add(off as usize));
+            }
         }
     }
 

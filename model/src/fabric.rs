@@ -281,6 +281,10 @@ fn detach(a: &Device) {
     a.update_link();
 }
 
+/// Idle passes after which the engine readies the next Rx buffer of every queue
+/// ([`Device::prime_rx`]): once per idle spell, and late enough that a busy port's short gaps
+/// between bursts do not trigger it.
+const IDLE_PRIME_AFTER: u32 = 8;
 /// Idle passes between two looks at the clock while spinning.
 const IDLE_CLOCK_EVERY: u32 = 64;
 /// Idle passes between two yields of the core while spinning (a driver thread sharing the
@@ -335,6 +339,16 @@ fn engine(s: &Shared) {
             continue;
         }
         idle_passes = idle_passes.wrapping_add(1);
+        if idle_passes == IDLE_PRIME_AFTER {
+            for d in &devs {
+                if !d.is_failed()
+                    && std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| d.prime_rx()))
+                        .is_err()
+                {
+                    d.fail();
+                }
+            }
+        }
         if idle_passes % IDLE_CLOCK_EVERY != 0 {
             std::hint::spin_loop();
             continue;

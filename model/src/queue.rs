@@ -104,6 +104,14 @@ impl Ring {
         dma.ring_read(&mut self.map, self.base, 8 * self.entries as u64, off)
     }
 
+    /// Reads descriptor `i` (modulo the ring size) if the ring's memory is known to be mapped;
+    /// never counts a fault.
+    #[inline]
+    pub fn peek(&mut self, dma: &mut DmaTable, i: u32) -> Option<u64> {
+        let off = 8 * (i & self.mask) as u64;
+        dma.ring_peek(&mut self.map, self.base, 8 * self.entries as u64, off)
+    }
+
     /// Writes descriptor `i` (modulo the ring size).
     #[inline(always)]
     pub fn write(&mut self, dma: &mut DmaTable, i: u32, v: u64) -> Result<(), DmaFault> {
@@ -201,6 +209,9 @@ pub(crate) struct Queue {
     pub stage_idx: u32,
     /// The queue is in the device's list of queues with staged completions.
     pub stage_listed: bool,
+    /// The PPQ head whose buffer [`crate::rx::prime`] last asked for (with the ring's
+    /// phase in bit 31), so an idle engine asks once per buffer.
+    pub primed: u32,
 }
 
 /// The register set of one of a queue's rings.

@@ -99,6 +99,27 @@ pub(crate) fn flush(dma: &mut DmaTable, q: &mut Queue, cnt: &mut Counters) {
     rcd_stage.clear();
 }
 
+/// An idle engine's look ahead: asks for the cache line the next frame to `q` will start in
+/// (the PPQ head buffer, at the headroom), in an exclusive state. The driver's core last
+/// touched that buffer (it read the frame the buffer held before), so without this the
+/// first store of the next frame waits for the line to come over, and the completion
+/// written after it waits too: one cross-core transfer less on the round trip of a frame
+/// that arrives at an idle port. Once per buffer; nothing when the ring is empty.
+pub(crate) fn prime(dma: &mut DmaTable, q: &mut Queue) {
+    if !q.ppq.running() || q.ppq.pending() == 0 {
+        return;
+    }
+    let key = q.ppq.idx | (q.ppq.phase as u32) << 31;
+    if q.primed == key {
+        return;
+    }
+    q.primed = key;
+    if let Some(raw) = q.ppq.peek(dma, q.ppq.idx) {
+        let bd = BdqDesc::from_raw(raw);
+        dma.prefetch_write(bd.addr() + q.rde_ctl0.min_hroom() as u64);
+    }
+}
+
 /// Delivers frame `f` to queue `qi`.
 #[inline]
 pub(crate) fn deliver(
@@ -240,4 +261,59 @@ pub(crate) fn deliver(
     q.cnt.rde_pkt = q.cnt.rde_pkt.wrapping_add(1);
     q.cnt.rde_bytes = q.cnt.rde_bytes.wrapping_add(len as u64);
     Delivery::Done
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::queue::Ring;
+
+    /// A queue whose PPQ (16 entries, in `ring`) is mapped at IOVA 0x1000 and running.
+    fn queue_with_ppq(dma: &mut DmaTable, ring: &mut [u64; 16]) -> Queue {
+        dma.map(0x1000, ring.as_mut_ptr().cast(), 16 * 8).unwrap();
+        Queue {
+            ppq: Ring {
+                state: RingState::Running,
+                base: 0x1000,
+                entries: 16,
+                mask: 15,
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn prime_looks_ahead_once_per_buffer_and_never_faults() {
+        let mut dma = DmaTable::default();
+        let mut ring = [0u64; 16];
+        let mut buf = vec![0u8; 4096];
+        // Entry 0: a mapped buffer; entry 1: an address nothing maps.
+        ring[0] = BdqDesc::new(0x10_0000, 0).raw();
+        ring[1] = BdqDesc::new(0x20_0000, 1).raw();
+        let mut q = queue_with_ppq(&mut dma, &mut ring);
+        dma.map(0x10_0000, buf.as_mut_ptr(), buf.len()).unwrap();
+
+        // Nothing posted yet: nothing to look at.
+        prime(&mut dma, &mut q);
+        assert_eq!(q.primed, 0);
+        q.ppq.sw = 2;
+        prime(&mut dma, &mut q);
+        let key = 1 << 31; // head 0, phase 1
+        assert_eq!(q.primed, key);
+        // The head moves on to the unmapped buffer: looked at, no fault counted (the write
+        // of a frame there will count it).
+        q.ppq.advance(1);
+        prime(&mut dma, &mut q);
+        assert_eq!(q.primed, 1 | key);
+        assert_eq!((dma.faults, dma.dirty), (0, false));
+        // A ring the region table does not hold: no fault either.
+        q.ppq.base = 0x9000;
+        q.ppq.map = Default::default();
+        q.ppq.advance(1);
+        q.ppq.sw = 5;
+        prime(&mut dma, &mut q);
+        assert_eq!(q.primed, 2 | key);
+        assert_eq!(dma.faults, 0);
+    }
 }
