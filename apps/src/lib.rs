@@ -14,6 +14,21 @@ pub mod pkt;
 
 use dpdk_sys as sys;
 
+/// Ends an application with the project's exit codes: 0 when `outcome` is `Ok(true)` (every
+/// check passed), 1 for `Ok(false)` (a check failed, already reported), 2 for an error, which
+/// is printed as `<prog>: ERROR: <e>`.
+pub fn exit_with(prog: &str, outcome: Result<bool, String>) -> ! {
+    let code = match outcome {
+        Ok(true) => 0,
+        Ok(false) => 1,
+        Err(e) => {
+            println!("{prog}: ERROR: {e}");
+            2
+        }
+    };
+    std::process::exit(code)
+}
+
 /// DPDK's own software Toeplitz hash, `rte_softrss()`, over `tuple` (host-order 32-bit
 /// words) with `key`.
 ///

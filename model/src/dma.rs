@@ -428,26 +428,22 @@ impl DmaTable {
         bytes: u64,
         off: u64,
     ) -> Result<u64, DmaFault> {
-        match self.ring_word(map, base, bytes, off) {
-            Some(p) => {
-                // SAFETY: `ring_word` returned a pointer inside one mapped region (the whole
-                // ring lies in it) that was resolved in the current generation, so the region
-                // has not been unmapped since; the device lock (held by our caller) keeps it
-                // so. The address is 8-byte aligned, and ring memory is shared with the
-                // driver, so an atomic view is the sound one.
-                let a = unsafe { AtomicU64::from_ptr(p) };
-                Ok(u64::from_le(a.load(Ordering::Acquire)))
-            }
+        match self.ring_peek(map, base, bytes, off) {
+            Some(v) => Ok(v),
             None => self.read_u64(base + off),
         }
     }
 
     /// Reads a ring's descriptor word (Acquire) when the ring has a cached translation; None
     /// otherwise. Never counts a fault (for looks ahead that the real access will repeat).
-    #[inline]
+    #[inline(always)]
     pub fn ring_peek(&mut self, map: &mut RingMap, base: u64, bytes: u64, off: u64) -> Option<u64> {
         let p = self.ring_word(map, base, bytes, off)?;
-        // SAFETY: as in `ring_read`.
+        // SAFETY: `ring_word` returned a pointer inside one mapped region (the whole ring lies
+        // in it) that was resolved in the current generation, so the region has not been
+        // unmapped since; the device lock (held by our caller) keeps it so. The address is
+        // 8-byte aligned, and ring memory is shared with the driver, so an atomic view is the
+        // sound one.
         let a = unsafe { AtomicU64::from_ptr(p) };
         Some(u64::from_le(a.load(Ordering::Acquire)))
     }
@@ -465,7 +461,7 @@ impl DmaTable {
     ) -> Result<(), DmaFault> {
         match self.ring_word(map, base, bytes, off) {
             Some(p) => {
-                // SAFETY: as in `ring_read`.
+                // SAFETY: as in `ring_peek`.
                 let a = unsafe { AtomicU64::from_ptr(p) };
                 a.store(val.to_le(), Ordering::Release);
                 Ok(())

@@ -51,6 +51,18 @@ pub fn driver_log_lines(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Asserts that the driver and the model logged nothing (see [`driver_log_lines`]), listing
+/// what they did log otherwise.
+#[track_caller]
+pub fn assert_no_driver_lines(text: &str) {
+    let logs = driver_log_lines(text);
+    assert!(
+        logs.is_empty(),
+        "driver warnings or errors:\n{}",
+        logs.join("\n")
+    );
+}
+
 /// A finished one-shot run.
 #[derive(Debug)]
 pub struct Run {

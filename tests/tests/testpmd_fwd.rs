@@ -14,7 +14,7 @@
 
 use std::time::Duration;
 
-use fbnic_it::dpdk::{driver_log_lines, show, TestPmd};
+use fbnic_it::dpdk::{assert_no_driver_lines, driver_log_lines, show, TestPmd};
 use fbnic_it::parse::{self, get, sum_where, Counters};
 use fbnic_it::process::Proc;
 use fbnic_it::{dpdk_lock, eal_args, env, pcap};
@@ -523,12 +523,7 @@ fn csum() {
     );
     tp.cmd("stop");
     let text = tp.quit();
-    let logs = driver_log_lines(&text);
-    assert!(
-        logs.is_empty(),
-        "driver warnings/errors:\n{}",
-        logs.join("\n")
-    );
+    assert_no_driver_lines(&text);
 
     let out = pcap::read(&out_path).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(out.len(), N, "frames written to {}", out_path.display());
@@ -759,12 +754,7 @@ fn icmpecho() {
     tp.cmd("stop");
     let x = [tp.xstats(0), tp.xstats(1)];
     let text = tp.quit();
-    let logs = driver_log_lines(&text);
-    assert!(
-        logs.is_empty(),
-        "driver warnings/errors:\n{}",
-        logs.join("\n")
-    );
+    assert_no_driver_lines(&text);
     for (p, xp) in x.iter().enumerate() {
         for k in ["mac_rx_frames_ok", "mac_tx_frames_ok"] {
             assert_eq!(get(xp, k), N as u64, "port {p} {k}: {}", show(xp));

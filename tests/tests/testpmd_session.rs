@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use fbnic_it::dpdk::{driver_log_lines, show, TestPmd};
+use fbnic_it::dpdk::{assert_no_driver_lines, show, TestPmd};
 use fbnic_it::parse::{get, sum_where, Counters};
 use regex::Regex;
 
@@ -496,12 +496,7 @@ fn interactive_session() {
     tp.cmd_expect("show port info 0", &["MTU: 2000"]);
 
     let text = tp.quit();
-    let logs = driver_log_lines(&text);
-    assert!(
-        logs.is_empty(),
-        "driver warnings or errors:\n{}",
-        logs.join("\n")
-    );
+    assert_no_driver_lines(&text);
 }
 
 /// Devargs take effect: a MAC address, link modes (the speed the firmware reports, shown by
@@ -562,12 +557,7 @@ fn devargs_take_effect() {
         }
     }
     let text = tp.quit();
-    let logs = driver_log_lines(&text);
-    assert!(
-        logs.is_empty(),
-        "driver warnings or errors:\n{}",
-        logs.join("\n")
-    );
+    assert_no_driver_lines(&text);
 }
 
 /// Hot plug: a port created at run time (`port attach`), started, forwarding alone on its
@@ -616,12 +606,7 @@ fn hotplug_attach_detach() {
     });
     tp.cmd("stop");
     let text = tp.quit();
-    let logs = driver_log_lines(&text);
-    assert!(
-        logs.is_empty(),
-        "driver warnings or errors:\n{}",
-        logs.join("\n")
-    );
+    assert_no_driver_lines(&text);
 }
 
 /// One rxonly `tx_first` burst into port 0 (from whichever streams testpmd runs): waits until
@@ -722,10 +707,5 @@ fn deferred_and_runtime_queue_control() {
         || format!("with both queues started again: {}", show(&x)),
     );
     let text = tp.quit();
-    let logs = driver_log_lines(&text);
-    assert!(
-        logs.is_empty(),
-        "driver warnings or errors:\n{}",
-        logs.join("\n")
-    );
+    assert_no_driver_lines(&text);
 }

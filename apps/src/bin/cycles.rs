@@ -22,15 +22,7 @@ const P: &str = "fbnic-cycles";
 const POOL_SIZE: u32 = 16383;
 
 fn main() {
-    let code = match run() {
-        Ok(true) => 0,
-        Ok(false) => 1,
-        Err(e) => {
-            println!("{P}: ERROR: {e}");
-            2
-        }
-    };
-    std::process::exit(code);
+    fbnic_apps::exit_with(P, run())
 }
 
 /// What the cycles did.

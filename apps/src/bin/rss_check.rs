@@ -41,15 +41,7 @@ const EINVAL: i32 = 22;
 const P: &str = "fbnic-rss-check";
 
 fn main() {
-    let code = match run() {
-        Ok(true) => 0,
-        Ok(false) => 1,
-        Err(e) => {
-            println!("{P}: ERROR: {e}");
-            2
-        }
-    };
-    std::process::exit(code);
+    fbnic_apps::exit_with(P, run())
 }
 
 /// Counts of everything checked.
