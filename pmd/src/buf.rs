@@ -62,6 +62,13 @@ pub trait RxPool {
     fn rx_append(&self, head: Self::Buf, last: Self::Buf, seg: Self::Buf, off: u16, len: u16);
 
     /// Completes a received packet: its total length, segment count and the device's META
-    /// completion (RSS hash, packet types, checksum status).
-    fn rx_complete(&self, buf: Self::Buf, pkt_len: u32, nb_segs: u16, meta: Rcd);
+    /// completion (RSS hash, packet types, checksum status). Returns true when the packet
+    /// needs [`rx_inspect`](Self::rx_inspect) too, having asked for the data that will read
+    /// to be fetched: the queue calls it once the burst's completions are done, so those
+    /// fetches overlap.
+    fn rx_complete(&self, buf: Self::Buf, pkt_len: u32, nb_segs: u16, meta: Rcd) -> bool;
+
+    /// Finishes a packet [`rx_complete`](Self::rx_complete) left open, from its headers and
+    /// the same META (the TCP/UDP checksum verdict from L2_CSUM).
+    fn rx_inspect(&self, _buf: Self::Buf, _meta: Rcd) {}
 }

@@ -25,6 +25,7 @@ pub mod queue;
 pub mod ring;
 pub mod rpc;
 pub mod rx;
+pub mod rxcsum;
 pub mod stats;
 pub mod transport;
 pub mod tx;

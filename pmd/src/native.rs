@@ -482,10 +482,11 @@ impl RxPool for NativePool {
     }
 
     #[inline]
-    fn rx_complete(&self, buf: NativeBuf, pkt_len: u32, nb_segs: u16, meta: Rcd) {
+    fn rx_complete(&self, buf: NativeBuf, pkt_len: u32, nb_segs: u16, meta: Rcd) -> bool {
         let m = buf.meta();
         m.pkt_len = pkt_len;
         m.nb_segs = nb_segs;
         m.rx_meta = meta;
+        false
     }
 }

@@ -21,6 +21,9 @@ use crate::transport::{DmaAllocator, Doorbell, Transport};
 
 /// Refill the PPQ once at least this many buffers are missing.
 const REFILL_BATCH: u32 = 32;
+/// Packets of one burst whose inspection (`RxPool::rx_inspect`) waits for the end of the
+/// burst; any more are inspected at once.
+const INSPECT_BATCH: usize = 32;
 /// Largest buffer length RDE_CTL1.MAX_HDR can express.
 const MAX_BUF_LEN: u32 = 8191;
 
@@ -312,6 +315,9 @@ impl<P: RxPool> RxQueue<P> {
         let mut bytes = 0u64;
         let sw_mask = self.ppq.mask();
         let mut prefetched = false;
+        // Packets whose completion leaves work that reads their data (rare): done last.
+        let mut open = [const { MaybeUninit::<(P::Buf, Rcd)>::uninit() }; INSPECT_BATCH];
+        let mut n_open = 0;
         while nb < out.len() {
             let rcd = Rcd::from_raw(self.rcq.load(head));
             if rcd.done() != self.rcq.done_phase(head) {
@@ -377,7 +383,14 @@ impl<P: RxPool> RxQueue<P> {
                         self.stats.errors.add(1);
                         continue;
                     }
-                    self.pool.rx_complete(p.head, p.len, p.nb_segs, rcd);
+                    if self.pool.rx_complete(p.head, p.len, p.nb_segs, rcd) {
+                        if n_open == open.len() {
+                            self.pool.rx_inspect(p.head, rcd);
+                        } else {
+                            open[n_open].write((p.head, rcd));
+                            n_open += 1;
+                        }
+                    }
                     out[nb].write(p.head);
                     nb += 1;
                     bytes += p.len as u64;
@@ -394,6 +407,10 @@ impl<P: RxPool> RxQueue<P> {
         if nb > 0 {
             self.stats.packets.add(nb as u64);
             self.stats.bytes.add(bytes);
+        }
+        // Last, so the data fetches rx_complete started had the doorbells' time to land.
+        for &(buf, meta) in init_slice(&open[..n_open]) {
+            self.pool.rx_inspect(buf, meta);
         }
         nb
     }

@@ -1,5 +1,6 @@
 //! Writes seed corpora for the fuzz targets: every message of the schema table, encoded,
-//! plus hand-built TLV shapes (unknown and CANNOT_IGNORE attributes, nesting, arrays).
+//! plus hand-built TLV shapes (unknown and CANNOT_IGNORE attributes, nesting, arrays), and a
+//! few Ethernet frames (IPv4/IPv6, TCP/UDP, a VLAN tag, padding) for the Rx checksum target.
 //!
 //! Usage: `fbnic-fuzz-seed DIR...`: writes the same seeds into each DIR (created if needed).
 
@@ -102,6 +103,56 @@ fn seeds() -> Vec<(String, Vec<u8>)> {
     ];
     for (name, b) in raw {
         out.push((format!("tlv-{name}"), b.finish().expect("seed builds")));
+    }
+    out.extend(frames());
+    out
+}
+
+/// Frames for `rx_l4_csum`, each behind a 2-byte device sum (checksum fields left zero: the
+/// fuzzer varies them).
+fn frames() -> Vec<(String, Vec<u8>)> {
+    let eth = |vlan: bool, et: [u8; 2]| {
+        let mut f = vec![0u8, 0, 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2];
+        if vlan {
+            f.extend_from_slice(&[0x81, 0x00, 0x00, 0x07]);
+        }
+        f.extend_from_slice(&et);
+        f
+    };
+    let l4 = |tcp: bool, pay: usize| {
+        let mut h = vec![0x30, 0x39, 0x00, 0x50];
+        if tcp {
+            h.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x10, 0xff, 0xff, 0, 0, 0, 0]);
+        } else {
+            h.extend_from_slice(&((8 + pay) as u16).to_be_bytes());
+            h.extend_from_slice(&[0x12, 0x34]);
+        }
+        h.extend((0..pay).map(|i| i as u8));
+        h
+    };
+    let mut out = Vec::new();
+    for (name, v6, tcp, vlan, pad) in [
+        ("ipv4-udp", false, false, false, 0),
+        ("ipv4-tcp-padded", false, true, false, 5),
+        ("ipv6-tcp", true, true, false, 0),
+        ("vlan-ipv6-udp", true, false, true, 3),
+    ] {
+        let seg = l4(tcp, 18);
+        let proto = if tcp { 6 } else { 17 };
+        let mut f = eth(vlan, if v6 { [0x86, 0xdd] } else { [0x08, 0x00] });
+        if v6 {
+            f.extend_from_slice(&[0x60, 0, 0, 0]);
+            f.extend_from_slice(&(seg.len() as u16).to_be_bytes());
+            f.extend_from_slice(&[proto, 64]);
+            f.extend((0..32).map(|i| i as u8));
+        } else {
+            f.extend_from_slice(&[0x45, 0]);
+            f.extend_from_slice(&((20 + seg.len()) as u16).to_be_bytes());
+            f.extend_from_slice(&[0, 1, 0, 0, 64, proto, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
+        }
+        f.extend_from_slice(&seg);
+        f.extend(std::iter::repeat_n(0u8, pad));
+        out.push((format!("frame-{name}"), f));
     }
     out
 }

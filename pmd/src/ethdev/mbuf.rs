@@ -12,6 +12,7 @@ use dpdk_sys as sys;
 use fbnic_hw::desc::{L3Type, L4Type, Rcd, Twd};
 
 use crate::buf::{PktBuf, RxPool};
+use crate::prefetch;
 use crate::rpc::{self, RssHash};
 
 const HEADROOM: u16 = sys::RTE_PKTMBUF_HEADROOM as u16;
@@ -64,6 +65,9 @@ impl Mbuf {
 struct RxFlags {
     ptype: u32,
     ol_flags: u64,
+    /// A TCP/UDP checksum the device did not mark verified, with L4 checksum offload on:
+    /// the driver works out good or bad from META L2_CSUM ([`crate::rxcsum`]).
+    verify_l4: bool,
 }
 
 /// Index into the flags table: L3 type (2 bits), L4 type (2 bits), L4 checksum verified,
@@ -138,18 +142,21 @@ impl MbufRxPool {
                 }
                 // L4_CSUM_UNNECESSARY clear is not "bad": the device also leaves it clear for
                 // checksums it does not verify (UDP over IPv4 without a checksum, fragments),
-                // as Linux's CHECKSUM_COMPLETE fallback. Without reading the packet the driver
-                // cannot tell those from a bad checksum, so it reports no information.
+                // as Linux's CHECKSUM_COMPLETE fallback. The driver then looks at the headers
+                // and works it out from L2_CSUM (`rx_complete`).
                 if l4 != L4Type::Other && l4_ck && l4_good {
                     ol |= sys::RTE_MBUF_F_RX_L4_CKSUM_GOOD;
                 }
             }
+            let verify_l4 = l3 != L3Type::Other && l4 != L4Type::Other && l4_ck && !l4_good;
             if hash && rpc::is_hashed(l3, l4, rss) {
                 ol |= sys::RTE_MBUF_F_RX_RSS_HASH;
             }
             *f = RxFlags {
                 ptype,
                 ol_flags: ol,
+                // An IPv4 header with a bad checksum (the parser error) ends the verdicts.
+                verify_l4: verify_l4 && !parser_err,
             };
         }
         Self {
@@ -217,7 +224,7 @@ impl RxPool for MbufRxPool {
     }
 
     #[inline(always)]
-    fn rx_complete(&self, buf: Mbuf, pkt_len: u32, nb_segs: u16, meta: Rcd) {
+    fn rx_complete(&self, buf: Mbuf, pkt_len: u32, nb_segs: u16, meta: Rcd) -> bool {
         let f = self.flags[flags_index(meta)];
         let m = buf.m();
         m.pkt_len = pkt_len;
@@ -227,6 +234,40 @@ impl RxPool for MbufRxPool {
         m.ol_flags = f.ol_flags;
         m.__bindgen_anon_1.packet_type = f.ptype;
         m.__bindgen_anon_2.hash.rss = meta.rss_hash() as u32;
+        if f.verify_l4 && nb_segs == 1 {
+            // The headers and the padding: the first and the last line of the data.
+            let data = (m.buf_addr as *const u8).wrapping_add(m.data_off as usize);
+            prefetch::read(data);
+            prefetch::read(data.wrapping_add(pkt_len.saturating_sub(1) as usize));
+            return true;
+        }
+        false
+    }
+
+    #[inline(never)]
+    #[cold]
+    fn rx_inspect(&self, buf: Mbuf, meta: Rcd) {
+        let m = buf.m();
+        m.ol_flags |= l4_verdict(m, meta.l2_csum() as u16);
+    }
+}
+
+/// The L4 checksum flag of a received single-segment packet the device did not mark
+/// verified: from its headers and padding and the device's complete sum.
+fn l4_verdict(m: &sys::rte_mbuf, l2_csum: u16) -> u64 {
+    // SAFETY: a received single-segment mbuf holds data_len bytes from buf_addr + data_off
+    // (the device wrote them before the completion the driver has just read); the driver
+    // owns the mbuf until rx_burst returns it.
+    let frame = unsafe {
+        core::slice::from_raw_parts(
+            (m.buf_addr as *const u8).add(m.data_off as usize),
+            m.data_len as usize,
+        )
+    };
+    match crate::rxcsum::verdict(frame, l2_csum) {
+        crate::rxcsum::L4Verdict::Good => sys::RTE_MBUF_F_RX_L4_CKSUM_GOOD,
+        crate::rxcsum::L4Verdict::Bad => sys::RTE_MBUF_F_RX_L4_CKSUM_BAD,
+        crate::rxcsum::L4Verdict::Unknown => 0,
     }
 }
 
