@@ -10,6 +10,8 @@
 //!
 //! Ones' complement sums are sums modulo 0xffff; subtracting a sum is adding its complement.
 
+use crate::csum::{add, fold};
+
 /// What a frame's TCP/UDP checksum is, as far as the driver can tell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum L4Verdict {
@@ -42,26 +44,6 @@ const IPPROTO_UDP: u8 = 17;
 #[inline]
 fn be16(f: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes([*f.get(at)?, *f.get(at + 1)?]))
-}
-
-/// Adds `data` as big-endian 16-bit words (an odd last byte padded with zero) to `acc`.
-fn add(mut acc: u64, data: &[u8]) -> u64 {
-    let mut words = data.chunks_exact(2);
-    for w in &mut words {
-        acc += u16::from_be_bytes([w[0], w[1]]) as u64;
-    }
-    if let [b] = words.remainder() {
-        acc += (*b as u64) << 8;
-    }
-    acc
-}
-
-/// Folds a sum to 16 bits.
-fn fold(mut acc: u64) -> u16 {
-    while acc >> 16 != 0 {
-        acc = (acc & 0xffff) + (acc >> 16);
-    }
-    acc as u16
 }
 
 /// The TCP/UDP segment of a frame whose checksum covers it whole: an unfragmented IPv4 or

@@ -12,8 +12,8 @@ use dpdk_sys as sys;
 use fbnic_hw::desc::{L3Type, L4Type, Rcd, Twd};
 
 use crate::buf::{PktBuf, RxPool};
-use crate::prefetch;
 use crate::rpc::{self, RssHash};
+use crate::{csum, prefetch};
 
 const HEADROOM: u16 = sys::RTE_PKTMBUF_HEADROOM as u16;
 const REARM_OFF: usize = core::mem::offset_of!(sys::rte_mbuf, rearm_data);
@@ -288,14 +288,8 @@ fn ipv4_header_checksum(m: &mut sys::rte_mbuf, l2_len: usize, l3_len: usize) {
     };
     hdr[10] = 0;
     hdr[11] = 0;
-    let mut sum: u32 = hdr
-        .chunks_exact(2)
-        .map(|w| u16::from_be_bytes([w[0], w[1]]) as u32)
-        .sum();
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    hdr[10..12].copy_from_slice(&(!(sum as u16)).to_be_bytes());
+    let sum = csum::fold(csum::add(0, hdr));
+    hdr[10..12].copy_from_slice(&(!sum).to_be_bytes());
 }
 
 impl PktBuf for Mbuf {

@@ -337,14 +337,8 @@ fn prepare_one(m: &mut sys::rte_mbuf) -> core::result::Result<(), i32> {
         (12..20, be16(hdr, 2).checked_sub(l3 as u32))
     };
     let l4_len = l4_len.ok_or(errno::EINVAL)?;
-    let mut sum: u32 = proto + l4_len;
-    for w in hdr[addrs].chunks_exact(2) {
-        sum += u16::from_be_bytes([w[0], w[1]]) as u32;
-    }
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    hdr[l3 + field..l3 + field + 2].copy_from_slice(&(sum as u16).to_be_bytes());
+    let sum = crate::csum::fold(crate::csum::add((proto + l4_len) as u64, &hdr[addrs]));
+    hdr[l3 + field..l3 + field + 2].copy_from_slice(&sum.to_be_bytes());
     Ok(())
 }
 
