@@ -139,6 +139,15 @@ fn mac_filters_unicast_multicast_broadcast_promiscuous() {
         1,
         "extra unicast accepted"
     );
+    // The sync is a mailbox message the firmware handles on its own thread: wait for it.
+    let synced = |s: &Option<fbnic_model::MacSync>| {
+        s.as_ref()
+            .is_some_and(|s| s.uc.contains(&extra) && s.uc.contains(&own))
+    };
+    let t = Instant::now();
+    while !synced(&a.tp.device().fw_state().last_mac_sync) && t.elapsed() < Duration::from_secs(2) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
     let sync =
         a.tp.device()
             .fw_state()
