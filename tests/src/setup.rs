@@ -4,7 +4,7 @@
 //! **The scheme.** The first test of a test binary that needs DPDK calls [`env()`], which,
 //! holding a lock file in the target directory (so concurrent test binaries build once):
 //!
-//! 1. runs `cargo build --release -p fbnic-pmd -p fbnic-apps` in the workspace (a no-op when
+//! 1. runs `cargo build --release -p fbnic-pmd -p fbnic-apps -p fbnic-latency` in the workspace (a no-op when
 //!    nothing changed, which is the case under `scripts/test.sh`, which built it just before);
 //! 2. installs `target/release/librte_net_fbnic.so` at `$NET_FBNIC_PMD` (default
 //!    `/opt/net_fbnic/lib/librte_net_fbnic.so`: EAL refuses `-d` plugins below
@@ -12,7 +12,7 @@
 //!    renamed over it, so a DPDK process still running keeps its copy).
 //!
 //! With `FBNIC_IT_PREBUILT=1` nothing is built: the installed PMD and the release binaries of
-//! fbnic-apps must exist and be newer than every source file they are built from, or the
+//! fbnic-apps and fbnic-latency must exist and be newer than every source file they are built from, or the
 //! tests stop with a message saying to run `scripts/test.sh` (or to build and install).
 
 use std::fs::{self, File};
@@ -45,7 +45,7 @@ pub struct Env {
 }
 
 impl Env {
-    /// A binary of fbnic-apps (`fbnic-rss-check`, ...).
+    /// A release binary of fbnic-apps or fbnic-latency (`fbnic-rss-check`, ...).
     pub fn app(&self, name: &str) -> PathBuf {
         self.bins.join(name)
     }
@@ -85,7 +85,7 @@ pub fn pmd_path() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(DEFAULT_PMD))
 }
 
-const HOW_TO_FIX: &str = "run `bash scripts/test.sh` (it builds and installs the PMD), or build and install it: `cargo build --release -p fbnic-pmd -p fbnic-apps && install -D -m 0644 target/release/librte_net_fbnic.so $NET_FBNIC_PMD`";
+const HOW_TO_FIX: &str = "run `bash scripts/test.sh` (it builds and installs the PMD), or build and install it: `cargo build --release -p fbnic-pmd -p fbnic-apps -p fbnic-latency && install -D -m 0644 target/release/librte_net_fbnic.so $NET_FBNIC_PMD`";
 
 fn prepare() -> Result<Env, String> {
     let root = root();
@@ -127,8 +127,16 @@ fn prepare() -> Result<Env, String> {
 fn build(env: &Env) -> Result<(), String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.current_dir(&env.root)
-        .args(["build", "--release", "-p", "fbnic-pmd", "-p", "fbnic-apps"]);
+    cmd.current_dir(&env.root).args([
+        "build",
+        "--release",
+        "-p",
+        "fbnic-pmd",
+        "-p",
+        "fbnic-apps",
+        "-p",
+        "fbnic-latency",
+    ]);
     let mut p = Proc::spawn("cargo-build", cmd, false, &env.scratch);
     match p.wait(Duration::from_secs(20 * 60)) {
         Ok(st) if st.success() => Ok(()),
@@ -265,10 +273,17 @@ fn check_prebuilt(env: &Env) -> Result<(), String> {
         ));
     }
     let (apps_time, apps_file) = newest(
-        &[r.join("apps/src"), r.join("ffi/src")],
-        &[r.join("apps/Cargo.toml")],
+        &[
+            r.join("apps/src"),
+            r.join("apps/fbnic-latency/src"),
+            r.join("ffi/src"),
+        ],
+        &[
+            r.join("apps/Cargo.toml"),
+            r.join("apps/fbnic-latency/Cargo.toml"),
+        ],
     );
-    for b in ["fbnic-rss-check", "fbnic-cycles"] {
+    for b in ["fbnic-rss-check", "fbnic-cycles", "fbnic-latency"] {
         let p = env.app(b);
         let t = fs::metadata(&p)
             .and_then(|m| m.modified())

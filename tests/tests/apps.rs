@@ -1,4 +1,5 @@
-//! The fbnic-apps programs: RSS checked against DPDK's rte_softrss(), and stop/start cycles.
+//! The application programs: RSS checked against DPDK's rte_softrss(), stop/start cycles, and
+//! the latency tool.
 
 use std::time::Duration;
 
@@ -186,4 +187,79 @@ fn cycles(name: &str, eal: &[&str]) {
     r.expect(&format!("Selected IOVA mode '{iova}'"));
     report(&format!("[IOVA {iova}] {summary}"));
     report(&format!("[IOVA {iova}] {pool}"));
+}
+
+/// fbnic-latency (apps/fbnic-latency) at 20,000 frames per second for one second, through a
+/// cabled pair (sent on port 0, reflected by port 1) and through a loopback plug. Checked from
+/// its RESULT lines: every frame came back (sent = received = 20,000, none lost), the send
+/// rate was the one asked for, and the percentiles are positive and ordered (the corrected
+/// ones at least the uncorrected ones). No figure is compared with a target here: that is
+/// the benchmark's job (`perf/run.sh`).
+#[test]
+fn latency_tool_round_trips_every_frame() {
+    let _lock = dpdk_lock();
+    let exe = env().app("fbnic-latency");
+    for mode in ["pair", "loop"] {
+        let r = run(
+            &format!("fbnic-latency-{mode}"),
+            &exe.display().to_string(),
+            &[
+                "--pmd".to_string(),
+                env().pmd.display().to_string(),
+                "--mode".into(),
+                mode.into(),
+                "--rates".into(),
+                "20000".into(),
+                "--secs".into(),
+                "1".into(),
+                "--warmup".into(),
+                "0.2".into(),
+            ],
+            Duration::from_secs(120),
+        );
+        let text = r.text();
+        r.check(r.status().success(), || {
+            format!("fbnic-latency --mode {mode} exited with {}", r.status())
+        });
+        let result = line(&text, "RESULT ").unwrap_or_else(|| r.fail("no RESULT line"));
+        let kv: std::collections::HashMap<&str, f64> = result
+            .split_whitespace()
+            .filter_map(|f| f.split_once('='))
+            .filter_map(|(k, v)| Some((k, v.parse().ok()?)))
+            .collect();
+        let get = |k: &str| {
+            *kv.get(k)
+                .unwrap_or_else(|| r.fail(&format!("no {k} in {result:?}")))
+        };
+        r.check(result.contains(&format!("mode={mode} ")), || {
+            format!("wrong mode: {result}")
+        });
+        r.check(
+            get("sent") == 20_000.0 && get("received") == 20_000.0 && get("lost") == 0.0,
+            || format!("frames lost or missing: {result}"),
+        );
+        r.check((get("achieved_pps") - 20_000.0).abs() <= 200.0, || {
+            format!("send rate off: {result}")
+        });
+        let co = [
+            "co_p50_us",
+            "co_p90_us",
+            "co_p99_us",
+            "co_p999_us",
+            "co_max_us",
+        ]
+        .map(get);
+        r.check(co[0] > 0.0 && co.windows(2).all(|w| w[0] <= w[1]), || {
+            format!("corrected percentiles not positive and ordered: {result}")
+        });
+        r.check(
+            get("raw_p50_us") <= co[0] && get("raw_p99_us") <= co[2] && get("raw_max_us") <= co[4],
+            || format!("uncorrected above corrected: {result}"),
+        );
+        let logs = driver_log_lines(&text);
+        r.check(logs.is_empty(), || {
+            format!("driver warnings or errors:\n{}", logs.join("\n"))
+        });
+        report(&format!("[{mode}] {result}"));
+    }
 }

@@ -2,6 +2,8 @@
 
 use core::ffi::{c_char, c_int, c_uint, c_void, CStr};
 use std::ffi::CString;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 use dpdk_sys as sys;
@@ -91,27 +93,50 @@ impl Eal {
         lcore: u32,
         job: &mut J,
     ) -> Result<bool, DpdkError> {
+        /// What the lcore gets: the job, and how it tells this thread it has finished.
+        struct Launch<J> {
+            job: *mut J,
+            done: AtomicBool,
+            waiter: Thread,
+        }
         unsafe extern "C" fn trampoline<J: FnMut() -> bool + Send>(arg: *mut c_void) -> c_int {
-            // SAFETY: `arg` is the `&mut J` passed below, alive until rte_eal_wait_lcore
-            // returned, and only this lcore uses it meanwhile.
-            let job = unsafe { &mut *arg.cast::<J>() };
+            // SAFETY: `arg` is the `Launch` below, alive until the launching thread has seen
+            // `done`; that thread only reads `done` meanwhile, so a shared reference is sound.
+            let launch = unsafe { &*arg.cast::<Launch<J>>() };
+            // SAFETY: `job` points to the caller's `&mut J`, which only this lcore uses until
+            // `done` is set.
+            let job = unsafe { &mut *launch.job };
             // A panic must not unwind into EAL's C code.
-            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)) {
+            let rc = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)) {
                 Ok(true) => 0,
                 Ok(false) => -1,
                 Err(_) => -2,
-            }
+            };
+            let waiter = launch.waiter.clone();
+            launch.done.store(true, Ordering::Release);
+            // `launch` may be gone from here on: only the cloned handle is used.
+            waiter.unpark();
+            rc
         }
-        let arg: *mut J = job;
-        // SAFETY: trampoline matches lcore_function_t; arg stays valid until we have waited
-        // for the lcore below.
-        let rc = unsafe { sys::rte_eal_remote_launch(Some(trampoline::<J>), arg.cast(), lcore) };
+        let launch = Launch {
+            job: job as *mut J,
+            done: AtomicBool::new(false),
+            waiter: std::thread::current(),
+        };
+        let arg: *const Launch<J> = &launch;
+        // SAFETY: trampoline matches lcore_function_t; `launch` outlives the lcore's use of
+        // it (we wait for `done` below before returning).
+        let rc = unsafe {
+            sys::rte_eal_remote_launch(Some(trampoline::<J>), arg.cast_mut().cast(), lcore)
+        };
         check("rte_eal_remote_launch", rc)?;
-        // SAFETY: plain EAL query.
-        while unsafe { sys::rte_eal_get_lcore_state(lcore) } != sys::WAIT {
-            std::thread::sleep(Duration::from_millis(5));
+        // Sleep until the job says it has finished (rte_eal_wait_lcore spins, and this thread
+        // shares its CPU with the model's engine). The timeout only bounds a lost wakeup.
+        while !launch.done.load(Ordering::Acquire) {
+            std::thread::park_timeout(Duration::from_secs(1));
         }
-        // SAFETY: the lcore is done (WAIT); this only collects its return value.
+        // SAFETY: the job has returned; this only collects its return value (the lcore reaches
+        // WAIT right after its function returns).
         let rc = unsafe { sys::rte_eal_wait_lcore(lcore) };
         match rc {
             0 => Ok(true),
