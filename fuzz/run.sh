@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes fbnic-hw's TLV decoder and message schemas, and the driver's parsers (Rx and Tx
-# completions, devargs, the Rx TCP/UDP checksum verdict on received frames).
+# completions, devargs, the Rx TCP/UDP checksum verdict on received frames), and the device
+# model's parser of received frames.
 #
 #   fuzz/run.sh [SECONDS] [TARGET...]
 #
@@ -23,7 +24,7 @@ cd "$here"
 
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(tlv_decode msg_decode msg_encode rx_completions tx_completions devargs rx_l4_csum)
+    targets=(tlv_decode msg_decode msg_encode rx_completions tx_completions devargs rx_l4_csum model_rx_parse)
 fi
 
 if ! cargo +nightly --version >/dev/null 2>&1; then

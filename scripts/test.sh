@@ -19,6 +19,8 @@ build_and_install_pmd
 log "format and lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --profile ci -- -D warnings
+# The model's entry points for the fuzz targets are behind a feature the workspace leaves off.
+cargo clippy -p fbnic-model --features fuzzing --profile ci -- -D warnings
 
 log "tests (optimised build with debug assertions), including the long ones"
 cargo test --workspace --profile ci -- --include-ignored

@@ -163,6 +163,9 @@ mod device;
 mod dma;
 mod fabric;
 mod fifo;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod fw;
 mod mac;
 mod parse;

@@ -1,6 +1,6 @@
 //! Writes seed corpora for the fuzz targets: every message of the schema table, encoded,
 //! plus hand-built TLV shapes (unknown and CANNOT_IGNORE attributes, nesting, arrays), and a
-//! few Ethernet frames (IPv4/IPv6, TCP/UDP, a VLAN tag, padding) for the Rx checksum target.
+//! few Ethernet frames (IPv4/IPv6, TCP/UDP, a VLAN tag, padding) for the frame targets.
 //!
 //! Usage: `fbnic-fuzz-seed DIR...`: writes the same seeds into each DIR (created if needed).
 
@@ -108,11 +108,12 @@ fn seeds() -> Vec<(String, Vec<u8>)> {
     out
 }
 
-/// Frames for `rx_l4_csum`, each behind a 2-byte device sum (checksum fields left zero: the
-/// fuzzer varies them).
+/// Ethernet frames with right IPv4 header and TCP/UDP checksums, for `model_rx_parse` as they
+/// are and for `rx_l4_csum` behind a 2-byte device sum (zero: the fuzzer varies it).
 fn frames() -> Vec<(String, Vec<u8>)> {
     let eth = |vlan: bool, et: [u8; 2]| {
-        let mut f = vec![0u8, 0, 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2];
+        // Destination 02:00:00:00:00:01, source 02:00:00:00:00:02.
+        let mut f = vec![2u8, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2];
         if vlan {
             f.extend_from_slice(&[0x81, 0x00, 0x00, 0x07]);
         }
@@ -150,11 +151,41 @@ fn frames() -> Vec<(String, Vec<u8>)> {
             f.extend_from_slice(&((20 + seg.len()) as u16).to_be_bytes());
             f.extend_from_slice(&[0, 1, 0, 0, 64, proto, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
         }
+        let l3 = if vlan { 18 } else { 14 };
+        let l4 = f.len();
         f.extend_from_slice(&seg);
+        if !v6 {
+            let c = !fold(sum(0, &f[l3..l4]));
+            f[l3 + 10..l3 + 12].copy_from_slice(&c.to_be_bytes());
+        }
+        let addrs = if v6 { l3 + 8..l3 + 40 } else { l3 + 12..l3 + 20 };
+        let pseudo = sum(proto as u64 + seg.len() as u64, &f[addrs]);
+        let field = l4 + if tcp { 16 } else { 6 };
+        f[field..field + 2].fill(0);
+        let c = !fold(sum(pseudo, &f[l4..]));
+        f[field..field + 2].copy_from_slice(&c.to_be_bytes());
         f.extend(std::iter::repeat_n(0u8, pad));
+        let mut behind_sum = vec![0u8, 0];
+        behind_sum.extend_from_slice(&f);
         out.push((format!("frame-{name}"), f));
+        out.push((format!("sum-frame-{name}"), behind_sum));
     }
     out
+}
+
+/// Adds `d` as big-endian 16-bit words (an odd last byte high) to `acc`.
+fn sum(mut acc: u64, d: &[u8]) -> u64 {
+    for w in d.chunks(2) {
+        acc += u64::from(w[0]) << 8 | w.get(1).map_or(0, |&b| u64::from(b));
+    }
+    acc
+}
+
+fn fold(mut acc: u64) -> u16 {
+    while acc > 0xffff {
+        acc = (acc >> 16) + (acc & 0xffff);
+    }
+    acc as u16
 }
 
 fn main() -> ExitCode {
