@@ -3,7 +3,8 @@
 //! Everything both sides of the PCI boundary agree on lives here: the BAR0/BAR4 register map
 //! ([`regs`]), descriptor formats ([`desc`]), the firmware mailbox's TLV codec ([`tlv`]) and
 //! message schemas ([`msg`]), the firmware version ([`version`]), link modes ([`link`]), MAC
-//! addresses ([`mac`]) and the Toeplitz RSS hash ([`toeplitz`]). The crate does no I/O, has no
+//! addresses ([`mac`]), the Toeplitz RSS hash ([`toeplitz`]) and the Internet checksum
+//! arithmetic of the checksum offloads ([`csum`]). The crate does no I/O, has no
 //! dependencies and no `unsafe`; the device model and the driver both build on it, so neither
 //! invents private encodings.
 //!
@@ -13,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod bits;
+pub mod csum;
 pub mod desc;
 pub mod link;
 pub mod mac;

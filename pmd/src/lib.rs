@@ -13,7 +13,6 @@
 //! [`native`] provides heap-backed buffers and DMA memory for tests and tools.
 
 pub mod buf;
-pub mod csum;
 pub mod devargs;
 pub mod error;
 pub mod fake;

@@ -10,7 +10,7 @@
 //!
 //! Ones' complement sums are sums modulo 0xffff; subtracting a sum is adding its complement.
 
-use crate::csum::{add, fold};
+use fbnic_hw::csum::{add, fold};
 
 /// What a frame's TCP/UDP checksum is, as far as the driver can tell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -187,7 +187,7 @@ mod tests {
         }
         f.extend((0..pay).map(|i| (i * 7 + 3) as u8));
         let at = l4 + if tcp { 16 } else { 6 };
-        let l = layout_unchecked(&f, l3, l4, v6, proto, l4len);
+        let l = pseudo_sum(&f, l3, v6, proto, l4len);
         let c = !fold(add(l, &f[l4..]));
         f[at..at + 2].copy_from_slice(&c.to_be_bytes());
         f.extend((0..pad).map(|i| 0xa0 + i as u8));
@@ -195,7 +195,7 @@ mod tests {
     }
 
     /// The pseudo-header sum, computed independently of [`layout`].
-    fn layout_unchecked(f: &[u8], l3: usize, _l4: usize, v6: bool, proto: u8, len: usize) -> u64 {
+    fn pseudo_sum(f: &[u8], l3: usize, v6: bool, proto: u8, len: usize) -> u64 {
         let addrs = if v6 {
             &f[l3 + 8..l3 + 40]
         } else {

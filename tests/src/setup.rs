@@ -4,16 +4,18 @@
 //! **The scheme.** The first test of a test binary that needs DPDK calls [`env()`], which,
 //! holding a lock file in the target directory (so concurrent test binaries build once):
 //!
-//! 1. runs `cargo build --release -p fbnic-pmd -p fbnic-apps -p fbnic-latency` in the workspace (a no-op when
-//!    nothing changed, which is the case under `scripts/test.sh`, which built it just before);
+//! 1. runs `cargo build --release -p fbnic-pmd -p fbnic-apps -p fbnic-latency` in the
+//!    workspace (a no-op when nothing changed, which is the case under `scripts/test.sh`,
+//!    which built it just before);
 //! 2. installs `target/release/librte_net_fbnic.so` at `$NET_FBNIC_PMD` (default
 //!    `/opt/net_fbnic/lib/librte_net_fbnic.so`: EAL refuses `-d` plugins below
 //!    world-writable directories) if the installed file differs, atomically (a temporary file
 //!    renamed over it, so a DPDK process still running keeps its copy).
 //!
 //! With `FBNIC_IT_PREBUILT=1` nothing is built: the installed PMD and the release binaries of
-//! fbnic-apps and fbnic-latency must exist and be newer than every source file they are built from, or the
-//! tests stop with a message saying to run `scripts/test.sh` (or to build and install).
+//! fbnic-apps and fbnic-latency must exist and be newer than every source file they are built
+//! from, or the tests stop with a message saying to run `scripts/test.sh` (or to build and
+//! install).
 
 use std::fs::{self, File};
 use std::io::Read;

@@ -9,11 +9,12 @@ use core::mem::MaybeUninit;
 use core::ptr::NonNull;
 
 use dpdk_sys as sys;
+use fbnic_hw::csum;
 use fbnic_hw::desc::{L3Type, L4Type, Rcd, Twd};
 
 use crate::buf::{PktBuf, RxPool};
+use crate::prefetch;
 use crate::rpc::{self, RssHash};
-use crate::{csum, prefetch};
 
 const HEADROOM: u16 = sys::RTE_PKTMBUF_HEADROOM as u16;
 const REARM_OFF: usize = core::mem::offset_of!(sys::rte_mbuf, rearm_data);

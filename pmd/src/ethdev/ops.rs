@@ -337,7 +337,7 @@ fn prepare_one(m: &mut sys::rte_mbuf) -> core::result::Result<(), i32> {
         (12..20, be16(hdr, 2).checked_sub(l3 as u32))
     };
     let l4_len = l4_len.ok_or(errno::EINVAL)?;
-    let sum = crate::csum::fold(crate::csum::add((proto + l4_len) as u64, &hdr[addrs]));
+    let sum = fbnic_hw::csum::fold(fbnic_hw::csum::add((proto + l4_len) as u64, &hdr[addrs]));
     hdr[l3 + field..l3 + field + 2].copy_from_slice(&sum.to_be_bytes());
     Ok(())
 }
