@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes fbnic-hw's TLV decoder and message schemas, and the driver's parsers (Rx and Tx
 # completions, devargs, the Rx TCP/UDP checksum verdict on received frames), and the device
-# model's parser of received frames.
+# model's parser of received frames and its Tx engine's handling of work descriptors.
 #
 #   fuzz/run.sh [SECONDS] [TARGET...]
 #
@@ -24,7 +24,7 @@ cd "$here"
 
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(tlv_decode msg_decode msg_encode rx_completions tx_completions devargs rx_l4_csum model_rx_parse)
+    targets=(tlv_decode msg_decode msg_encode rx_completions tx_completions devargs rx_l4_csum model_rx_parse model_tx)
 fi
 
 if ! cargo +nightly --version >/dev/null 2>&1; then

@@ -21,9 +21,15 @@ cargo fmt --all --check
 cargo clippy --workspace --all-targets --profile ci -- -D warnings
 # The model's entry points for the fuzz targets are behind a feature the workspace leaves off.
 cargo clippy -p fbnic-model --features fuzzing --profile ci -- -D warnings
+# The fuzz targets and their seed writer are crates of their own, outside the workspace.
+for m in fuzz/Cargo.toml fuzz/seed/Cargo.toml; do
+    cargo fmt --manifest-path "$m" --check
+    cargo clippy --manifest-path "$m" --bins -- -D warnings
+done
 
 log "tests (optimised build with debug assertions), including the long ones"
 cargo test --workspace --profile ci -- --include-ignored
+cargo test -p fbnic-model --features fuzzing --profile ci --lib fuzzing
 
 FUZZ_SECONDS=${FBNIC_FUZZ_SECONDS:-30}
 if [ "$FUZZ_SECONDS" -gt 0 ]; then

@@ -59,7 +59,7 @@ fuzz_target!(|f: &[u8]| {
     let want = fold(sum(0, &f[l3..]));
     // 0 and 0xffff are the same ones' complement number; a non-empty region that sums to a
     // multiple of 0xffff may fold to either depending on how it was split.
-    let same = |a: u16, b: u16| a == b || (a % 0xffff == 0 && b % 0xffff == 0);
+    let same = |a: u16, b: u16| a == b || (a.is_multiple_of(0xffff) && b.is_multiple_of(0xffff));
     assert!(
         same(p.l2_csum, want),
         "L2_CSUM {:#06x}, summing gives {want:#06x}: {p:?}",

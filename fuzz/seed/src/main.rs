@@ -104,8 +104,106 @@ fn seeds() -> Vec<(String, Vec<u8>)> {
     for (name, b) in raw {
         out.push((format!("tlv-{name}"), b.finish().expect("seed builds")));
     }
-    out.extend(frames());
+    let frames = frames();
+    out.extend(tx_runs(&frames));
+    out.extend(frames);
     out
+}
+
+/// Inputs for `model_tx` (flags, descriptor count, first doorbell, TWDs, frame data): the
+/// frames above sent whole, in two pieces, with the checksum offloads, with completions and
+/// timestamps, split across the two doorbells, and some malformed chains.
+fn tx_runs(frames: &[(String, Vec<u8>)]) -> Vec<(String, Vec<u8>)> {
+    // TWD fields (spec 4.1). An address is written as 64 + its offset in the data region
+    // (the target maps it back); lengths stay below 200.
+    let meta = |bits: u64| bits;
+    let al = |last: bool, off: usize, len: usize| {
+        (if last { 3u64 } else { 2 }) << 46 | (64 + off as u64) | (len as u64) << 48
+    };
+    const DEST_MAC: u64 = 1 << 43;
+    const CMPL: u64 = 1 << 37;
+    const TS: u64 = 1 << 34;
+    const CSO: u64 = 1 << 36;
+    let cso_v4_udp = CSO | 7 | 1 << 6 | 10 << 16 | 3 << 24 | 2 << 32;
+    let cso_v4_tcp = CSO | 7 | 1 << 6 | 10 << 16 | 8 << 24 | 1 << 32;
+    let run = |flags: u8, first: u8, descs: &[u64], data: &[u8]| {
+        let mut v = vec![flags, descs.len() as u8, first];
+        for d in descs {
+            v.extend_from_slice(&d.to_le_bytes());
+        }
+        v.extend_from_slice(data);
+        v
+    };
+    let frame = |name: &str| {
+        frames
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, f)| f.clone())
+            .expect("seed frame")
+    };
+    let udp = frame("frame-ipv4-udp");
+    let tcp = frame("frame-ipv4-tcp-padded");
+    let v6 = frame("frame-ipv6-tcp");
+    let (u, t) = (udp.len(), tcp.len());
+    let mut both = udp.clone();
+    both.extend_from_slice(&tcp);
+    vec![
+        (
+            "tx-one-frame".into(),
+            run(1, 2, &[meta(DEST_MAC | CMPL), al(true, 0, u)], &udp),
+        ),
+        (
+            "tx-two-pieces-cso-twq1".into(),
+            run(
+                3,
+                3,
+                &[
+                    meta(DEST_MAC | CMPL | cso_v4_udp),
+                    al(false, 0, 20),
+                    al(true, 20, u - 20),
+                ],
+                &udp,
+            ),
+        ),
+        (
+            "tx-cso-tcp-ts-split-doorbell".into(),
+            run(
+                1,
+                2,
+                &[
+                    meta(cso_v4_tcp),
+                    al(false, u, 30),
+                    al(true, u + 30, t - 30),
+                    meta(DEST_MAC | CMPL | TS),
+                    1 << 46,
+                    al(true, 0, u),
+                ],
+                &both,
+            ),
+        ),
+        (
+            "tx-ipv6-unpadded".into(),
+            run(0, 2, &[meta(CMPL), al(true, 0, v6.len())], &v6),
+        ),
+        (
+            "tx-malformed".into(),
+            run(
+                1,
+                4,
+                &[
+                    al(true, 0, 10),
+                    meta(CMPL),
+                    meta(CMPL | 1 << 35),
+                    al(true, 0, 60),
+                    meta(CMPL),
+                    al(false, 0, 0),
+                    1 << 46,
+                    al(true, 4000, 150),
+                ],
+                &udp,
+            ),
+        ),
+    ]
 }
 
 /// Ethernet frames with right IPv4 header and TCP/UDP checksums, for `model_rx_parse` as they
@@ -158,7 +256,11 @@ fn frames() -> Vec<(String, Vec<u8>)> {
             let c = !fold(sum(0, &f[l3..l4]));
             f[l3 + 10..l3 + 12].copy_from_slice(&c.to_be_bytes());
         }
-        let addrs = if v6 { l3 + 8..l3 + 40 } else { l3 + 12..l3 + 20 };
+        let addrs = if v6 {
+            l3 + 8..l3 + 40
+        } else {
+            l3 + 12..l3 + 20
+        };
         let pseudo = sum(proto as u64 + seg.len() as u64, &f[addrs]);
         let field = l4 + if tcp { 16 } else { 6 };
         f[field..field + 2].fill(0);
