@@ -270,6 +270,47 @@ impl Firmware {
         Ok(())
     }
 
+    /// QSFP_READ_REQ -> QSFP_READ_RESP: `len` bytes of the module EEPROM's page `page` (bank
+    /// 0) from byte `offset` of it.
+    pub fn read_qsfp(
+        &mut self,
+        tp: &dyn Transport,
+        t: &FwTimeouts,
+        page: u32,
+        offset: u32,
+        len: u32,
+    ) -> Result<Vec<u8>> {
+        let req = Msg::QsfpReadReq {
+            bank: 0,
+            page,
+            offset,
+            length: len,
+        };
+        let m = self.request(
+            tp,
+            &req,
+            "the module EEPROM read response (QSFP_READ_RESP)",
+            t.response,
+            |m| matches!(m, Msg::QsfpReadResp { bank: 0, page: p, offset: o, .. } if *p == page && *o == offset),
+        )?;
+        let Msg::QsfpReadResp { data, error, .. } = m else {
+            unreachable!("filtered by the predicate")
+        };
+        if error != 0 {
+            return Err(Error::Firmware(format!(
+                "module EEPROM read of page {page} bytes {offset}..{} failed: error {error}",
+                offset + len
+            )));
+        }
+        if data.len() != len as usize {
+            return Err(Error::Firmware(format!(
+                "module EEPROM read of {len} bytes returned {}",
+                data.len()
+            )));
+        }
+        Ok(data)
+    }
+
     /// Sends one message without waiting for an answer.
     pub fn post(&mut self, tp: &dyn Transport, msg: &Msg) -> Result<()> {
         self.mbx.send(tp, msg)
@@ -369,6 +410,7 @@ fn response_type(req: &Msg) -> Option<u16> {
         Msg::HostCapReq => id::FW_CAP_RESP,
         Msg::OwnershipReq { .. } => id::OWNERSHIP_RESP,
         Msg::HeartbeatReq => id::HEARTBEAT_RESP,
+        Msg::QsfpReadReq { .. } => id::QSFP_READ_RESP,
         _ => return None,
     })
 }

@@ -18,6 +18,7 @@ pub mod error;
 pub mod fake;
 pub mod fw;
 pub mod mbx;
+pub mod module;
 pub mod native;
 pub mod port;
 pub mod prefetch;

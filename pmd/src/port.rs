@@ -18,6 +18,7 @@ use fbnic_hw::version::FwVersion;
 
 use crate::error::{Error, Result};
 use crate::fw::{Firmware, FwEvent, FwTimeouts};
+use crate::module::{page_reads, ModuleInfo};
 use crate::rpc::{self, BmcInfo, MacDaTable, RssConfig, RssHash, RxFilters};
 use crate::stats::HwCounters;
 use crate::transport::{DmaAllocator, Transport};
@@ -442,16 +443,60 @@ impl Port {
         if let Some(v) = g.fw.version() {
             return Ok(v);
         }
+        self.fw_query(&mut g, |fw, tp, t| {
+            fw.request_caps(tp, t).map(|c| c.version)
+        })
+    }
+
+    /// What the module in the port's cage is and how long its EEPROM is (read through the
+    /// firmware; works on a stopped port too).
+    pub fn module_info(&self) -> Result<ModuleInfo> {
+        let mut g = self.lock();
+        self.fw_query(&mut g, |fw, tp, t| {
+            let head = fw.read_qsfp(tp, t, 0, 0, 3)?;
+            ModuleInfo::from_head([head[0], head[1], head[2]])
+        })
+    }
+
+    /// Reads `buf.len()` bytes of the module EEPROM from `offset`, in the flat layout of
+    /// [`crate::module`]; the range must lie inside the module's EEPROM.
+    pub fn read_module_eeprom(&self, offset: u32, buf: &mut [u8]) -> Result<()> {
+        let len = u32::try_from(buf.len())
+            .map_err(|_| Error::invalid("module EEPROM read too long".to_string()))?;
+        let mut g = self.lock();
+        self.fw_query(&mut g, |fw, tp, t| {
+            let head = fw.read_qsfp(tp, t, 0, 0, 3)?;
+            let info = ModuleInfo::from_head([head[0], head[1], head[2]])?;
+            if len == 0 || offset.checked_add(len).is_none_or(|end| end > info.len) {
+                return Err(Error::invalid(format!(
+                    "module EEPROM bytes {offset}+{len}: the module has {}",
+                    info.len
+                )));
+            }
+            let mut at = 0;
+            for r in page_reads(offset, len) {
+                let data = fw.read_qsfp(tp, t, r.page, r.offset, r.len)?;
+                buf[at..at + data.len()].copy_from_slice(&data);
+                at += data.len();
+            }
+            Ok(())
+        })
+    }
+
+    /// Runs a firmware query, bringing the mailbox up just for it if the port is stopped. A
+    /// query, not a bring-up: a firmware that is not there fails it quickly (an application
+    /// may ask on every `show port info`).
+    fn fw_query<T>(
+        &self,
+        g: &mut Inner,
+        f: impl FnOnce(&mut Firmware, &dyn Transport, &FwTimeouts) -> Result<T>,
+    ) -> Result<T> {
         let tp = self.tp.as_ref();
-        // A query, not a bring-up: a firmware that is not there fails it quickly (the
-        // application may ask on every `show port info`).
         let mut t = self.timeouts;
         t.alive = t.alive.min(Duration::from_millis(500));
         t.response = t.response.min(Duration::from_millis(500));
         let was_up = g.fw.is_up();
-        let res =
-            g.fw.bring_up(tp, &t)
-                .and_then(|_| g.fw.request_caps(tp, &t).map(|c| c.version));
+        let res = g.fw.bring_up(tp, &t).and_then(|_| f(&mut g.fw, tp, &t));
         if !was_up && !g.started {
             g.fw.shut_down(tp);
         }

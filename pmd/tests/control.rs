@@ -649,3 +649,49 @@ fn hundred_stop_start_cycles_lose_no_buffer() {
         );
     }
 }
+
+/// The module EEPROM, read through the firmware (QSFP_READ_REQ): on a stopped port (the
+/// mailbox comes up just for it and goes down again) and a started one, whole and in parts,
+/// with ranges outside the EEPROM refused.
+#[test]
+fn module_eeprom_through_the_firmware() {
+    use rte_net_fbnic::module::{ModuleStandard, FLAT_LEN};
+    let mut a = TestPort::new(&model("qsfp", cable()), &PortSpec::default());
+    let qsfp_reads = |a: &TestPort| {
+        let h = a.tp.device().fw_state().history;
+        h.iter().filter(|m| **m == "QSFP_READ_REQ").count()
+    };
+
+    let info = a.port.module_info().unwrap();
+    assert_eq!(info.standard, ModuleStandard::Sff8636, "a QSFP28 module");
+    assert_eq!(info.len, FLAT_LEN, "flat memory: lower and upper page 00h");
+    let mut whole = vec![0u8; FLAT_LEN as usize];
+    a.port.read_module_eeprom(0, &mut whole).unwrap();
+    assert_eq!(whole[0], 0x11, "identifier QSFP28");
+    assert_eq!(whole[128], 0x11, "identifier again at the upper page");
+    assert_eq!(&whole[148..164], b"FBNIC-MODEL     ", "vendor name");
+    assert_eq!(&whole[168..184], b"DAC-100G-1M     ", "vendor part number");
+    // module_info: one read of the head; the whole EEPROM: the head, then one page read.
+    assert_eq!(qsfp_reads(&a), 3, "each read went to the firmware");
+    assert!(
+        !a.port.fw_owner(),
+        "a query on a stopped port takes no ownership"
+    );
+
+    a.start().unwrap();
+    let mut part = vec![0u8; 20];
+    a.port.read_module_eeprom(146, &mut part).unwrap();
+    assert_eq!(part, whole[146..166], "a part, with the port started");
+    for (off, len) in [(250u32, 7usize), (256, 1), (u32::MAX, 1), (0, 0)] {
+        let mut b = vec![0u8; len];
+        assert!(
+            matches!(
+                a.port.read_module_eeprom(off, &mut b),
+                Err(Error::InvalidArg(_))
+            ),
+            "{off}+{len}"
+        );
+    }
+    assert!(a.port.fw_owner(), "the port still owns the device");
+    a.stop().unwrap();
+}

@@ -161,6 +161,18 @@ fn rss_hash_key(tp: &mut TestPmd) -> (String, String) {
     }
 }
 
+/// The bytes of an `rte_hexdump` ("00000010: 4E 49 ... | text" per line).
+fn hexdump_bytes(out: &str) -> Vec<u8> {
+    let line = Regex::new(r"(?m)^[0-9A-F]{8}:((?: [0-9A-F]{2})+)").unwrap();
+    line.captures_iter(out)
+        .flat_map(|c| {
+            c[1].split_whitespace()
+                .map(|b| u8::from_str_radix(b, 16).unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 fn functions(tp: &mut TestPmd) -> Vec<String> {
     let out = tp.cmd("show port 0 rss-hash");
     let i = out
@@ -235,6 +247,22 @@ fn interactive_session() {
     tp.cmd_expect(
         "show port info 1",
         &["MAC address: 02:1D:9B:00:00:01", "Driver name: net_fbnic"],
+    );
+
+    // --- the module EEPROM, read by the driver through the firmware mailbox: testpmd dumps
+    // it with rte_hexdump ("OFFSET: XX XX ... | text" lines).
+    let dump = tp.cmd_expect(
+        "show port 0 module_eeprom",
+        &["Finish -- Port: 0 MODULE EEPROM length: 256 bytes"],
+    );
+    let eeprom = hexdump_bytes(&dump);
+    tp.check(eeprom.len() == 256, || format!("256 bytes dumped:\n{dump}"));
+    tp.check(eeprom.first() == Some(&0x11), || {
+        format!("identifier QSFP28 (0x11):\n{dump}")
+    });
+    tp.check(
+        eeprom.get(148..164) == Some(&b"FBNIC-MODEL     "[..]),
+        || format!("vendor name at 148:\n{dump}"),
     );
     tp.cmd_expect("set fwd rxonly", &["Set rxonly packet forwarding mode"]);
 

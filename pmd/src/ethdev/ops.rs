@@ -13,6 +13,7 @@ use fbnic_hw::mac::MacAddr;
 
 use super::{adapter, guard, Adapter, Mbuf, MbufRxPool, RxInfo, TxInfo, MAX_MAC_ADDRS};
 use crate::error::{errno, Error, Result};
+use crate::module::ModuleStandard;
 use crate::port::{self, PortSettings, QueueSet};
 use crate::queue::{self, MAX_TX_SEGS, MIN_DESC};
 use crate::rpc::{self, RssHash, RETA_SIZE, RSS_KEY_LEN};
@@ -611,6 +612,52 @@ unsafe extern "C" fn fw_version_get(
             core::ptr::copy_nonoverlapping(s.as_ptr(), buf as *mut u8, s.len());
             *buf.add(s.len()) = 0;
         }
+        Ok(0)
+    })
+}
+
+/// `get_module_info`: the standard and EEPROM length of the module in the cage, from its
+/// first bytes (read through the firmware).
+unsafe extern "C" fn get_module_info(
+    dev: *mut sys::rte_eth_dev,
+    modinfo: *mut sys::rte_eth_dev_module_info,
+) -> c_int {
+    with_adapter!(dev, "get_module_info", |a| {
+        if modinfo.is_null() {
+            return Err(Error::invalid("null module info".to_string()));
+        }
+        let info = a.port.module_info()?;
+        let ty = match info.standard {
+            ModuleStandard::Sff8436 => sys::RTE_ETH_MODULE_SFF_8436,
+            ModuleStandard::Sff8636 => sys::RTE_ETH_MODULE_SFF_8636,
+        };
+        // SAFETY: ethdev passes the caller's module info (checked non-null above).
+        unsafe {
+            (*modinfo).type_ = ty;
+            (*modinfo).eeprom_len = info.len;
+        }
+        Ok(0)
+    })
+}
+
+/// `get_module_eeprom`: `length` bytes of the module EEPROM from `offset` (ethdev has checked
+/// that `data` is set and `length` is not zero).
+unsafe extern "C" fn get_module_eeprom(
+    dev: *mut sys::rte_eth_dev,
+    info: *mut sys::rte_dev_eeprom_info,
+) -> c_int {
+    with_adapter!(dev, "get_module_eeprom", |a| {
+        // SAFETY: ethdev passes the caller's request; it is only read here.
+        let Some(req) = (unsafe { info.as_ref() }) else {
+            return Err(Error::invalid("null EEPROM request".to_string()));
+        };
+        if req.data.is_null() {
+            return Err(Error::invalid("null EEPROM buffer".to_string()));
+        }
+        // SAFETY: the caller's buffer holds `length` bytes (the ethdev API contract).
+        let buf =
+            unsafe { core::slice::from_raw_parts_mut(req.data as *mut u8, req.length as usize) };
+        a.port.read_module_eeprom(req.offset, buf)?;
         Ok(0)
     })
 }
@@ -1273,6 +1320,8 @@ pub(super) static OPS: sys::eth_dev_ops = {
     o.dev_supported_ptypes_get = Some(dev_supported_ptypes_get);
     o.mtu_set = Some(mtu_set);
     o.fw_version_get = Some(fw_version_get);
+    o.get_module_info = Some(get_module_info);
+    o.get_module_eeprom = Some(get_module_eeprom);
     o.rx_queue_setup = Some(rx_queue_setup);
     o.rx_queue_release = Some(rx_queue_release);
     o.tx_queue_setup = Some(tx_queue_setup);
