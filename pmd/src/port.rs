@@ -80,11 +80,32 @@ impl Default for PortSettings {
     }
 }
 
+/// IEEE 802.3x pause (link flow control), per direction (MAC_COMMAND_CONFIG TX_PAUSE_DIS,
+/// RX_PAUSE_DIS, spec 6). Both on by default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FlowControl {
+    /// Stop sending while the link partner asks (honour received pause frames).
+    pub rx_pause: bool,
+    /// Ask the link partner to stop (send pause frames) when the Rx buffer fills, instead of
+    /// dropping what arrives.
+    pub tx_pause: bool,
+}
+
+impl Default for FlowControl {
+    fn default() -> Self {
+        Self {
+            rx_pause: true,
+            tx_pause: true,
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Inner {
     fw: Firmware,
     started: bool,
     settings: PortSettings,
+    flow_control: FlowControl,
     filters: RxFilters,
     rss: RssConfig,
     counters: HwCounters,
@@ -137,6 +158,7 @@ impl Port {
                 rss: RssConfig::spread(1, Default::default()),
                 counters,
                 link_up: false,
+                flow_control: FlowControl::default(),
             }),
         };
         port.close_datapath(&port.lock());
@@ -367,6 +389,8 @@ impl Port {
                 .with_rx_ena(true)
                 .with_tx_pad(true)
                 .with_loopback(g.settings.loopback)
+                .with_tx_pause_dis(!g.flow_control.tx_pause)
+                .with_rx_pause_dis(!g.flow_control.rx_pause)
                 .raw(),
         );
     }
@@ -576,6 +600,20 @@ impl Port {
             self.link_up(&g);
         }
         Ok(())
+    }
+
+    /// The link flow control the port applies.
+    pub fn flow_control(&self) -> FlowControl {
+        self.lock().flow_control
+    }
+
+    /// Sets link flow control: at once on a started port, else from the next start.
+    pub fn set_flow_control(&self, fc: FlowControl) {
+        let mut g = self.lock();
+        g.flow_control = fc;
+        if g.started {
+            self.link_up(&g);
+        }
     }
 
     /// Hardware counters, updated now.

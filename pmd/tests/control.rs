@@ -695,3 +695,82 @@ fn module_eeprom_through_the_firmware() {
     assert!(a.port.fw_owner(), "the port still owns the device");
     a.stop().unwrap();
 }
+
+/// Link flow control (802.3x pause) per direction: with the receiver's Rx queue not polled
+/// and its buffer full, a receiver that sends pause to a sender that honours it loses
+/// nothing (the frames wait in the sender's ring); with either direction off the receiver
+/// drops at its Rx buffer instead. The setting survives a stop/start.
+#[test]
+fn flow_control_pauses_or_drops() {
+    use rte_net_fbnic::port::FlowControl;
+    use rte_net_fbnic::stats::HwCounters;
+    const N: usize = 500;
+    let full = FlowControl::default();
+    let fc = |rx_pause, tx_pause| FlowControl { rx_pause, tx_pause };
+    for (rx_side, tx_side, paused) in [
+        (full, full, true),
+        (fc(true, false), full, false),
+        (full, fc(false, true), false),
+    ] {
+        // Two descriptors a frame: room for all N in the sender's ring.
+        let sender = PortSpec {
+            tx_desc: 2048,
+            ..PortSpec::default()
+        };
+        let (mut a, mut b) = cabled_pair(&PortSpec::default(), &sender);
+        assert_eq!(a.port.flow_control(), full, "pause both ways by default");
+        a.port.set_flow_control(rx_side);
+        b.port.set_flow_control(tx_side);
+        a.start().unwrap();
+        b.start().unwrap();
+        a.stop().unwrap();
+        a.start().unwrap();
+        assert_eq!(a.port.flow_control(), rx_side, "kept across stop/start");
+        let cfg = MacCommandConfig::from_raw(a.reg(regs::MAC_COMMAND_CONFIG));
+        assert_eq!(
+            (cfg.rx_pause_dis(), cfg.tx_pause_dis()),
+            (!rx_side.rx_pause, !rx_side.tx_pause),
+            "MAC_COMMAND_CONFIG"
+        );
+        let before = |p: &TestPort| p.port.counters();
+        let (a0, b0) = (before(&a), before(&b));
+
+        // 256 Rx buffers and a 256 KiB Rx buffer hold ~440 of these; the rest must wait
+        // (pause) or be dropped.
+        let dst = a.port.perm_addr();
+        let pkts: Vec<_> = (0..N as u64)
+            .map(|s| {
+                let f = frame(dst, b.port.perm_addr(), &flow(), 1400, s);
+                b.pool.packet(&f).unwrap()
+            })
+            .collect();
+        let sent = b.tx[0].burst(&pkts);
+        assert_eq!(sent, N, "the Tx ring takes them all");
+        std::thread::sleep(Duration::from_millis(300));
+        let (a1, b1) = (a.port.counters(), b.port.counters());
+        let delta = |c1: &HwCounters, c0: &HwCounters, r| c1.mac(r) - c0.mac(r);
+        let drops = a1.device("rxb_host_drops").unwrap() - a0.device("rxb_host_drops").unwrap();
+        let xoff_sent = delta(&a1, &a0, regs::mac_stat::TX_XOFF);
+        let xoff_seen = delta(&b1, &b0, regs::mac_stat::RX_XOFF);
+        let ctx = format!("{rx_side:?}/{tx_side:?}: drops {drops}, xoff {xoff_sent}/{xoff_seen}");
+        if paused {
+            assert_eq!(drops, 0, "{ctx}");
+            assert!(xoff_sent > 0 && xoff_seen > 0, "{ctx}");
+        } else {
+            assert!(drops > 0, "{ctx}");
+        }
+
+        // Polling again drains everything that was not dropped, in order.
+        let want = N - drops as usize;
+        let mut got = a.recv(want, Duration::from_secs(5));
+        got.extend(a.recv(1, Duration::from_millis(100)));
+        let seqs: Vec<u64> = got
+            .iter()
+            .map(|(_, buf)| parse_seq(&buf.to_vec()).unwrap())
+            .collect();
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "in order; {ctx}");
+        assert_eq!(seqs.len(), want, "every frame received or counted; {ctx}");
+        got.into_iter().for_each(|(_, buf)| buf.free_pkt());
+        b.settle_tx();
+    }
+}

@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use fbnic_it::dpdk::{assert_no_driver_lines, show, TestPmd};
+use fbnic_it::dpdk::{assert_no_driver_lines, driver_log_lines, show, TestPmd};
 use fbnic_it::parse::{get, sum_where, Counters};
 use regex::Regex;
 
@@ -264,6 +264,22 @@ fn interactive_session() {
         eeprom.get(148..164) == Some(&b"FBNIC-MODEL     "[..]),
         || format!("vendor name at 148:\n{dump}"),
     );
+
+    // --- link flow control: both pause directions by default; one turned off; settings
+    // the device does not have are refused.
+    tp.cmd_expect("show port 0 flow_ctrl", &["Rx pause: on", "Tx pause: on"]);
+    tp.cmd("set flow_ctrl rx off 0");
+    tp.cmd_expect("show port 0 flow_ctrl", &["Rx pause: off", "Tx pause: on"]);
+    tp.cmd_expect(
+        "set flow_ctrl pause_time 100 0",
+        &["bad flow control parameter, return code = -22"],
+    );
+    tp.cmd_expect(
+        "set flow_ctrl autoneg on 0",
+        &["bad flow control parameter, return code = -95"],
+    );
+    tp.cmd("set flow_ctrl rx on 0");
+    tp.cmd_expect("show port 0 flow_ctrl", &["Rx pause: on", "Tx pause: on"]);
     tp.cmd_expect("set fwd rxonly", &["Set rxonly packet forwarding mode"]);
 
     // --- stats and xstats: zero, then moved by traffic, then cleared.
@@ -523,8 +539,22 @@ fn interactive_session() {
     );
     tp.cmd_expect("show port info 0", &["MTU: 2000"]);
 
+    // The driver logged only the two flow control settings it refused, saying why.
     let text = tp.quit();
-    assert_no_driver_lines(&text);
+    let (refused, other): (Vec<_>, Vec<_>) = driver_log_lines(&text)
+        .into_iter()
+        .partition(|l| l.contains("flow_ctrl_set:"));
+    assert!(
+        other.is_empty(),
+        "driver warnings or errors:\n{}",
+        other.join("\n")
+    );
+    assert!(
+        refused.len() == 2
+            && refused[0].contains("pause_time 100")
+            && refused[1].contains("pause autonegotiation"),
+        "flow control refusals: {refused:?}"
+    );
 }
 
 /// Devargs take effect: a MAC address, link modes (the speed the firmware reports, shown by

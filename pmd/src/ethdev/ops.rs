@@ -616,6 +616,71 @@ unsafe extern "C" fn fw_version_get(
     })
 }
 
+/// `flow_ctrl_get`: the pause directions in use. The device has no pause thresholds, timer or
+/// autonegotiation of pause, and pause frames end at the MAC: those fields read 0.
+unsafe extern "C" fn flow_ctrl_get(
+    dev: *mut sys::rte_eth_dev,
+    fc: *mut sys::rte_eth_fc_conf,
+) -> c_int {
+    with_adapter!(dev, "flow_ctrl_get", |a| {
+        // SAFETY: ethdev passes the caller's structure (it checked it is not null).
+        let Some(fc) = (unsafe { fc.as_mut() }) else {
+            return Err(Error::invalid("null flow control conf".to_string()));
+        };
+        let f = a.port.flow_control();
+        // SAFETY: plain integers; all zero is a valid value.
+        *fc = unsafe { core::mem::zeroed() };
+        fc.mode = match (f.rx_pause, f.tx_pause) {
+            (false, false) => sys::RTE_ETH_FC_NONE,
+            (true, false) => sys::RTE_ETH_FC_RX_PAUSE,
+            (false, true) => sys::RTE_ETH_FC_TX_PAUSE,
+            (true, true) => sys::RTE_ETH_FC_FULL,
+        };
+        Ok(0)
+    })
+}
+
+/// `flow_ctrl_set`: which pause directions to use; anything the device cannot do is refused
+/// (see [`flow_ctrl_get`]).
+unsafe extern "C" fn flow_ctrl_set(
+    dev: *mut sys::rte_eth_dev,
+    fc: *mut sys::rte_eth_fc_conf,
+) -> c_int {
+    with_adapter!(dev, "flow_ctrl_set", |a| {
+        // SAFETY: ethdev passes the caller's structure (it checked it is not null).
+        let Some(fc) = (unsafe { fc.as_ref() }) else {
+            return Err(Error::invalid("null flow control conf".to_string()));
+        };
+        if fc.mac_ctrl_frame_fwd != 0 {
+            return Err(Error::NotSupported(
+                "forwarding MAC control frames: pause frames end at the MAC".into(),
+            ));
+        }
+        if fc.autoneg != 0 {
+            return Err(Error::NotSupported(
+                "pause autonegotiation: set the directions explicitly".into(),
+            ));
+        }
+        if fc.high_water != 0 || fc.low_water != 0 || fc.pause_time != 0 || fc.send_xon != 0 {
+            return Err(Error::invalid(format!(
+                "high_water {}, low_water {}, pause_time {}, send_xon {}: the device pauses \
+                 when its Rx buffer is full and has no thresholds or timer to set (use 0)",
+                fc.high_water, fc.low_water, fc.pause_time, fc.send_xon
+            )));
+        }
+        let (rx_pause, tx_pause) = match fc.mode {
+            sys::RTE_ETH_FC_NONE => (false, false),
+            sys::RTE_ETH_FC_RX_PAUSE => (true, false),
+            sys::RTE_ETH_FC_TX_PAUSE => (false, true),
+            sys::RTE_ETH_FC_FULL => (true, true),
+            m => return Err(Error::invalid(format!("flow control mode {m}"))),
+        };
+        a.port
+            .set_flow_control(port::FlowControl { rx_pause, tx_pause });
+        Ok(0)
+    })
+}
+
 /// `get_module_info`: the standard and EEPROM length of the module in the cage, from its
 /// first bytes (read through the firmware).
 unsafe extern "C" fn get_module_info(
@@ -1321,6 +1386,8 @@ pub(super) static OPS: sys::eth_dev_ops = {
     o.mtu_set = Some(mtu_set);
     o.fw_version_get = Some(fw_version_get);
     o.get_module_info = Some(get_module_info);
+    o.flow_ctrl_get = Some(flow_ctrl_get);
+    o.flow_ctrl_set = Some(flow_ctrl_set);
     o.get_module_eeprom = Some(get_module_eeprom);
     o.rx_queue_setup = Some(rx_queue_setup);
     o.rx_queue_release = Some(rx_queue_release);
