@@ -1,1 +1,0 @@
-/work/main/fuzz/seed/target/release/fbnic-fuzz-seed: /work/main/fuzz/seed/src/main.rs /work/main/hw/src/bits.rs /work/main/hw/src/csum.rs /work/main/hw/src/desc.rs /work/main/hw/src/lib.rs /work/main/hw/src/link.rs /work/main/hw/src/mac.rs /work/main/hw/src/msg.rs /work/main/hw/src/regs.rs /work/main/hw/src/tlv.rs /work/main/hw/src/toeplitz.rs /work/main/hw/src/version.rs
