@@ -4,9 +4,12 @@
 //! the spec and the model's documented rules predicts, descriptor for descriptor:
 //! - a packet is META [OPT_META] AL* LAST_AL and is processed only once its LAST_AL is
 //!   posted; a META inside a packet ends it as malformed; an AL without a META, a zero-length
-//!   piece, an OPT_META anywhere but second, more than 64 pieces, LSO, a frame over 9742
-//!   bytes, a checksum offload that does not fit the frame or a DMA fault make a packet an
-//!   error; a full ring without a complete packet is consumed as one error;
+//!   piece, an OPT_META anywhere but second, more than 64 pieces, a frame over 9742 bytes, a
+//!   checksum offload that does not fit the frame or a DMA fault make a packet an error; a
+//!   full ring without a complete packet is consumed as one error;
+//! - an LSO packet is cut into frames of at most MSS payload bytes as `model/src/lso.rs`
+//!   documents (headers fixed up per segment, the checksum field holding the pseudo-header
+//!   sum without the length), each frame counted in TWQ0_PKT_CNT, or is an error;
 //! - errors are consumed and completed like good packets (so the driver gets its buffers
 //!   back) and counted in TWQ0_ERR_CNT; good ones in TWQ0_PKT_CNT;
 //! - the MAC sends the gathered bytes, zero-padded to 60 with TX_PAD, with the IPv4 header
@@ -95,15 +98,7 @@ fn next_packet(descs: &[u64], from: usize, tail: usize) -> Option<Pkt> {
 /// Gathers a packet from the data region and applies its checksum offload, as the device
 /// must; None for a DMA fault (`Err`) or an offload that does not fit (`Ok(None)`).
 fn build(data: &[u8], p: &Pkt, meta: u64, pad: bool) -> Result<Option<Vec<u8>>, ()> {
-    let mut f = Vec::new();
-    for &(addr, n) in &p.pieces {
-        let off = addr.wrapping_sub(TX_DATA_IOVA);
-        if off >= TX_DATA_BYTES as u64 || n as u64 > TX_DATA_BYTES as u64 - off {
-            return Err(());
-        }
-        let off = off as usize;
-        f.extend((off..off + n).map(|i| data.get(i).copied().unwrap_or(0)));
-    }
+    let mut f = gather(data, p)?;
     let total = f.len();
     if pad && total < 60 {
         f.resize(60, 0);
@@ -137,6 +132,98 @@ fn build(data: &[u8], p: &Pkt, meta: u64, pad: bool) -> Result<Option<Vec<u8>>, 
     Ok(Some(f))
 }
 
+fn put16(f: &mut [u8], at: usize, v: u16) {
+    f[at..at + 2].copy_from_slice(&v.to_be_bytes());
+}
+
+/// The frames an LSO request makes of `pkt` (gathered), or None when it is malformed.
+fn lso_segments(pkt: &[u8], meta: u64, pad: bool) -> Option<Vec<Vec<u8>>> {
+    let (l3_type, l4_type) = ((meta >> 6) & 3, (meta >> 32) & 3);
+    if !(1..=2).contains(&l3_type) || !(1..=2).contains(&l4_type) || (meta >> 8) & 0xff != 0 {
+        return None;
+    }
+    let (v4, tcp) = (l3_type == 1, l4_type == 1);
+    let l3 = (meta & 0x3f) as usize * 2;
+    let l4 = l3 + ((meta >> 16) & 0xff) as usize * 2;
+    let hdr = l4 + ((meta >> 28) & 0xf) as usize * 4;
+    let field = l4 + ((meta >> 24) & 0xf) as usize * 2;
+    let mss = ((meta >> 48) & 0x3fff) as usize;
+    let len = pkt.len();
+    if hdr >= len || field + 2 > hdr || mss < 64 || hdr + mss.min(len - hdr) > MAX_FRAME {
+        return None;
+    }
+    let l3_ok = if v4 {
+        l4 - l3 >= 20 && pkt[l3] >> 4 == 4 && (pkt[l3] & 0xf) as usize * 4 == l4 - l3
+    } else {
+        l4 - l3 >= 40 && pkt[l3] >> 4 == 6
+    };
+    let l4_ok = if tcp {
+        hdr - l4 >= 20 && (pkt[l4 + 12] >> 4) as usize * 4 == hdr - l4
+    } else {
+        hdr - l4 == 8
+    };
+    if !l3_ok || !l4_ok {
+        return None;
+    }
+    let payload = &pkt[hdr..];
+    let count = payload.len().div_ceil(mss);
+    let mut out = Vec::new();
+    for (k, chunk) in payload.chunks(mss).enumerate() {
+        let mut f = pkt[..hdr].to_vec();
+        f.extend_from_slice(chunk);
+        let n = f.len();
+        if v4 {
+            put16(&mut f, l3 + 2, (n - l3) as u16);
+            let id = u16::from_be_bytes([pkt[l3 + 4], pkt[l3 + 5]]).wrapping_add(k as u16);
+            put16(&mut f, l3 + 4, id);
+            put16(&mut f, l3 + 10, 0);
+            let c = !sum(&f[l3..l4]);
+            put16(&mut f, l3 + 10, c);
+        } else {
+            put16(&mut f, l3 + 4, (n - l3 - 40) as u16);
+        }
+        if tcp {
+            let seq = u32::from_be_bytes(pkt[l4 + 4..l4 + 8].try_into().unwrap());
+            let seq = seq.wrapping_add((k * mss) as u32);
+            f[l4 + 4..l4 + 8].copy_from_slice(&seq.to_be_bytes());
+            if k + 1 < count {
+                f[l4 + 13] &= !0x09;
+            }
+            if k > 0 {
+                f[l4 + 13] &= !0x80;
+            }
+        } else {
+            put16(&mut f, l4 + 4, (n - l4) as u16);
+        }
+        // The pseudo-header sum in the field lacks the L4 length: add it.
+        let s = sum(&f[l4..]) as u32 + (n - l4) as u32;
+        let mut c = !(((s & 0xffff) + (s >> 16)) as u16);
+        if c == 0 && !tcp {
+            c = 0xffff;
+        }
+        put16(&mut f, field, c);
+        if pad && n < 60 {
+            f.resize(60, 0);
+        }
+        out.push(f);
+    }
+    Some(out)
+}
+
+/// Gathers a packet's pieces from the data region; Err on a DMA fault.
+fn gather(data: &[u8], p: &Pkt) -> Result<Vec<u8>, ()> {
+    let mut f = Vec::new();
+    for &(addr, n) in &p.pieces {
+        let off = addr.wrapping_sub(TX_DATA_IOVA);
+        if off >= TX_DATA_BYTES as u64 || n as u64 > TX_DATA_BYTES as u64 - off {
+            return Err(());
+        }
+        let off = off as usize;
+        f.extend((off..off + n).map(|i| data.get(i).copied().unwrap_or(0)));
+    }
+    Ok(f)
+}
+
 /// What the device must do with the run, as `TxOutcome`'s fields.
 #[derive(Default)]
 struct Expect {
@@ -155,8 +242,29 @@ fn reference(run: &TxRun<'_>) -> Expect {
         while let Some(p) = next_packet(run.descs, at, tail) {
             let meta = p.meta.unwrap_or(0);
             let total: usize = p.pieces.iter().map(|&(_, n)| n).sum();
-            let mut bad = p.bad || bit(meta, 35) || total > MAX_FRAME;
-            if !bad {
+            let lso = p.meta.is_some() && bit(meta, 35);
+            let mut bad = p.bad || (!lso && total > MAX_FRAME);
+            let mut frames = 1;
+            if lso && !bad {
+                // LSO goes to the MAC only, at most 256 KiB.
+                if bit(meta, 44) || bit(meta, 45) || total > 256 * 1024 {
+                    bad = true;
+                } else {
+                    match gather(run.data, &p) {
+                        Err(()) => {
+                            e.dma_faults += 1;
+                            bad = true;
+                        }
+                        Ok(pkt) => match lso_segments(&pkt, meta, run.pad) {
+                            None => bad = true,
+                            Some(segs) => {
+                                frames = segs.len() as u32;
+                                e.frames.extend(segs);
+                            }
+                        },
+                    }
+                }
+            } else if !bad {
                 let (mac, bmc, fw) = (bit(meta, 43), bit(meta, 44), bit(meta, 45));
                 // One build for the BMC (absent here: the frame is dropped after it), one for
                 // the MAC; the same data, so a fault shows in the first one only.
@@ -180,7 +288,7 @@ fn reference(run: &TxRun<'_>) -> Expect {
             if bad {
                 e.errors += 1;
             } else {
-                e.sent += 1;
+                e.sent += frames;
             }
             if p.meta.is_some() && bit(meta, 37) {
                 e.completions.push((false, at as u32));

@@ -194,6 +194,13 @@ bitfields! {
     }
 }
 
+/// **[project choice]** Smallest TWD META MSS the device segments with (LSO).
+pub const LSO_MIN_MSS: usize = 64;
+/// Largest MSS: the width of TWD META MSS (61:48).
+pub const LSO_MAX_MSS: usize = (1 << 14) - 1;
+/// **[project choice]** Largest packet, headers included, one LSO request may describe.
+pub const LSO_MAX_BYTES: usize = 256 * 1024;
+
 /// TCD type: head update.
 pub const TCD_TYPE_HEAD: u64 = 0;
 /// TCD type: timestamp.

@@ -19,6 +19,7 @@ use crate::bmc::{BmcConfig, BmcHandle, BmcShared};
 use crate::dma::DmaTable;
 use crate::fifo::FrameFifo;
 use crate::fw::{FwConfig, FwFaults, FwShared, FwState};
+use crate::lso::LsoState;
 use crate::mac::{self, MacDirStats, Offer, PortRx, MAX_FRAME};
 use crate::parse;
 use crate::queue::{self, Queue, RingState};
@@ -115,6 +116,8 @@ pub(crate) struct DevState {
     pub cnt: Counters,
     pub scratch: Box<[u8]>,
     pub pieces: Box<[(u64, u16); MAX_PIECES]>,
+    /// LSO: the gather buffer and the packets a pause stopped part way.
+    pub lso: LsoState,
     /// Queues with staged RCQ completions.
     pub staged: Vec<u16>,
 }
@@ -134,6 +137,7 @@ impl DevState {
             cnt: Counters::default(),
             scratch: vec![0; MAX_FRAME + 64].into_boxed_slice(),
             pieces: Box::new([(0, 0); MAX_PIECES]),
+            lso: LsoState::default(),
             staged: Vec::with_capacity(MAX_QUEUES as usize),
         }
     }
@@ -530,6 +534,12 @@ impl Device {
                 } else {
                     regs::TWQ1_TAIL
                 };
+                if ctl.reset() {
+                    st.lso
+                        .resume
+                        .retain(|r| (r.qi, r.twq) != (qi as u16, w as u8));
+                }
+                let q = &mut st.q[qi as usize];
                 queue::apply_ctl(
                     r,
                     qi,
@@ -709,6 +719,7 @@ impl Device {
                 cnt,
                 scratch,
                 pieces,
+                lso,
                 ..
             } = st;
             let mut env = TxEnv {
@@ -720,6 +731,7 @@ impl Device {
                 cnt,
                 bmc: self.bmc.as_deref(),
                 scratch,
+                lso,
                 boot: self.boot,
                 paused: false,
             };

@@ -148,7 +148,8 @@ pub fn tx_ring(run: &TxRun<'_>) -> TxOutcome {
     }
 
     let dev = Device::new(0, DeviceConfig::with_dsn(1));
-    let sink = SinkHandle::new(TX_RING_ENTRIES);
+    // Room for every frame: LSO cuts 4 KiB into up to 64 segments per packet.
+    let sink = SinkHandle::new(TX_RING_ENTRIES * TX_DATA_BYTES / 64);
     *dev.wire.lock() = WireEnd::Sink(sink.shared.clone());
     let maps = [(TWQ_IOVA, &twq), (TCQ_IOVA, &tcq), (TX_DATA_IOVA, &data)];
     for (iova, m) in maps {

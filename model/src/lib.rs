@@ -79,7 +79,8 @@
 //! # What is modelled
 //!
 //! - Queues (spec 3, 4): TWQ0 and TWQ1 (META \[OPT_META\] AL* LAST_AL; TX_PAD; REQ_CSO with the
-//!   pseudo-header sum taken from the checksum field; REQ_TS timestamps as TCD type 1;
+//!   pseudo-header sum taken from the checksum field; REQ_LSO segmentation of TCP and UDP
+//!   over IPv4/IPv6 (`lso` module docs); REQ_TS timestamps as TCD type 1;
 //!   DEST_MAC/DEST_BMC/DEST_FW), TCQ (head-update completions with the DONE phase; a full TCQ
 //!   stalls the TWQ), PPQ buffers and RCQ completions in one-buffer-per-frame mode (PAY_AL per
 //!   buffer, OPT_META when the action asks for a timestamp, META with RSS hash, L2 checksum,
@@ -104,7 +105,6 @@
 //! - Page (header-split) Rx mode (EN_HDR_SPLIT=1 or PAYLD_PACK!=0): frames for such a queue
 //!   are dropped and counted in RDE_PKT_ERR (and [`DeviceStats::rx_page_mode_drops`]); the
 //!   HPQ is configured and idles but is never used.
-//! - LSO (TWD REQ_LSO): the packet is dropped and counted in TWQ0_ERR_CNT.
 //! - Interrupts other than INTR_STATUS(0) bit 0 (the firmware mailbox): no MSI-X, the TIM/RIM
 //!   registers are plain storage (a poll-mode driver masks them).
 //! - The Tx classifier (TCE) and its TCAM: host frames reach the BMC only with TWD DEST_BMC.
@@ -167,6 +167,7 @@ mod fifo;
 #[doc(hidden)]
 pub mod fuzzing;
 mod fw;
+mod lso;
 mod mac;
 mod parse;
 mod prefetch;

@@ -2,9 +2,11 @@
 //!
 //! A packet is `META [OPT_META] AL* LAST_AL`; it is processed only when its LAST_AL is before
 //! the tail doorbell. Malformed packets (AL without META, a zero-length piece, more than
-//! [`MAX_PIECES`] pieces, a frame over 9742 bytes, LSO, checksum offsets outside the frame, a
-//! DMA fault) are dropped and counted in TWQ0_ERR_CNT, but their descriptors are still
-//! consumed and completed, so the driver gets its buffers back.
+//! [`MAX_PIECES`] pieces, a frame over 9742 bytes, checksum offsets outside the frame, an LSO
+//! request the device cannot cut, a DMA fault) are dropped and counted in TWQ0_ERR_CNT, but
+//! their descriptors are still consumed and completed, so the driver gets its buffers back.
+//! An LSO packet ([`crate::lso`]) leaves as several frames, each counted in TWQ0_PKT_CNT; a
+//! pause part way through one resumes at the next segment.
 
 use std::time::Instant;
 
@@ -13,8 +15,9 @@ use fbnic_hw::regs::{self, MacCommandConfig};
 
 use crate::csum;
 use crate::dma::DmaTable;
+use crate::lso::{self, LsoResume, LsoState, MAX_LSO_BYTES};
 use crate::mac::{FrameClass, MacDirStats, Offer, PortRx, MAX_FRAME, MIN_FRAME};
-use crate::queue::{Queue, Ring, RingState};
+use crate::queue::{QCounters, Queue, Ring, RingState};
 use crate::regfile::RegFile;
 use crate::stats::Counters;
 use crate::wire::SinkInner;
@@ -49,6 +52,8 @@ pub(crate) struct TxEnv<'a> {
     pub cnt: &'a mut Counters,
     pub bmc: Option<&'a crate::bmc::BmcShared>,
     pub scratch: &'a mut [u8],
+    /// LSO's gather buffer and resume points.
+    pub lso: &'a mut LsoState,
     pub boot: Instant,
     /// A pause stalled the sender during this batch.
     pub paused: bool,
@@ -256,6 +261,97 @@ fn build(
     true
 }
 
+/// What became of an LSO packet.
+enum Lso {
+    /// Every segment went to the MAC: `frames` of `bytes` in all.
+    Done { frames: u32, bytes: usize },
+    /// The link partner paused us after `sent` segments: the rest go on the next pass.
+    Paused { sent: u32 },
+    /// Malformed, or a DMA fault: an error, nothing (more) sent.
+    Bad,
+}
+
+/// Sends the LSO packet at the head of a TWQ (resuming after the segments a pause left
+/// sent) and counts it. True = paused: the packet stays at the head for the next pass.
+#[cold]
+#[inline(never)]
+fn lso_packet(
+    env: &mut TxEnv<'_>,
+    (qi, twq): (u16, u8),
+    cnt: &mut QCounters,
+    pieces: &[(u64, u16)],
+    meta: Twd,
+    total: usize,
+) -> bool {
+    let at = env
+        .lso
+        .resume
+        .iter()
+        .position(|r| (r.qi, r.twq) == (qi, twq));
+    let from = at.map_or(0, |i| env.lso.resume[i].sent);
+    if let Some(i) = at {
+        env.lso.resume.swap_remove(i);
+    }
+    match send_lso(env, pieces, meta, total, from) {
+        Lso::Paused { sent } => {
+            env.lso.resume.push(LsoResume { qi, twq, sent });
+            return true;
+        }
+        Lso::Done { frames, bytes } => {
+            cnt.twq_pkt = cnt.twq_pkt.wrapping_add(frames);
+            cnt.twq_bytes = cnt.twq_bytes.wrapping_add(bytes as u64);
+        }
+        Lso::Bad => cnt.twq_err = cnt.twq_err.wrapping_add(1),
+    }
+    false
+}
+
+/// Gathers an LSO packet and sends its segments from `from` on (see [`crate::lso`]).
+fn send_lso(env: &mut TxEnv<'_>, pieces: &[(u64, u16)], meta: Twd, total: usize, from: u32) -> Lso {
+    // [project choice] LSO is for the MAC: not to the BMC or the firmware.
+    if meta.dest_bmc() || meta.dest_fw() || total > MAX_LSO_BYTES {
+        return Lso::Bad;
+    }
+    let mut pkt = std::mem::take(&mut env.lso.buf);
+    pkt.resize(total, 0);
+    let mut off = 0;
+    let mut gathered = true;
+    for &(addr, len) in pieces {
+        let len = len as usize;
+        if env.dma.read(addr, &mut pkt[off..off + len]).is_err() {
+            gathered = false;
+            break;
+        }
+        off += len;
+    }
+    let res = match lso::plan(meta, &pkt).filter(|_| gathered) {
+        None => Lso::Bad,
+        Some(plan) => {
+            let tx_pad = env.cfg.tx_pad();
+            let pad = |len: usize| if tx_pad { len.max(MIN_FRAME) } else { len };
+            let mut res = None;
+            for k in from as usize..plan.count {
+                let len = plan.seg_len(total, k);
+                let offer = env.transmit(pad(len), |_, buf| {
+                    plan.write_segment(&pkt, k, &mut buf[..len]);
+                    buf[len..].fill(0);
+                    true
+                });
+                if let Offer::Paused = offer {
+                    res = Some(Lso::Paused { sent: k as u32 });
+                    break;
+                }
+            }
+            res.unwrap_or_else(|| Lso::Done {
+                frames: plan.count as u32,
+                bytes: (0..plan.count).map(|k| pad(plan.seg_len(total, k))).sum(),
+            })
+        }
+    };
+    env.lso.buf = pkt;
+    res
+}
+
 /// Writes one TCD; false if the TCQ cannot take it.
 fn write_tcd(dma: &mut DmaTable, tcq: &mut Ring, tcd: Tcd, cnt: &mut Counters) {
     if !tcq.running() {
@@ -328,7 +424,10 @@ pub(crate) fn service_twq(
                 break;
             }
         }
-        let mut bad = s.bad || meta.req_lso() || s.total > MAX_FRAME;
+        // LSO takes the error path's branch, out of line, so the small-frame path is as it
+        // was without it.
+        let lso = meta.req_lso() && !s.bad;
+        let mut bad = s.bad || lso || s.total > MAX_FRAME;
         let mut sent_len = 0;
         if !bad {
             let len = if env.cfg.tx_pad() {
@@ -365,13 +464,22 @@ pub(crate) fn service_twq(
             }
             sent_len = len;
         }
-        ring.advance(s.n);
-        if bad {
-            cnt.twq_err = cnt.twq_err.wrapping_add(1);
-        } else {
+        if !bad {
             cnt.twq_pkt = cnt.twq_pkt.wrapping_add(1);
             cnt.twq_bytes = cnt.twq_bytes.wrapping_add(sent_len as u64);
+        } else if !lso {
+            cnt.twq_err = cnt.twq_err.wrapping_add(1);
+        } else if lso_packet(
+            env,
+            (qi as u16, which as u8),
+            cnt,
+            &pieces[..s.pieces],
+            meta,
+            s.total,
+        ) {
+            break;
         }
+        ring.advance(s.n);
         if want_cmpl || want_ts {
             // A completion the driver sees is covered by the counters it then reads.
             crate::queue::publish_tx_counters(env.regs, qi, cnt);

@@ -141,6 +141,39 @@ fn tx_runs(frames: &[(String, Vec<u8>)]) -> Vec<(String, Vec<u8>)> {
             .map(|(_, f)| f.clone())
             .expect("seed frame")
     };
+    // LSO: a TCP/IPv4 and a UDP/IPv6 packet with a long payload, the L4 checksum field
+    // holding the pseudo-header sum without the length (as a driver prepares it).
+    let lso_packet = |v6: bool, tcp: bool, payload: usize| {
+        let mut f = vec![2u8, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2];
+        let proto: u8 = if tcp { 6 } else { 17 };
+        if v6 {
+            f.extend_from_slice(&[0x86, 0xdd, 0x60, 0, 0, 0, 0, 0, proto, 64]);
+            f.extend((0..32).map(|i| i as u8));
+        } else {
+            f.extend_from_slice(&[0x08, 0x00, 0x45, 0, 0, 0, 0, 7, 0, 0, 64, proto, 0, 0]);
+            f.extend_from_slice(&[10, 0, 0, 1, 10, 0, 0, 2]);
+        }
+        let l4 = f.len();
+        f.extend_from_slice(&[0x30, 0x39, 0x00, 0x50]);
+        if tcp {
+            f.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x19, 0xff, 0xff, 0, 0, 0, 0]);
+        } else {
+            f.extend_from_slice(&[0, 0, 0, 0]);
+        }
+        let addrs = if v6 { 22..54 } else { 26..34 };
+        let pseudo = fold(sum(proto as u64, &f[addrs]));
+        let field = l4 + if tcp { 16 } else { 6 };
+        f[field..field + 2].copy_from_slice(&pseudo.to_be_bytes());
+        f.extend((0..payload).map(|i| (i * 13) as u8));
+        f
+    };
+    const LSO: u64 = 1 << 35;
+    let lso_v4_tcp = LSO | 7 | 1 << 6 | 10 << 16 | 8 << 24 | 5 << 28 | 1 << 32 | 100 << 48;
+    let lso_v6_udp = LSO | 7 | 2 << 6 | 20 << 16 | 3 << 24 | 2 << 28 | 2 << 32 | 64 << 48;
+    let tso = lso_packet(false, true, 300);
+    let uso = lso_packet(true, false, 200);
+    let mut lso_data = tso.clone();
+    lso_data.extend_from_slice(&uso);
     let udp = frame("frame-ipv4-udp");
     let tcp = frame("frame-ipv4-tcp-padded");
     let v6 = frame("frame-ipv6-tcp");
@@ -184,6 +217,21 @@ fn tx_runs(frames: &[(String, Vec<u8>)]) -> Vec<(String, Vec<u8>)> {
         (
             "tx-ipv6-unpadded".into(),
             run(0, 2, &[meta(CMPL), al(true, 0, v6.len())], &v6),
+        ),
+        (
+            "tx-lso".into(),
+            run(
+                1,
+                4,
+                &[
+                    meta(DEST_MAC | CMPL | lso_v4_tcp),
+                    al(false, 0, 54),
+                    al(true, 54, tso.len() - 54),
+                    meta(DEST_MAC | CMPL | lso_v6_udp),
+                    al(true, tso.len(), uso.len()),
+                ],
+                &lso_data,
+            ),
         ),
         (
             "tx-malformed".into(),
