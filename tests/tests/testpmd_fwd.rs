@@ -906,3 +906,183 @@ fn io_noninteractive_sigint() {
         p.fail("driver warnings or errors");
     }
 }
+
+/// TSO: testpmd's csum engine with `tso set` hands net_fbnic TCP packets larger than the
+/// MSS with RTE_MBUF_F_TX_TCP_SEG; the driver's tx_prepare and descriptors ask the device to
+/// cut them (LSO), and what arrives on the other port is checked frame by frame. As in
+/// [`csum`], the frames come from a pcap file (IPv4 and IPv6 TCP, 3000-4000 bytes) with
+/// topology "chained":
+///
+/// 1. io, ports 2,0: the N large frames go out of net_fbnic0 (no offload: whole) and wait in
+///    net_fbnic1's Rx ring (MTU 9000 on both ports, 10 KiB mbufs);
+/// 2. csum, ports 0,1, `tso set 1000 0`: net_fbnic1 -> net_fbnic0, which sends each as
+///    ceil(payload / 1000) frames; they come back to net_fbnic1 and go round again (now
+///    small, as plain checksum offload) until stopped;
+/// 3. io, ports 1,2: every frame ends in a pcap file: exactly the segments of the N packets,
+///    each at most 1000 payload bytes, with right IPv4 header and TCP checksums, and per
+///    flow the payloads, ordered by sequence number, are the original payload.
+#[test]
+fn tso() {
+    use fbnic_apps::pkt::{Flow, Kind, Rng, L4};
+    use std::collections::HashMap;
+    const N: usize = 16;
+    const MSS: usize = 1000;
+    let env = env();
+    let dir = env.scratch_dir("fwd-tso");
+    let (in_path, out_path) = (dir.join("in.pcap"), dir.join("out.pcap"));
+    let port1_mac = [0x02, 0x1d, 0x9b, 0, 0, 1];
+    let mut rng = Rng::new(0x750);
+    let kinds: Vec<Kind> = Kind::ALL.into_iter().filter(|k| k.l4 == L4::Tcp).collect();
+    let frames: Vec<Vec<u8>> = (0..N)
+        .map(|i| {
+            let flow = Flow::random(kinds[i % kinds.len()], &mut rng);
+            flow.frame(port1_mac, [2, 0, 0, 0, 0, 0xaa], i as u32, 3000 + i * 67)
+        })
+        .collect();
+    let hdr = |f: &[u8]| if f[12..14] == [0x86, 0xdd] { 74 } else { 54 };
+    // A packet's addresses and ports (its segments' payloads carry no tag).
+    let key = |f: &[u8]| {
+        let h = hdr(f);
+        let addrs = if h == 74 { 22..54 } else { 26..34 };
+        let mut k = f[addrs].to_vec();
+        k.extend_from_slice(&f[h - 20..h - 16]);
+        k
+    };
+    let segments: usize = frames
+        .iter()
+        .map(|f| (f.len() - hdr(f)).div_ceil(MSS))
+        .sum();
+    pcap::write(&in_path, &frames).expect("writing the input pcap");
+    let pcap_vdev = format!(
+        "net_pcap0,rx_pcap={},tx_pcap={}",
+        in_path.display(),
+        out_path.display()
+    );
+    let mut tp = TestPmd::start(
+        "fwd-tso",
+        &["net_fbnic0", "net_fbnic1", pcap_vdev.as_str()],
+        &[],
+        &[
+            "--nb-cores=1",
+            "--total-num-mbufs=4096",
+            "--mbuf-size=10240",
+            "--max-pkt-len=9018",
+            "--port-topology=chained",
+            "--no-flush-rx",
+        ],
+    );
+    tp.cmd("port stop all");
+    for p in 0..2 {
+        for proto in ["ip", "tcp"] {
+            tp.cmd_expect(
+                &format!("csum set {proto} hw {p}"),
+                &["checksum offload is hw"],
+            );
+        }
+    }
+    tp.cmd_expect(
+        "tso set 1000 0",
+        &["TSO segment size for non-tunneled packets is 1000"],
+    );
+    let out = tp.cmd("port start all");
+    tp.check(!out.contains("Fail"), || format!("port start all:\n{out}"));
+    let out = tp.cmd("show port 0 tx_offload configuration");
+    tp.check(out.contains("TCP_TSO"), || format!("TSO not on:\n{out}"));
+
+    // 1. in.pcap -> net_fbnic0 (whole) -> net_fbnic1's Rx ring.
+    tp.cmd("set fwd io");
+    tp.cmd("set portlist 2,0");
+    tp.cmd("start");
+    tp.wait_until(
+        "the frames to reach net_fbnic1",
+        Duration::from_secs(30),
+        |t| get(&t.xstats(1), "rx_q0_hw_packets") == N as u64,
+    );
+    tp.cmd("stop");
+    // 2. Cut by net_fbnic0's device, then round and round.
+    tp.cmd_expect("set fwd csum", &["Set csum packet forwarding mode"]);
+    tp.cmd("set portlist 0,1");
+    tp.cmd("start");
+    tp.wait_until("the segments to come round", Duration::from_secs(30), |t| {
+        get(&t.xstats(1), "rx_q0_hw_packets") >= (N + 4 * segments) as u64
+    });
+    let stop = tp.cmd("stop");
+    let f = parse::fwd_stats(&stop);
+    for p in [0u16, 1] {
+        let c = f.get(&p).cloned().unwrap_or_default();
+        for k in ["TX-dropped", "RX-dropped", "Bad-ipcsum", "Bad-l4csum"] {
+            tp.check(c.get(k).copied().unwrap_or(0) == 0, || {
+                format!("port {p}: {k}:\n{stop}")
+            });
+        }
+    }
+    // 3. everything to out.pcap.
+    tp.cmd("set fwd io");
+    tp.cmd("set portlist 1,2");
+    tp.cmd("start");
+    tp.wait_until(
+        "the segments to reach the pcap port",
+        Duration::from_secs(30),
+        |t| get(&t.stats(2), "TX-packets") == segments as u64,
+    );
+    tp.cmd("stop");
+    let text = tp.quit();
+    assert_no_driver_lines(&text);
+
+    let out = pcap::read(&out_path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        out.len(),
+        segments,
+        "frames written to {}",
+        out_path.display()
+    );
+    let mut by_flow: HashMap<Vec<u8>, Vec<(u32, Vec<u8>)>> = HashMap::new();
+    for (i, fr) in out.iter().enumerate() {
+        let h = hdr(fr);
+        assert!(
+            fr.len() - h <= MSS,
+            "frame {i}: {} payload bytes",
+            fr.len() - h
+        );
+        // TCP checksum: pseudo-header (addresses, protocol, length) and segment sum to ~0.
+        let addrs = if h == 74 { 22..54 } else { 26..34 };
+        let words = |b: &[u8]| -> u32 {
+            b.chunks(2)
+                .map(|w| u16::from_be_bytes([w[0], *w.get(1).unwrap_or(&0)]) as u32)
+                .sum()
+        };
+        let mut t = words(&fr[addrs]) + 6 + (fr.len() - (h - 20)) as u32 + words(&fr[h - 20..]);
+        while t > 0xffff {
+            t = (t & 0xffff) + (t >> 16);
+        }
+        assert_eq!(t, 0xffff, "frame {i}: TCP checksum");
+        if fr[12..14] == [0x08, 0x00] {
+            let s: u32 = fr[14..34]
+                .chunks(2)
+                .map(|w| u16::from_be_bytes([w[0], w[1]]) as u32)
+                .sum();
+            assert_eq!(
+                (s & 0xffff) + (s >> 16),
+                0xffff,
+                "frame {i}: IPv4 header checksum"
+            );
+        }
+        let seq_at = h - 20 + 4;
+        let seq = u32::from_be_bytes(fr[seq_at..seq_at + 4].try_into().unwrap());
+        by_flow
+            .entry(key(fr))
+            .or_default()
+            .push((seq, fr[h..].to_vec()));
+    }
+    assert_eq!(by_flow.len(), N, "segments of every packet");
+    for (i, orig) in frames.iter().enumerate() {
+        let mut segs = by_flow.remove(&key(orig)).unwrap_or_default();
+        segs.sort_by_key(|s| s.0);
+        let h = hdr(orig);
+        let expect_seqs: Vec<u32> = (0..segs.len()).map(|k| (i + k * MSS) as u32).collect();
+        let seqs: Vec<u32> = segs.iter().map(|s| s.0).collect();
+        assert_eq!(seqs, expect_seqs, "packet {i}: sequence numbers");
+        let payload: Vec<u8> = segs.into_iter().flat_map(|s| s.1).collect();
+        assert_eq!(payload, orig[h..], "packet {i}: payload");
+    }
+}

@@ -319,7 +319,8 @@ impl PktBuf for Mbuf {
     fn tx_meta(self) -> Twd {
         let m = self.m();
         let ol = m.ol_flags;
-        if ol & (sys::RTE_MBUF_F_TX_IP_CKSUM | sys::RTE_MBUF_F_TX_L4_MASK) == 0 {
+        const SEG: u64 = sys::RTE_MBUF_F_TX_TCP_SEG | sys::RTE_MBUF_F_TX_UDP_SEG;
+        if ol & (sys::RTE_MBUF_F_TX_IP_CKSUM | sys::RTE_MBUF_F_TX_L4_MASK | SEG) == 0 {
             return Twd::meta();
         }
         // SAFETY: tx_offload is the u64 view of the l2_len/l3_len/... bitfields.
@@ -331,6 +332,24 @@ impl PktBuf for Mbuf {
         } else {
             L3Type::Ipv4
         };
+        if ol & SEG != 0 {
+            // LSO (checked by tx_prepare): it implies the checksums (no REQ_CSO).
+            let tcp = ol & sys::RTE_MBUF_F_TX_TCP_SEG != 0;
+            let (l4, csum_off) = if tcp {
+                (L4Type::Tcp, 16 / 2)
+            } else {
+                (L4Type::Udp, 6 / 2)
+            };
+            return Twd::meta()
+                .with_req_lso(true)
+                .with_l2_hlen(l2_len / 2)
+                .with_l3_type(l3 as u64)
+                .with_l3_ihlen(l3_len / 2)
+                .with_l4_type(l4 as u64)
+                .with_l4_hlen(((tx >> 16) & 0xff) / 4)
+                .with_csum_offset(csum_off)
+                .with_mss((tx >> 24) & 0xffff);
+        }
         let (l4, csum_off) = match ol & sys::RTE_MBUF_F_TX_L4_MASK {
             sys::RTE_MBUF_F_TX_TCP_CKSUM => (L4Type::Tcp, 16 / 2),
             sys::RTE_MBUF_F_TX_UDP_CKSUM => (L4Type::Udp, 6 / 2),

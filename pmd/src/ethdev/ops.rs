@@ -32,6 +32,8 @@ const TX_OFFLOADS: u64 = sys::RTE_ETH_TX_OFFLOAD_MULTI_SEGS
     | sys::RTE_ETH_TX_OFFLOAD_IPV4_CKSUM
     | sys::RTE_ETH_TX_OFFLOAD_UDP_CKSUM
     | sys::RTE_ETH_TX_OFFLOAD_TCP_CKSUM
+    | sys::RTE_ETH_TX_OFFLOAD_TCP_TSO
+    | sys::RTE_ETH_TX_OFFLOAD_UDP_TSO
     | sys::RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
 const RSS_IPV4: u64 =
     sys::RTE_ETH_RSS_IPV4 | sys::RTE_ETH_RSS_FRAG_IPV4 | sys::RTE_ETH_RSS_NONFRAG_IPV4_OTHER;
@@ -263,12 +265,17 @@ pub(super) unsafe extern "C" fn tx_burst(
 const TX_OL_SUPPORTED: u64 = sys::RTE_MBUF_F_TX_IPV4
     | sys::RTE_MBUF_F_TX_IPV6
     | sys::RTE_MBUF_F_TX_IP_CKSUM
-    | sys::RTE_MBUF_F_TX_L4_MASK;
+    | sys::RTE_MBUF_F_TX_L4_MASK
+    | TX_SEG;
+
+/// Segmentation requests (TSO, UDP segmentation): the device's LSO.
+const TX_SEG: u64 = sys::RTE_MBUF_F_TX_TCP_SEG | sys::RTE_MBUF_F_TX_UDP_SEG;
 
 /// `tx_pkt_prepare` (`rte_eth_tx_prepare`): checks each packet's offload request and puts in
 /// the packet what the device needs. The device computes a TCP/UDP checksum over the segment
 /// with the checksum field holding the pseudo-header sum (as Linux's CHECKSUM_PARTIAL), so
-/// that field gets the sum. Returns how many packets are ready; rte_errno says why the next
+/// that field gets the sum; for segmentation (LSO) the sum leaves out the length, which the
+/// device adds per segment. Returns how many packets are ready; rte_errno says why the next
 /// one is not.
 pub(super) unsafe extern "C" fn tx_prepare(
     _q: *mut c_void,
@@ -308,15 +315,18 @@ fn prepare_one(m: &mut sys::rte_mbuf) -> core::result::Result<(), i32> {
     if m.nb_segs == 0 || m.nb_segs > MAX_TX_SEGS {
         return Err(errno::EINVAL);
     }
-    let (proto, field, l4_hlen) = match ol & sys::RTE_MBUF_F_TX_L4_MASK {
-        0 => return Ok(()),
-        sys::RTE_MBUF_F_TX_TCP_CKSUM => (6u32, 16usize, 20usize),
-        sys::RTE_MBUF_F_TX_UDP_CKSUM => (17, 6, 8),
-        _ => return Err(errno::ENOTSUP),
-    };
     // SAFETY: tx_offload is the u64 view of the l2_len/l3_len/... bitfields.
     let tx = unsafe { m.__bindgen_anon_3.tx_offload };
     let (l2, l3) = ((tx & 0x7f) as usize, ((tx >> 7) & 0x1ff) as usize);
+    let seg = ol & TX_SEG;
+    let (proto, field, l4_hlen) = match (seg, ol & sys::RTE_MBUF_F_TX_L4_MASK) {
+        (0, 0) => return Ok(()),
+        (sys::RTE_MBUF_F_TX_TCP_SEG, _) => (6u32, 16usize, ((tx >> 16) & 0xff) as usize),
+        (sys::RTE_MBUF_F_TX_UDP_SEG, _) => (17, 6, ((tx >> 16) & 0xff) as usize),
+        (0, sys::RTE_MBUF_F_TX_TCP_CKSUM) => (6, 16, 20),
+        (0, sys::RTE_MBUF_F_TX_UDP_CKSUM) => (17, 6, 8),
+        _ => return Err(errno::ENOTSUP),
+    };
     let v6 = ol & sys::RTE_MBUF_F_TX_IPV6 != 0;
     let min_l3 = if v6 { 40 } else { 20 };
     if l3 < min_l3 || l2 + l3 + l4_hlen > m.data_len as usize {
@@ -337,10 +347,61 @@ fn prepare_one(m: &mut sys::rte_mbuf) -> core::result::Result<(), i32> {
     } else {
         (12..20, be16(hdr, 2).checked_sub(l3 as u32))
     };
-    let l4_len = l4_len.ok_or(errno::EINVAL)?;
-    let sum = fbnic_hw::csum::fold(fbnic_hw::csum::add((proto + l4_len) as u64, &hdr[addrs]));
+    let len_in_sum = if seg != 0 {
+        // The device sets each segment's lengths; the packet's own may be anything.
+        check_lso(m, hdr, l2, l3, l4_hlen, seg, v6, tx)?;
+        0
+    } else {
+        l4_len.ok_or(errno::EINVAL)?
+    };
+    let sum = fbnic_hw::csum::fold(fbnic_hw::csum::add(
+        (proto + len_in_sum) as u64,
+        &hdr[addrs],
+    ));
     hdr[l3 + field..l3 + field + 2].copy_from_slice(&sum.to_be_bytes());
     Ok(())
+}
+
+/// The device's LSO rules (`fbnic_hw::desc::LSO_*`, the model's `lso` module): a packet it
+/// would refuse is refused here, with EINVAL, instead of being counted as a Tx error.
+#[allow(clippy::too_many_arguments)]
+fn check_lso(
+    m: &sys::rte_mbuf,
+    hdr: &[u8],
+    l2: usize,
+    l3: usize,
+    l4_hlen: usize,
+    seg: u64,
+    v6: bool,
+    tx: u64,
+) -> core::result::Result<(), i32> {
+    use fbnic_hw::desc::{LSO_MAX_BYTES, LSO_MAX_MSS, LSO_MIN_MSS};
+    let mss = ((tx >> 24) & 0xffff) as usize;
+    let total = m.pkt_len as usize;
+    let hdrs = l2 + l3 + l4_hlen;
+    let l3_ok = if v6 {
+        hdr[0] >> 4 == 6
+    } else {
+        hdr[0] >> 4 == 4 && (hdr[0] & 0xf) as usize * 4 == l3
+    };
+    let l4_ok = if seg == sys::RTE_MBUF_F_TX_TCP_SEG {
+        l4_hlen >= 20 && (hdr[l3 + 12] >> 4) as usize * 4 == l4_hlen
+    } else {
+        l4_hlen == 8
+    };
+    let ok = (LSO_MIN_MSS..=LSO_MAX_MSS).contains(&mss)
+        && total > hdrs
+        && total <= LSO_MAX_BYTES
+        && hdrs + mss.min(total - hdrs) <= crate::port::MAX_FRAME as usize
+        && l2.is_multiple_of(2)
+        && l3.is_multiple_of(2)
+        && l3_ok
+        && l4_ok;
+    if ok {
+        Ok(())
+    } else {
+        Err(errno::EINVAL)
+    }
 }
 
 /// `tx_done_cleanup`: frees what the device has sent (free_cnt 0 = all; the driver frees
