@@ -49,6 +49,17 @@ struct Partial<B> {
     bad: bool,
 }
 
+/// The state of one Rx buffer slot (DPDK's `RTE_ETH_RX_DESC_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RxDescStatus {
+    /// Posted: the device may fill it.
+    Avail,
+    /// Filled by the device, waiting for the driver.
+    Done,
+    /// Neither: held by the driver or not posted.
+    Unavail,
+}
+
 /// The receive half of queue `qid`.
 pub struct RxQueue<P: RxPool> {
     rcq: DescRing,
@@ -302,6 +313,43 @@ impl<P: RxPool> RxQueue<P> {
         if posted_any {
             self.ppq_db.ring(self.ppq_tail & mask);
         }
+    }
+
+    /// Buffers the device has filled and the driver has not taken yet, counting no further
+    /// than `limit` (DPDK `rx_queue_count`): the buffer completions waiting in the RCQ, read
+    /// without consuming them.
+    pub fn filled(&self, limit: u32) -> u32 {
+        if !self.running {
+            return 0;
+        }
+        let mut n = 0;
+        let mut head = self.rcq_head;
+        for _ in 0..self.rcq.size() {
+            let rcd = Rcd::from_raw(self.rcq.load(head));
+            if n >= limit || rcd.done() != self.rcq.done_phase(head) {
+                break;
+            }
+            if matches!(rcd.ty(), RcdType::PayAl | RcdType::HdrAl) {
+                n += 1;
+            }
+            head = head.wrapping_add(1);
+        }
+        n
+    }
+
+    /// The state of the buffer `offset` places after the next one the driver will take
+    /// (DPDK `rx_descriptor_status`); None when `offset` is not below the ring size.
+    pub fn descriptor_status(&self, offset: u32) -> Option<RxDescStatus> {
+        if offset >= self.cfg.nb_desc {
+            return None;
+        }
+        Some(if !self.running || offset >= self.posted {
+            RxDescStatus::Unavail
+        } else if offset < self.filled(offset + 1) {
+            RxDescStatus::Done
+        } else {
+            RxDescStatus::Avail
+        })
     }
 
     /// Receives up to `out.len()` packets; returns how many were written to `out`.

@@ -39,6 +39,17 @@ struct Slot<B> {
 }
 
 /// The transmit half of queue `qid`.
+/// The state of one TWQ slot (DPDK's `RTE_ETH_TX_DESC_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TxDescStatus {
+    /// Handed to the device, not yet done.
+    Full,
+    /// Free, or done by the device: the driver may write it.
+    Done,
+    /// The queue is not running.
+    Unavail,
+}
+
 pub struct TxQueue<B: PktBuf> {
     twq: DescRing,
     tcq: DescRing,
@@ -229,6 +240,46 @@ impl<B: PktBuf> TxQueue<B> {
             return self.free_until(self.clean.wrapping_add(advance));
         }
         0
+    }
+
+    /// The state of the TWQ slot `offset` places after the tail, where the next packet goes
+    /// (DPDK `tx_descriptor_status`); None when `offset` is not below the ring size. A slot
+    /// still in flight is done once a completion waiting in the TCQ (read without consuming
+    /// it) has the device's head past it.
+    pub fn descriptor_status(&self, offset: u32) -> Option<TxDescStatus> {
+        if offset >= self.cfg.nb_desc {
+            return None;
+        }
+        if !self.running {
+            return Some(TxDescStatus::Unavail);
+        }
+        let mask = self.twq.mask();
+        // How far the slot is past the oldest one in flight.
+        let k = self.tail.wrapping_add(offset).wrapping_sub(self.clean) & mask;
+        if k >= self.in_flight() {
+            return Some(TxDescStatus::Done);
+        }
+        let mut head = self.tcq_head;
+        let mut done = 0;
+        for _ in 0..self.tcq.size() {
+            let tcd = Tcd::from_raw(self.tcq.load(head));
+            if tcd.done() != self.tcq.done_phase(head) {
+                break;
+            }
+            if tcd.ty() == TCD_TYPE_HEAD && !tcd.twq1() {
+                let h = tcd.head0() as u32;
+                let advance = h.wrapping_sub(self.clean & mask) & mask;
+                if h <= mask && advance <= self.in_flight() {
+                    done = advance;
+                }
+            }
+            head = head.wrapping_add(1);
+        }
+        Some(if k < done {
+            TxDescStatus::Done
+        } else {
+            TxDescStatus::Full
+        })
     }
 
     /// Frees every packet the device has completed (DPDK `tx_done_cleanup`); returns how

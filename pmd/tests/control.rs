@@ -897,3 +897,116 @@ fn lso_cuts_packets_into_frames_across_pauses() {
 fn be16(f: &[u8], at: usize) -> usize {
     u16::from_be_bytes([f[at], f[at + 1]]) as usize
 }
+
+/// Descriptor status and the Rx queue count (DPDK `rx_queue_count`,
+/// `rx/tx_descriptor_status`), read from the rings without consuming anything: frames
+/// waiting in the Rx ring are DONE buffers, the rest of the posted ones AVAIL, beyond them
+/// UNAVAIL; Tx slots the device still holds (its link partner pauses it) are FULL, and DONE
+/// once a completion says the device is past them, before the driver reclaims them.
+#[test]
+fn descriptor_status_and_rx_queue_count() {
+    use rte_net_fbnic::rx::RxDescStatus;
+    use rte_net_fbnic::tx::TxDescStatus;
+    let sender = PortSpec {
+        tx_desc: 2048,
+        ..PortSpec::default()
+    };
+    let (mut a, mut b) = cabled_pair(&PortSpec::default(), &sender);
+    let rxq = &a.rx[0];
+    assert_eq!(
+        rxq.descriptor_status(0),
+        Some(RxDescStatus::Unavail),
+        "stopped"
+    );
+    a.start().unwrap();
+    b.start().unwrap();
+    let posted = a.rx[0].posted();
+    assert_eq!(posted, 255, "the ring full of buffers but one");
+    assert_eq!(a.rx[0].filled(u32::MAX), 0);
+    assert_eq!(a.rx[0].descriptor_status(0), Some(RxDescStatus::Avail));
+
+    // 10 frames wait in a's ring.
+    let dst = a.port.perm_addr();
+    let pkts: Vec<_> = (0..10)
+        .map(|s| {
+            b.pool
+                .packet(&frame(dst, b.port.perm_addr(), &flow(), 200, s))
+                .unwrap()
+        })
+        .collect();
+    b.send_all(0, &pkts);
+    let t = Instant::now();
+    while a.rx[0].filled(u32::MAX) < 10 && t.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let rxq = &a.rx[0];
+    assert_eq!(rxq.filled(u32::MAX), 10, "rx_queue_count");
+    assert_eq!(rxq.filled(4), 4, "counting stops at the limit");
+    for (off, want) in [
+        (0, RxDescStatus::Done),
+        (9, RxDescStatus::Done),
+        (10, RxDescStatus::Avail),
+        (posted - 1, RxDescStatus::Avail),
+        (posted, RxDescStatus::Unavail),
+    ] {
+        assert_eq!(rxq.descriptor_status(off), Some(want), "Rx offset {off}");
+    }
+    assert_eq!(rxq.descriptor_status(256), None, "past the ring");
+    let got = a.recv(10, Duration::from_secs(2));
+    assert_eq!(got.len(), 10);
+    got.into_iter().for_each(|(_, buf)| buf.free_pkt());
+    assert_eq!(a.rx[0].filled(u32::MAX), 0, "received: none left");
+    b.settle_tx();
+
+    // Tx: with a not polling, b's link partner pauses it and frames stay in b's ring.
+    let txq = &b.tx[0];
+    assert_eq!(
+        txq.descriptor_status(0),
+        Some(TxDescStatus::Done),
+        "idle: all free"
+    );
+    let pkts: Vec<_> = (0..800)
+        .map(|s| {
+            b.pool
+                .packet(&frame(dst, b.port.perm_addr(), &flow(), 1400, s))
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(b.tx[0].burst(&pkts), 800);
+    std::thread::sleep(Duration::from_millis(300));
+    let txq = &b.tx[0];
+    let in_flight = txq.in_flight();
+    assert_eq!(in_flight, 1600, "two descriptors a frame");
+    // The slots past the tail are free up to the oldest one in flight; the burst asked for
+    // one completion, at its end, so until then every slot in flight is FULL.
+    let free = 2048 - in_flight;
+    assert_eq!(txq.descriptor_status(0), Some(TxDescStatus::Done));
+    assert_eq!(txq.descriptor_status(free - 1), Some(TxDescStatus::Done));
+    assert_eq!(
+        txq.descriptor_status(free),
+        Some(TxDescStatus::Full),
+        "oldest in flight"
+    );
+    assert_eq!(
+        txq.descriptor_status(2047),
+        Some(TxDescStatus::Full),
+        "newest in flight"
+    );
+    assert_eq!(txq.descriptor_status(2048), None, "past the ring");
+    let got = a.recv(800, Duration::from_secs(10));
+    assert_eq!(got.len(), 800);
+    got.into_iter().for_each(|(_, buf)| buf.free_pkt());
+    let t = Instant::now();
+    while b.tx[0].descriptor_status(2047) != Some(TxDescStatus::Done)
+        && t.elapsed() < Duration::from_secs(5)
+    {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(
+        b.tx[0].descriptor_status(2047),
+        Some(TxDescStatus::Done),
+        "all sent: done before the driver reclaims"
+    );
+    assert_eq!(b.tx[0].in_flight(), 1600, "nothing reclaimed by asking");
+    b.settle_tx();
+}

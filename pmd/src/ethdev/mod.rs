@@ -291,6 +291,9 @@ unsafe fn probe_port(
         (*eth_dev).rx_pkt_burst = Some(ops::rx_burst);
         (*eth_dev).tx_pkt_burst = Some(ops::tx_burst);
         (*eth_dev).tx_pkt_prepare = Some(ops::tx_prepare);
+        (*eth_dev).rx_queue_count = Some(ops::rx_queue_count);
+        (*eth_dev).rx_descriptor_status = Some(ops::rx_descriptor_status);
+        (*eth_dev).tx_descriptor_status = Some(ops::tx_descriptor_status);
         *(data.dev_private as *mut *mut Adapter) = Box::into_raw(adapter);
         arm_alarm(eth_dev);
         sys::rte_eth_dev_probing_finish(eth_dev);

@@ -17,8 +17,8 @@ use crate::module::ModuleStandard;
 use crate::port::{self, PortSettings, QueueSet};
 use crate::queue::{self, MAX_TX_SEGS, MIN_DESC};
 use crate::rpc::{self, RssHash, RETA_SIZE, RSS_KEY_LEN};
-use crate::rx::{RxConfig, RxQueue};
-use crate::tx::{TxConfig, TxQueue};
+use crate::rx::{RxConfig, RxDescStatus, RxQueue};
+use crate::tx::{TxConfig, TxDescStatus, TxQueue};
 
 type RxQ = RxQueue<MbufRxPool>;
 type TxQ = TxQueue<Mbuf>;
@@ -236,6 +236,56 @@ pub(super) unsafe extern "C" fn rx_burst(
     r.unwrap_or_else(|_| {
         burst_panicked();
         0
+    })
+}
+
+/// `rx_queue_count` (`rte_eth_rx_queue_count`): buffers filled and not yet received.
+pub(super) unsafe extern "C" fn rx_queue_count(q: *mut c_void) -> u32 {
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: ethdev passes an Rx queue of ours; like the burst, this runs on the queue's
+        // lcore (DPDK's rule for these fast-path calls).
+        let q = unsafe { &*(q as *const RxQ) };
+        q.filled(u32::MAX)
+    }));
+    r.unwrap_or_else(|_| {
+        burst_panicked();
+        0
+    })
+}
+
+/// `rx_descriptor_status` (`rte_eth_rx_descriptor_status`).
+pub(super) unsafe extern "C" fn rx_descriptor_status(q: *mut c_void, offset: u16) -> c_int {
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: as in rx_queue_count.
+        let q = unsafe { &*(q as *const RxQ) };
+        match q.descriptor_status(offset as u32) {
+            Some(RxDescStatus::Avail) => sys::RTE_ETH_RX_DESC_AVAIL as c_int,
+            Some(RxDescStatus::Done) => sys::RTE_ETH_RX_DESC_DONE as c_int,
+            Some(RxDescStatus::Unavail) => sys::RTE_ETH_RX_DESC_UNAVAIL as c_int,
+            None => -errno::EINVAL,
+        }
+    }));
+    r.unwrap_or_else(|_| {
+        burst_panicked();
+        -errno::EIO
+    })
+}
+
+/// `tx_descriptor_status` (`rte_eth_tx_descriptor_status`).
+pub(super) unsafe extern "C" fn tx_descriptor_status(q: *mut c_void, offset: u16) -> c_int {
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: ethdev passes a Tx queue of ours, on the queue's lcore.
+        let q = unsafe { &*(q as *const TxQ) };
+        match q.descriptor_status(offset as u32) {
+            Some(TxDescStatus::Full) => sys::RTE_ETH_TX_DESC_FULL as c_int,
+            Some(TxDescStatus::Done) => sys::RTE_ETH_TX_DESC_DONE as c_int,
+            Some(TxDescStatus::Unavail) => sys::RTE_ETH_TX_DESC_UNAVAIL as c_int,
+            None => -errno::EINVAL,
+        }
+    }));
+    r.unwrap_or_else(|_| {
+        burst_panicked();
+        -errno::EIO
     })
 }
 
