@@ -199,6 +199,31 @@ impl TestPmd {
         }
     }
 
+    /// Runs a command whose output races with a line the forwarding lcore prints (testpmd's
+    /// own messages can land inside its prompt): waits for `marker` rather than the prompt,
+    /// lets the output settle, then finds a fresh prompt with an empty command. What was
+    /// printed, marker included.
+    pub fn cmd_racing(&mut self, c: &str, marker: &str, timeout: Duration) -> String {
+        if let Err(e) = self.p.send(c) {
+            self.fail(&e);
+        }
+        let end = match self.p.wait_for(self.pos, marker, timeout) {
+            Ok((_, end)) => end,
+            Err(e) => self.fail(&format!("command {c:?}: {e}")),
+        };
+        std::thread::sleep(Duration::from_millis(300));
+        let out = self.p.text_from(self.pos);
+        if let Err(e) = self.p.send("") {
+            self.fail(&e);
+        }
+        let settled = self.p.text_from(self.pos).len().max(end - self.pos) + self.pos;
+        match self.p.wait_for(settled, PROMPT, timeout) {
+            Ok((_, e)) => self.pos = e,
+            Err(e) => self.fail(&format!("after {c:?}: {e}")),
+        }
+        out
+    }
+
     /// Runs a command and checks its output contains every string of `want`.
     pub fn cmd_expect(&mut self, c: &str, want: &[&str]) -> String {
         let out = self.cmd(c);

@@ -907,59 +907,46 @@ fn io_noninteractive_sigint() {
     }
 }
 
-/// TSO: testpmd's csum engine with `tso set` hands net_fbnic TCP packets larger than the
-/// MSS with RTE_MBUF_F_TX_TCP_SEG; the driver's tx_prepare and descriptors ask the device to
-/// cut them (LSO), and what arrives on the other port is checked frame by frame. As in
-/// [`csum`], the frames come from a pcap file (IPv4 and IPv6 TCP, 3000-4000 bytes) with
-/// topology "chained":
-///
-/// 1. io, ports 2,0: the N large frames go out of net_fbnic0 (no offload: whole) and wait in
-///    net_fbnic1's Rx ring (MTU 9000 on both ports, 10 KiB mbufs);
-/// 2. csum, ports 0,1, `tso set 1000 0`: net_fbnic1 -> net_fbnic0, which sends each as
-///    ceil(payload / 1000) frames; they come back to net_fbnic1 and go round again (now
-///    small, as plain checksum offload) until stopped;
-/// 3. io, ports 1,2: every frame ends in a pcap file: exactly the segments of the N packets,
-///    each at most 1000 payload bytes, with right IPv4 header and TCP checksums, and per
-///    flow the payloads, ordered by sequence number, are the original payload.
-#[test]
-fn tso() {
+/// TCP frames (IPv4 and IPv6, `3000 + 67 i` bytes, tag = sequence number = i) for the TSO
+/// tests, the length of their headers, and a key naming each one's flow.
+fn tso_frames(n: usize) -> Vec<Vec<u8>> {
     use fbnic_apps::pkt::{Flow, Kind, Rng, L4};
-    use std::collections::HashMap;
-    const N: usize = 16;
-    const MSS: usize = 1000;
-    let env = env();
-    let dir = env.scratch_dir("fwd-tso");
-    let (in_path, out_path) = (dir.join("in.pcap"), dir.join("out.pcap"));
     let port1_mac = [0x02, 0x1d, 0x9b, 0, 0, 1];
     let mut rng = Rng::new(0x750);
     let kinds: Vec<Kind> = Kind::ALL.into_iter().filter(|k| k.l4 == L4::Tcp).collect();
-    let frames: Vec<Vec<u8>> = (0..N)
+    (0..n)
         .map(|i| {
             let flow = Flow::random(kinds[i % kinds.len()], &mut rng);
             flow.frame(port1_mac, [2, 0, 0, 0, 0, 0xaa], i as u32, 3000 + i * 67)
         })
-        .collect();
-    let hdr = |f: &[u8]| if f[12..14] == [0x86, 0xdd] { 74 } else { 54 };
-    // A packet's addresses and ports (its segments' payloads carry no tag).
-    let key = |f: &[u8]| {
-        let h = hdr(f);
-        let addrs = if h == 74 { 22..54 } else { 26..34 };
-        let mut k = f[addrs].to_vec();
-        k.extend_from_slice(&f[h - 20..h - 16]);
-        k
-    };
-    let segments: usize = frames
-        .iter()
-        .map(|f| (f.len() - hdr(f)).div_ceil(MSS))
-        .sum();
-    pcap::write(&in_path, &frames).expect("writing the input pcap");
+        .collect()
+}
+
+/// The headers' length of a [`tso_frames`] frame or segment (Ethernet, IP, 20-byte TCP).
+fn tso_hdr(f: &[u8]) -> usize {
+    if f[12..14] == [0x86, 0xdd] {
+        74
+    } else {
+        54
+    }
+}
+
+/// testpmd on net_fbnic0, net_fbnic1 and a pcap port reading `frames`, with IP/TCP checksum
+/// offload on both fbnic ports and `tso set <segsz> 0`; the frames have been moved (io,
+/// whole) out of net_fbnic0 into net_fbnic1's Rx ring. Returns testpmd (stopped) and the
+/// output pcap's path.
+fn tso_setup(name: &str, frames: &[Vec<u8>], segsz: usize) -> (TestPmd, std::path::PathBuf) {
+    let env = env();
+    let dir = env.scratch_dir(name);
+    let (in_path, out_path) = (dir.join("in.pcap"), dir.join("out.pcap"));
+    pcap::write(&in_path, frames).expect("writing the input pcap");
     let pcap_vdev = format!(
         "net_pcap0,rx_pcap={},tx_pcap={}",
         in_path.display(),
         out_path.display()
     );
     let mut tp = TestPmd::start(
-        "fwd-tso",
+        name,
         &["net_fbnic0", "net_fbnic1", pcap_vdev.as_str()],
         &[],
         &[
@@ -981,24 +968,63 @@ fn tso() {
         }
     }
     tp.cmd_expect(
-        "tso set 1000 0",
-        &["TSO segment size for non-tunneled packets is 1000"],
+        &format!("tso set {segsz} 0"),
+        &[&format!(
+            "TSO segment size for non-tunneled packets is {segsz}"
+        )],
     );
     let out = tp.cmd("port start all");
     tp.check(!out.contains("Fail"), || format!("port start all:\n{out}"));
     let out = tp.cmd("show port 0 tx_offload configuration");
     tp.check(out.contains("TCP_TSO"), || format!("TSO not on:\n{out}"));
-
-    // 1. in.pcap -> net_fbnic0 (whole) -> net_fbnic1's Rx ring.
+    // in.pcap -> net_fbnic0 (whole) -> net_fbnic1's Rx ring.
     tp.cmd("set fwd io");
     tp.cmd("set portlist 2,0");
     tp.cmd("start");
+    let n = frames.len() as u64;
     tp.wait_until(
         "the frames to reach net_fbnic1",
         Duration::from_secs(30),
-        |t| get(&t.xstats(1), "rx_q0_hw_packets") == N as u64,
+        |t| get(&t.xstats(1), "rx_q0_hw_packets") == n,
     );
     tp.cmd("stop");
+    (tp, out_path)
+}
+
+/// TSO: testpmd's csum engine with `tso set` hands net_fbnic TCP packets larger than the
+/// MSS with RTE_MBUF_F_TX_TCP_SEG; the driver's tx_prepare and descriptors ask the device to
+/// cut them (LSO), and what arrives on the other port is checked frame by frame. As in
+/// [`csum`], the frames come from a pcap file (IPv4 and IPv6 TCP, 3000-4000 bytes) with
+/// topology "chained":
+///
+/// 1. io, ports 2,0: the N large frames go out of net_fbnic0 (no offload: whole) and wait in
+///    net_fbnic1's Rx ring (MTU 9000 on both ports, 10 KiB mbufs);
+/// 2. csum, ports 0,1, `tso set 1000 0`: net_fbnic1 -> net_fbnic0, which sends each as
+///    ceil(payload / 1000) frames; they come back to net_fbnic1 and go round again (now
+///    small, as plain checksum offload) until stopped;
+/// 3. io, ports 1,2: every frame ends in a pcap file: exactly the segments of the N packets,
+///    each at most 1000 payload bytes, with right IPv4 header and TCP checksums, and per
+///    flow the payloads, ordered by sequence number, are the original payload.
+#[test]
+fn tso() {
+    use std::collections::HashMap;
+    const N: usize = 16;
+    const MSS: usize = 1000;
+    let frames = tso_frames(N);
+    let hdr = tso_hdr;
+    // A packet's addresses and ports (its segments' payloads carry no tag).
+    let key = |f: &[u8]| {
+        let h = hdr(f);
+        let addrs = if h == 74 { 22..54 } else { 26..34 };
+        let mut k = f[addrs].to_vec();
+        k.extend_from_slice(&f[h - 20..h - 16]);
+        k
+    };
+    let segments: usize = frames
+        .iter()
+        .map(|f| (f.len() - hdr(f)).div_ceil(MSS))
+        .sum();
+    let (mut tp, out_path) = tso_setup("fwd-tso", &frames, MSS);
     // 2. Cut by net_fbnic0's device, then round and round.
     tp.cmd_expect("set fwd csum", &["Set csum packet forwarding mode"]);
     tp.cmd("set portlist 0,1");
@@ -1085,4 +1111,40 @@ fn tso() {
         let payload: Vec<u8> = segs.into_iter().flat_map(|s| s.1).collect();
         assert_eq!(payload, orig[h..], "packet {i}: payload");
     }
+}
+
+/// TSO the device cannot do is refused before it reaches the ring: with `tso set 40 0` (an
+/// MSS under the device's 64) the driver's tx_prepare refuses every large packet with
+/// EINVAL, testpmd's csum engine reports it and drops them (TX-dropped), nothing goes out on
+/// the wire and the device counts no Tx error; the driver logs nothing.
+#[test]
+fn tso_refused_below_the_minimum_mss() {
+    const N: usize = 4;
+    let frames = tso_frames(N);
+    let (mut tp, _) = tso_setup("fwd-tso-refused", &frames, 40);
+    tp.cmd_expect("set fwd csum", &["Set csum packet forwarding mode"]);
+    tp.cmd("set portlist 0,1");
+    tp.cmd("clear port stats all");
+    let tx0 = get(&tp.xstats(0), "tx_q0_hw_packets");
+    // testpmd's report of the refusal comes from the forwarding lcore, racing the prompt.
+    let refused = "Preparing packet burst to transmit failed: Invalid argument";
+    tp.cmd_racing("start", refused, Duration::from_secs(30));
+    tp.wait_until("the packets to be taken", Duration::from_secs(30), |t| {
+        get(&t.stats(1), "RX-packets") >= N as u64
+    });
+    let stop = tp.cmd("stop");
+    let f = parse::fwd_stats(&stop);
+    let c = f.get(&0).cloned().unwrap_or_default();
+    tp.check(c.get("TX-dropped").copied() == Some(N as u64), || {
+        format!("port 0: {N} packets refused and dropped:\n{stop}")
+    });
+    let x = tp.xstats(0);
+    tp.check(get(&x, "tx_q0_hw_packets") == tx0, || {
+        "nothing sent on the wire".into()
+    });
+    tp.check(get(&x, "tx_q0_hw_errors") == 0, || {
+        "no device Tx error".into()
+    });
+    let text = tp.quit();
+    assert_no_driver_lines(&text);
 }

@@ -333,7 +333,12 @@ impl PktBuf for Mbuf {
             L3Type::Ipv4
         };
         if ol & SEG != 0 {
-            // LSO (checked by tx_prepare): it implies the checksums (no REQ_CSO).
+            // LSO (checked by tx_prepare): it implies the checksums (no REQ_CSO). Without
+            // tx_prepare a value too wide for its field goes as 0, which the device refuses
+            // (a counted Tx error that still returns the buffers), never truncated.
+            let fit = |v: u64, max: u64| if v > max { 0 } else { v };
+            let l4_hlen = fit(((tx >> 16) & 0xff) / 4, 0xf);
+            let mss = fit((tx >> 24) & 0xffff, fbnic_hw::desc::LSO_MAX_MSS as u64);
             let tcp = ol & sys::RTE_MBUF_F_TX_TCP_SEG != 0;
             let (l4, csum_off) = if tcp {
                 (L4Type::Tcp, 16 / 2)
@@ -346,9 +351,9 @@ impl PktBuf for Mbuf {
                 .with_l3_type(l3 as u64)
                 .with_l3_ihlen(l3_len / 2)
                 .with_l4_type(l4 as u64)
-                .with_l4_hlen(((tx >> 16) & 0xff) / 4)
+                .with_l4_hlen(l4_hlen)
                 .with_csum_offset(csum_off)
-                .with_mss((tx >> 24) & 0xffff);
+                .with_mss(mss);
         }
         let (l4, csum_off) = match ol & sys::RTE_MBUF_F_TX_L4_MASK {
             sys::RTE_MBUF_F_TX_TCP_CKSUM => (L4Type::Tcp, 16 / 2),
