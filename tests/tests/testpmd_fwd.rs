@@ -553,20 +553,7 @@ fn csum() {
         });
     }
     // 3. everything to out.pcap.
-    tp.cmd("set fwd io");
-    tp.cmd("set portlist 0,2");
-    tp.cmd("start");
-    tp.wait_until(
-        "the frames to reach the pcap port",
-        Duration::from_secs(30),
-        |t| get(&t.stats(2), "TX-packets") == N as u64,
-    );
-    tp.cmd("stop");
-    let text = tp.quit();
-    assert_no_driver_lines(&text);
-
-    let out = pcap::read(&out_path).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(out.len(), N, "frames written to {}", out_path.display());
+    let out = drain_to_pcap(tp, 0, N, &out_path);
     let mut seen = vec![false; N];
     for (i, fr) in out.iter().enumerate() {
         let (_, tag) = Flow::parse(fr).unwrap_or_else(|e| panic!("frame {i}: {e}: {fr:02x?}"));
@@ -586,6 +573,26 @@ fn csum() {
             "frame {i} (tag {tag}): differs beyond the MAC addresses"
         );
     }
+}
+
+/// The last step of the pcap-fed tests: io from fbnic port `port` to the pcap port (2)
+/// until `n` frames are written; quits testpmd (the driver must have logged nothing) and
+/// returns the frames of `out_path`, exactly `n` of them.
+fn drain_to_pcap(mut tp: TestPmd, port: u16, n: usize, out_path: &std::path::Path) -> Vec<Vec<u8>> {
+    tp.cmd("set fwd io");
+    tp.cmd(&format!("set portlist {port},2"));
+    tp.cmd("start");
+    tp.wait_until(
+        "the frames to reach the pcap port",
+        Duration::from_secs(30),
+        |t| get(&t.stats(2), "TX-packets") == n as u64,
+    );
+    tp.cmd("stop");
+    let text = tp.quit();
+    assert_no_driver_lines(&text);
+    let out = pcap::read(out_path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.len(), n, "frames written to {}", out_path.display());
+    out
 }
 
 /// rxonly: nothing is forwarded, so only `tx_first 8` (8 bursts of 32 per port) is sent;
@@ -1043,25 +1050,7 @@ fn tso() {
         }
     }
     // 3. everything to out.pcap.
-    tp.cmd("set fwd io");
-    tp.cmd("set portlist 1,2");
-    tp.cmd("start");
-    tp.wait_until(
-        "the segments to reach the pcap port",
-        Duration::from_secs(30),
-        |t| get(&t.stats(2), "TX-packets") == segments as u64,
-    );
-    tp.cmd("stop");
-    let text = tp.quit();
-    assert_no_driver_lines(&text);
-
-    let out = pcap::read(&out_path).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        out.len(),
-        segments,
-        "frames written to {}",
-        out_path.display()
-    );
+    let out = drain_to_pcap(tp, 1, segments, &out_path);
     let mut by_flow: HashMap<Vec<u8>, Vec<(u32, Vec<u8>)>> = HashMap::new();
     for (i, fr) in out.iter().enumerate() {
         let h = hdr(fr);
