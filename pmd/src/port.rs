@@ -106,6 +106,8 @@ struct Inner {
     started: bool,
     settings: PortSettings,
     flow_control: FlowControl,
+    /// The application set the link down (`rte_eth_dev_set_link_down`): the MAC stays off.
+    admin_down: bool,
     filters: RxFilters,
     rss: RssConfig,
     counters: HwCounters,
@@ -159,6 +161,7 @@ impl Port {
                 counters,
                 link_up: false,
                 flow_control: FlowControl::default(),
+                admin_down: false,
             }),
         };
         port.close_datapath(&port.lock());
@@ -385,8 +388,8 @@ impl Port {
             Bar::Bar0,
             regs::MAC_COMMAND_CONFIG,
             MacCommandConfig::default()
-                .with_tx_ena(true)
-                .with_rx_ena(true)
+                .with_tx_ena(!g.admin_down)
+                .with_rx_ena(!g.admin_down)
                 .with_tx_pad(true)
                 .with_loopback(g.settings.loopback)
                 .with_tx_pause_dis(!g.flow_control.tx_pause)
@@ -596,6 +599,24 @@ impl Port {
         check_mtu(mtu)?;
         let mut g = self.lock();
         g.settings.mtu = mtu;
+        if g.started {
+            self.link_up(&g);
+        }
+        Ok(())
+    }
+
+    /// Sets the link administratively up or down (`rte_eth_dev_set_link_up/down`): down
+    /// turns the MAC off, so this port and its link partner see the link go down and nothing
+    /// is sent or received; up turns it back on. At once on a started port, else from the
+    /// next start. Refused while a BMC shares the port (it needs the link).
+    pub fn set_link_admin(&self, up: bool) -> Result<()> {
+        let mut g = self.lock();
+        if !up && bmc_of(&g).is_some() {
+            return Err(Error::NotSupported(
+                "setting the link down: a BMC shares the port and needs it".into(),
+            ));
+        }
+        g.admin_down = !up;
         if g.started {
             self.link_up(&g);
         }

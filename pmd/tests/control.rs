@@ -1010,3 +1010,45 @@ fn descriptor_status_and_rx_queue_count() {
     assert_eq!(b.tx[0].in_flight(), 1600, "nothing reclaimed by asking");
     b.settle_tx();
 }
+
+/// The link set administratively down turns the MAC off: this port and its link partner see
+/// the link down and nothing crosses; set up again, both see it up and frames flow. The
+/// setting holds across stop/start. Refused while a BMC shares the port.
+#[test]
+fn link_set_down_and_up() {
+    let (mut a, mut b) = cabled_pair(&PortSpec::default(), &PortSpec::default());
+    a.start().unwrap();
+    b.start().unwrap();
+    assert!(a.port.link().up && b.port.link().up);
+    let dst = a.port.perm_addr();
+
+    a.port.set_link_admin(false).unwrap();
+    assert!(!a.port.link().up, "down here");
+    assert!(!b.port.link().up, "and at the link partner");
+    assert_eq!(
+        deliver(&mut a, &mut b, dst, 1),
+        0,
+        "nothing crosses a down link"
+    );
+    a.stop().unwrap();
+    a.start().unwrap();
+    assert!(!a.port.link().up, "still down after stop/start");
+
+    a.port.set_link_admin(true).unwrap();
+    assert!(
+        a.port.link().up && b.port.link().up,
+        "up on both ends again"
+    );
+    assert_eq!(deliver(&mut a, &mut b, dst, 2), 1, "frames flow again");
+
+    let w = cable();
+    let mut oa = model("bmclink", w.clone());
+    oa.bmc = true;
+    let mut c = TestPort::new(&oa, &PortSpec::default());
+    c.start().unwrap();
+    assert!(matches!(
+        c.port.set_link_admin(false),
+        Err(Error::NotSupported(_))
+    ));
+    assert!(c.port.set_link_admin(true).is_ok());
+}

@@ -154,6 +154,12 @@ impl TestPmd {
         let mut a = eal_args(env, vdevs, eal_extra);
         a.push("--".into());
         a.push("-i".into());
+        // net_fbnic reports link state changes (LSC events), which testpmd prints from the
+        // interrupt thread whenever it likes, possibly in the middle of its prompt: sessions
+        // that do not look at them (no --print-event of their own) do not print them.
+        if !args.iter().any(|s| s.starts_with("--print-event")) {
+            a.push("--mask-event=intr_lsc".into());
+        }
         a.extend(args.iter().map(|s| s.to_string()));
         let p = Proc::spawn(name, unbuffered("dpdk-testpmd", &a), true, &env.scratch);
         let mut t = TestPmd {

@@ -205,6 +205,7 @@ fn interactive_session() {
             "--total-num-mbufs=16384",
             "--rss-ip",
             "--txonly-multi-flow",
+            "--print-event=intr_lsc",
         ],
     );
 
@@ -280,6 +281,28 @@ fn interactive_session() {
     );
     tp.cmd("set flow_ctrl rx on 0");
     tp.cmd_expect("show port 0 flow_ctrl", &["Rx pause: on", "Tx pause: on"]);
+
+    // --- link down and up: both ends of the cable see it, as link state change events
+    // (raised from the driver's alarm, so they race testpmd's prompt).
+    for (cmd, state) in [
+        ("set link-down port 1", "down"),
+        ("set link-up port 1", "up"),
+    ] {
+        let out = tp.cmd_racing(
+            cmd,
+            "Port 0: link state change event",
+            Duration::from_secs(5),
+        );
+        tp.check(out.contains("Port 1: link state change event"), || {
+            format!("{cmd}: no event from port 1:\n{out}")
+        });
+        for p in 0..2 {
+            tp.cmd_expect(
+                &format!("show port info {p}"),
+                &[&format!("Link status: {state}")],
+            );
+        }
+    }
     tp.cmd_expect("set fwd rxonly", &["Set rxonly packet forwarding mode"]);
 
     // --- stats and xstats: zero, then moved by traffic, then cleared.

@@ -14,7 +14,7 @@ mod ops;
 use core::ffi::{c_char, c_int, c_void, CStr};
 use core::ptr::NonNull;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use dpdk_sys as sys;
@@ -35,7 +35,9 @@ pub use mbuf::{Mbuf, MbufRxPool};
 /// The driver's name.
 pub const DRIVER_NAME: &CStr = c"net_fbnic";
 /// How often the service alarm runs.
-const SERVICE_PERIOD_US: u64 = 1_000_000;
+const SERVICE_PERIOD_US: u64 = 100_000;
+/// Alarm ticks between runs of the port's service routine (heartbeat, counters): 1 s.
+const SERVICE_EVERY: u64 = 10;
 /// MAC addresses a port accepts: its own plus the extra unicast entries of the MAC DA TCAM.
 const MAX_MAC_ADDRS: u32 = 1 + crate::rpc::MAX_EXTRA_UC as u32;
 
@@ -80,6 +82,8 @@ struct Adapter {
     eth_dev: *mut sys::rte_eth_dev,
     queues: Mutex<QueueTable>,
     closing: AtomicBool,
+    /// Service alarm ticks so far.
+    ticks: AtomicU64,
 }
 
 // SAFETY: the raw eth_dev pointer is DPDK's process-global port structure, valid until the
@@ -272,13 +276,14 @@ unsafe fn probe_port(
         eth_dev,
         queues: Mutex::new(QueueTable::default()),
         closing: AtomicBool::new(false),
+        ticks: AtomicU64::new(0),
     });
     // SAFETY: eth_dev is freshly allocated and ours; data and dev_private are valid.
     unsafe {
         let data = &mut *(*eth_dev).data;
         (*macs).addr_bytes = perm.0;
         data.mac_addrs = macs;
-        data.dev_flags |= sys::RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS;
+        data.dev_flags |= sys::RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS | sys::RTE_ETH_DEV_INTR_LSC;
         // A vdev has no NUMA node (SOCKET_ID_ANY); report the socket the port's rings and
         // DMA memory come from, as applications match ports to lcores by it (dpdk-test's
         // pmd_perf_autotest stops only the ports on its lcore's socket).
@@ -312,7 +317,24 @@ unsafe extern "C" fn service_alarm(arg: *mut c_void) {
         if a.closing.load(Ordering::Acquire) {
             return false;
         }
-        a.port.service();
+        // The link every tick (the device raises no interrupt here: a link change is seen
+        // within a tick, and reported as an LSC event when the application asked for them);
+        // heartbeat and counters every SERVICE_EVERY ticks.
+        let tick = a.ticks.fetch_add(1, Ordering::Relaxed);
+        if tick % SERVICE_EVERY == 0 {
+            a.port.service();
+        }
+        if ops::update_link(a, false) && a.data().dev_conf.intr_conf.lsc() != 0 {
+            // SAFETY: our port; called from the EAL interrupt thread, as for any PMD's
+            // interrupt handler.
+            unsafe {
+                sys::rte_eth_dev_callback_process(
+                    eth_dev,
+                    sys::RTE_ETH_EVENT_INTR_LSC,
+                    core::ptr::null_mut(),
+                )
+            };
+        }
         true
     }));
     match r {

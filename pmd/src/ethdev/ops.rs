@@ -590,7 +590,8 @@ unsafe extern "C" fn dev_close(dev: *mut sys::rte_eth_dev) -> c_int {
     })
 }
 
-fn update_link(a: &Adapter, wait: bool) -> bool {
+/// Refreshes the link status ethdev keeps for the port; true when it changed.
+pub(super) fn update_link(a: &Adapter, wait: bool) -> bool {
     let deadline = Instant::now() + Duration::from_secs(1);
     let mut st = a.port.link();
     while wait && !st.up && a.port.is_started() && Instant::now() < deadline {
@@ -725,6 +726,25 @@ unsafe extern "C" fn fw_version_get(
         }
         Ok(0)
     })
+}
+
+/// `dev_set_link_up` / `dev_set_link_down`. With link state change events on, the service
+/// alarm sees the change within a tick and reports it (for this port as for its partner);
+/// without, the status is refreshed here.
+fn set_link(a: &Adapter, up: bool) -> Result<c_int> {
+    a.port.set_link_admin(up)?;
+    if a.data().dev_conf.intr_conf.lsc() == 0 {
+        update_link(a, up);
+    }
+    Ok(0)
+}
+
+unsafe extern "C" fn dev_set_link_up(dev: *mut sys::rte_eth_dev) -> c_int {
+    with_adapter!(dev, "set_link_up", |a| set_link(a, true))
+}
+
+unsafe extern "C" fn dev_set_link_down(dev: *mut sys::rte_eth_dev) -> c_int {
+    with_adapter!(dev, "set_link_down", |a| set_link(a, false))
 }
 
 /// `flow_ctrl_get`: the pause directions in use. The device has no pause thresholds, timer or
@@ -1498,6 +1518,8 @@ pub(super) static OPS: sys::eth_dev_ops = {
     o.fw_version_get = Some(fw_version_get);
     o.get_module_info = Some(get_module_info);
     o.flow_ctrl_get = Some(flow_ctrl_get);
+    o.dev_set_link_up = Some(dev_set_link_up);
+    o.dev_set_link_down = Some(dev_set_link_down);
     o.flow_ctrl_set = Some(flow_ctrl_set);
     o.get_module_eeprom = Some(get_module_eeprom);
     o.rx_queue_setup = Some(rx_queue_setup);
