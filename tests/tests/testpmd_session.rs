@@ -756,8 +756,9 @@ fn burst_settled(tp: &mut TestPmd) -> Counters {
 /// Rx queues started late and stopped at run time: queue 1 of port 0 set up with
 /// deferred_start stays stopped at port start (traffic steered to it does not arrive),
 /// `port 0 rxq 1 start` starts it (traffic arrives), `port 0 rxq 0 stop` stops queue 0 while
-/// queue 1 keeps receiving, and `port 0 rxq 0 start` brings it back; testpmd shows each
-/// queue's state.
+/// queue 1 keeps receiving, `port 0 rxq 0 setup` sets it up again with another ring size
+/// while the port runs (as `port 1 txq 0 setup` does the sender's Tx queue 0), and `port 0
+/// rxq 0 start` brings it back; testpmd shows each queue's state.
 ///
 /// Frames steered to a stopped queue are dropped by the device and counted as that queue's
 /// no-buffer drops (`rx_qN_no_buffer_drops`, part of imissed).
@@ -818,6 +819,25 @@ fn deferred_and_runtime_queue_control() {
     tp.check(
         get(&x, "rx_q0_hw_packets") == 0 && get(&x, "rx_q1_hw_packets") > 0,
         || format!("with queue 0 stopped: {}", show(&x)),
+    );
+    // Queue 0 set up again while the port runs (new rings of another size), and the
+    // sender's Tx queue 0 too (runtime queue setup), then both started.
+    tp.cmd("port config 0 rxq 0 ring_size 512");
+    let out = tp.cmd("port 0 rxq 0 setup");
+    tp.check(!out.contains("Fail"), || {
+        format!("runtime Rx queue setup:\n{out}")
+    });
+    tp.cmd_expect("show rxq info 0 0", &["Number of RXDs: 512"]);
+    tp.cmd("port 1 txq 0 stop");
+    tp.cmd("port config 1 txq 0 ring_size 2048");
+    let out = tp.cmd("port 1 txq 0 setup");
+    tp.check(!out.contains("Fail"), || {
+        format!("runtime Tx queue setup:\n{out}")
+    });
+    tp.cmd("port 1 txq 0 start");
+    tp.cmd_expect(
+        "show txq info 1 0",
+        &["Number of TXDs: 2048", "Tx queue state: started"],
     );
     // Both started again: both receive, nothing lost.
     tp.cmd("port 0 rxq 0 start");

@@ -643,6 +643,10 @@ unsafe extern "C" fn dev_infos_get(
         i.reta_size = RETA_SIZE as u16;
         i.hash_key_size = RSS_KEY_LEN as u8;
         i.flow_type_rss_offloads = RSS_OFFLOADS;
+        // A stopped queue of a started port can be set up again (new rings, pool, sizes),
+        // then started: each queue's rings are its own.
+        i.dev_capa = sys::RTE_ETH_DEV_CAPA_RUNTIME_RX_QUEUE_SETUP
+            | sys::RTE_ETH_DEV_CAPA_RUNTIME_TX_QUEUE_SETUP;
         i.rx_desc_lim.nb_max = queue::MAX_RX_DESC.min(MAX_DESC_U16) as u16;
         i.rx_desc_lim.nb_min = MIN_DESC as u16;
         i.rx_desc_lim.nb_align = 1;
