@@ -786,7 +786,13 @@ fn deferred_and_runtime_queue_control() {
         "show rxq info 0 1",
         &["RX deferred start: on", "Rx queue state: stopped"],
     );
-    tp.cmd_expect("show rxq info 0 0", &["Rx queue state: started"]);
+    tp.cmd_expect(
+        "show rxq info 0 0",
+        &[
+            "Rx queue state: started",
+            "Burst mode: Scalar, one doorbell per burst",
+        ],
+    );
     // Everything to queue 1, which is not started: nothing arrives.
     set_reta(&mut tp, |_| 1);
     let x = burst_settled(&mut tp);
@@ -837,7 +843,11 @@ fn deferred_and_runtime_queue_control() {
     tp.cmd("port 1 txq 0 start");
     tp.cmd_expect(
         "show txq info 1 0",
-        &["Number of TXDs: 2048", "Tx queue state: started"],
+        &[
+            "Number of TXDs: 2048",
+            "Tx queue state: started",
+            "Burst mode: Scalar, one doorbell and one completion per burst",
+        ],
     );
     // Both started again: both receive, nothing lost.
     tp.cmd("port 0 rxq 0 start");

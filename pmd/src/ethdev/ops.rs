@@ -816,6 +816,42 @@ unsafe extern "C" fn flow_ctrl_set(
     })
 }
 
+/// Writes a burst function's description into `mode` (`rx/tx_burst_mode_get`).
+fn burst_mode(mode: *mut sys::rte_eth_burst_mode, what: &str) -> Result<c_int> {
+    // SAFETY: ethdev passes the caller's structure, zeroed (rte_eth_rx/tx_burst_mode_get).
+    let Some(m) = (unsafe { mode.as_mut() }) else {
+        return Err(Error::invalid("null burst mode".to_string()));
+    };
+    let n = what.len().min(m.info.len() - 1);
+    for (d, &b) in m.info.iter_mut().zip(&what.as_bytes()[..n]) {
+        *d = b as c_char;
+    }
+    m.info[n] = 0;
+    Ok(0)
+}
+
+unsafe extern "C" fn rx_burst_mode_get(
+    dev: *mut sys::rte_eth_dev,
+    _qid: u16,
+    mode: *mut sys::rte_eth_burst_mode,
+) -> c_int {
+    with_adapter!(dev, "rx_burst_mode_get", |_a| burst_mode(
+        mode,
+        "Scalar, one doorbell per burst, bulk mbuf allocation"
+    ))
+}
+
+unsafe extern "C" fn tx_burst_mode_get(
+    dev: *mut sys::rte_eth_dev,
+    _qid: u16,
+    mode: *mut sys::rte_eth_burst_mode,
+) -> c_int {
+    with_adapter!(dev, "tx_burst_mode_get", |_a| burst_mode(
+        mode,
+        "Scalar, one doorbell and one completion per burst"
+    ))
+}
+
 /// `get_module_info`: the standard and EEPROM length of the module in the cage, from its
 /// first bytes (read through the firmware).
 unsafe extern "C" fn get_module_info(
@@ -1521,6 +1557,8 @@ pub(super) static OPS: sys::eth_dev_ops = {
     o.mtu_set = Some(mtu_set);
     o.fw_version_get = Some(fw_version_get);
     o.get_module_info = Some(get_module_info);
+    o.rx_burst_mode_get = Some(rx_burst_mode_get);
+    o.tx_burst_mode_get = Some(tx_burst_mode_get);
     o.flow_ctrl_get = Some(flow_ctrl_get);
     o.dev_set_link_up = Some(dev_set_link_up);
     o.dev_set_link_down = Some(dev_set_link_down);
