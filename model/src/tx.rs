@@ -210,6 +210,19 @@ fn scan(
     None
 }
 
+/// Reads a packet's pieces into the start of `buf` (at least their total long); the bytes
+/// gathered, or None on a DMA fault.
+#[inline(always)]
+fn gather(dma: &mut DmaTable, pieces: &[(u64, u16)], buf: &mut [u8]) -> Option<usize> {
+    let mut off = 0;
+    for &(addr, len) in pieces {
+        let len = len as usize;
+        dma.read(addr, &mut buf[off..off + len]).ok()?;
+        off += len;
+    }
+    Some(off)
+}
+
 /// Gathers a packet into `buf` (already sized to the padded length) and applies checksum
 /// offloads. False on a DMA fault or an offload that does not fit the frame.
 fn build(
@@ -219,14 +232,9 @@ fn build(
     total: usize,
     buf: &mut [u8],
 ) -> bool {
-    let mut off = 0;
-    for &(addr, len) in pieces {
-        let len = len as usize;
-        if dma.read(addr, &mut buf[off..off + len]).is_err() {
-            return false;
-        }
-        off += len;
-    }
+    let Some(off) = gather(dma, pieces, buf) else {
+        return false;
+    };
     if off < buf.len() {
         buf[off..].fill(0);
     }
@@ -314,16 +322,7 @@ fn send_lso(env: &mut TxEnv<'_>, pieces: &[(u64, u16)], meta: Twd, total: usize,
     }
     let mut pkt = std::mem::take(&mut env.lso.buf);
     pkt.resize(total, 0);
-    let mut off = 0;
-    let mut gathered = true;
-    for &(addr, len) in pieces {
-        let len = len as usize;
-        if env.dma.read(addr, &mut pkt[off..off + len]).is_err() {
-            gathered = false;
-            break;
-        }
-        off += len;
-    }
+    let gathered = gather(env.dma, pieces, &mut pkt).is_some();
     let res = match lso::plan(meta, &pkt).filter(|_| gathered) {
         None => Lso::Bad,
         Some(plan) => {

@@ -375,6 +375,13 @@ impl Port {
     fn link_up(&self, g: &Inner) {
         let tp = self.tp.as_ref();
         let frame = g.settings.mtu as u32 + FRAME_OVERHEAD;
+        // The link set down turns the MAC off, unless a BMC shares the port and needs it
+        // (set_link_admin refuses that once the firmware has said so; before the first
+        // start it cannot know).
+        let mac_on = !g.admin_down || bmc_of(g).is_some();
+        if g.admin_down && mac_on {
+            log::warn!("link kept up although set down: a BMC shares the port and needs it");
+        }
         tp.write32(
             Bar::Bar0,
             regs::RPC_RMI_CONFIG,
@@ -388,8 +395,8 @@ impl Port {
             Bar::Bar0,
             regs::MAC_COMMAND_CONFIG,
             MacCommandConfig::default()
-                .with_tx_ena(!g.admin_down)
-                .with_rx_ena(!g.admin_down)
+                .with_tx_ena(mac_on)
+                .with_rx_ena(mac_on)
                 .with_tx_pad(true)
                 .with_loopback(g.settings.loopback)
                 .with_tx_pause_dis(!g.flow_control.tx_pause)
@@ -479,10 +486,7 @@ impl Port {
     /// firmware; works on a stopped port too).
     pub fn module_info(&self) -> Result<ModuleInfo> {
         let mut g = self.lock();
-        self.fw_query(&mut g, |fw, tp, t| {
-            let head = fw.read_qsfp(tp, t, 0, 0, 3)?;
-            ModuleInfo::from_head([head[0], head[1], head[2]])
-        })
+        self.fw_query(&mut g, read_module_head)
     }
 
     /// Reads `buf.len()` bytes of the module EEPROM from `offset`, in the flat layout of
@@ -492,8 +496,7 @@ impl Port {
             .map_err(|_| Error::invalid("module EEPROM read too long".to_string()))?;
         let mut g = self.lock();
         self.fw_query(&mut g, |fw, tp, t| {
-            let head = fw.read_qsfp(tp, t, 0, 0, 3)?;
-            let info = ModuleInfo::from_head([head[0], head[1], head[2]])?;
+            let info = read_module_head(fw, tp, t)?;
             if len == 0 || offset.checked_add(len).is_none_or(|end| end > info.len) {
                 return Err(Error::invalid(format!(
                     "module EEPROM bytes {offset}+{len}: the module has {}",
@@ -661,6 +664,12 @@ impl Port {
         g.fw.shut_down(tp);
         g.started = false;
     }
+}
+
+/// Reads the module's identifier, revision and status bytes and what they say.
+fn read_module_head(fw: &mut Firmware, tp: &dyn Transport, t: &FwTimeouts) -> Result<ModuleInfo> {
+    let head = fw.read_qsfp(tp, t, 0, 0, 3)?;
+    ModuleInfo::from_head([head[0], head[1], head[2]])
 }
 
 fn bmc_of(g: &Inner) -> Option<BmcInfo> {

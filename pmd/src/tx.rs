@@ -38,7 +38,6 @@ struct Slot<B> {
     multi_seg: bool,
 }
 
-/// The transmit half of queue `qid`.
 /// The state of one TWQ slot (DPDK's `RTE_ETH_TX_DESC_*`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TxDescStatus {
@@ -50,6 +49,7 @@ pub enum TxDescStatus {
     Unavail,
 }
 
+/// The transmit half of queue `qid`.
 pub struct TxQueue<B: PktBuf> {
     twq: DescRing,
     tcq: DescRing,
@@ -212,9 +212,32 @@ impl<B: PktBuf> TxQueue<B> {
     /// Reads Tx completions and frees what the device has sent; returns packets freed.
     #[inline]
     fn reclaim(&mut self) -> u32 {
+        let (head, done) = self.peek_completions();
+        if head == self.tcq_head {
+            return 0;
+        }
+        self.tcq_head = head;
+        self.tcq_db.ring(head & self.tcq.mask());
+        match done {
+            Some(Some(advance)) => self.free_until(self.clean.wrapping_add(advance)),
+            Some(None) => {
+                // The device reports a head outside what was handed to it.
+                self.stats.bad_descriptors.add(1);
+                0
+            }
+            None => 0,
+        }
+    }
+
+    /// Reads the completions waiting in the TCQ without consuming them: the TCQ index after
+    /// the last one, and what the newest TWQ0 head update says (None: no head update;
+    /// `Some(None)`: a head outside what was handed to the device; else how many slots in
+    /// flight, from the oldest, the device is done with).
+    #[inline(always)]
+    fn peek_completions(&self) -> (u32, Option<Option<u32>>) {
         let mut head = self.tcq_head;
         let mut done_to = None;
-        loop {
+        for _ in 0..self.tcq.size() {
             let tcd = Tcd::from_raw(self.tcq.load(head));
             if tcd.done() != self.tcq.done_phase(head) {
                 break;
@@ -224,22 +247,12 @@ impl<B: PktBuf> TxQueue<B> {
                 done_to = Some(tcd.head0() as u32);
             }
         }
-        if head == self.tcq_head {
-            return 0;
-        }
-        self.tcq_head = head;
-        self.tcq_db.ring(head & self.tcq.mask());
-        if let Some(h) = done_to {
-            let mask = self.twq.mask();
+        let mask = self.twq.mask();
+        let done = done_to.map(|h| {
             let advance = h.wrapping_sub(self.clean & mask) & mask;
-            if h > mask || advance > self.in_flight() {
-                // The device reports a head outside what was handed to it.
-                self.stats.bad_descriptors.add(1);
-                return 0;
-            }
-            return self.free_until(self.clean.wrapping_add(advance));
-        }
-        0
+            (h <= mask && advance <= self.in_flight()).then_some(advance)
+        });
+        (head, done)
     }
 
     /// The state of the TWQ slot `offset` places after the tail, where the next packet goes
@@ -259,22 +272,7 @@ impl<B: PktBuf> TxQueue<B> {
         if k >= self.in_flight() {
             return Some(TxDescStatus::Done);
         }
-        let mut head = self.tcq_head;
-        let mut done = 0;
-        for _ in 0..self.tcq.size() {
-            let tcd = Tcd::from_raw(self.tcq.load(head));
-            if tcd.done() != self.tcq.done_phase(head) {
-                break;
-            }
-            if tcd.ty() == TCD_TYPE_HEAD && !tcd.twq1() {
-                let h = tcd.head0() as u32;
-                let advance = h.wrapping_sub(self.clean & mask) & mask;
-                if h <= mask && advance <= self.in_flight() {
-                    done = advance;
-                }
-            }
-            head = head.wrapping_add(1);
-        }
+        let done = self.peek_completions().1.flatten().unwrap_or(0);
         Some(if k < done {
             TxDescStatus::Done
         } else {

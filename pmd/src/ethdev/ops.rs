@@ -751,6 +751,14 @@ unsafe extern "C" fn dev_set_link_down(dev: *mut sys::rte_eth_dev) -> c_int {
     with_adapter!(dev, "set_link_down", |a| set_link(a, false))
 }
 
+/// DPDK's flow control modes and the pause directions each stands for (Rx, Tx).
+const FC_MODES: [(sys::rte_eth_fc_mode, bool, bool); 4] = [
+    (sys::RTE_ETH_FC_NONE, false, false),
+    (sys::RTE_ETH_FC_RX_PAUSE, true, false),
+    (sys::RTE_ETH_FC_TX_PAUSE, false, true),
+    (sys::RTE_ETH_FC_FULL, true, true),
+];
+
 /// `flow_ctrl_get`: the pause directions in use. The device has no pause thresholds, timer or
 /// autonegotiation of pause, and pause frames end at the MAC: those fields read 0.
 unsafe extern "C" fn flow_ctrl_get(
@@ -765,12 +773,10 @@ unsafe extern "C" fn flow_ctrl_get(
         let f = a.port.flow_control();
         // SAFETY: plain integers; all zero is a valid value.
         *fc = unsafe { core::mem::zeroed() };
-        fc.mode = match (f.rx_pause, f.tx_pause) {
-            (false, false) => sys::RTE_ETH_FC_NONE,
-            (true, false) => sys::RTE_ETH_FC_RX_PAUSE,
-            (false, true) => sys::RTE_ETH_FC_TX_PAUSE,
-            (true, true) => sys::RTE_ETH_FC_FULL,
-        };
+        fc.mode = FC_MODES
+            .iter()
+            .find(|&&(_, rx, tx)| (rx, tx) == (f.rx_pause, f.tx_pause))
+            .map_or(sys::RTE_ETH_FC_FULL, |m| m.0);
         Ok(0)
     })
 }
@@ -803,12 +809,8 @@ unsafe extern "C" fn flow_ctrl_set(
                 fc.high_water, fc.low_water, fc.pause_time, fc.send_xon
             )));
         }
-        let (rx_pause, tx_pause) = match fc.mode {
-            sys::RTE_ETH_FC_NONE => (false, false),
-            sys::RTE_ETH_FC_RX_PAUSE => (true, false),
-            sys::RTE_ETH_FC_TX_PAUSE => (false, true),
-            sys::RTE_ETH_FC_FULL => (true, true),
-            m => return Err(Error::invalid(format!("flow control mode {m}"))),
+        let Some(&(_, rx_pause, tx_pause)) = FC_MODES.iter().find(|m| m.0 == fc.mode) else {
+            return Err(Error::invalid(format!("flow control mode {}", fc.mode)));
         };
         a.port
             .set_flow_control(port::FlowControl { rx_pause, tx_pause });
@@ -1557,13 +1559,13 @@ pub(super) static OPS: sys::eth_dev_ops = {
     o.mtu_set = Some(mtu_set);
     o.fw_version_get = Some(fw_version_get);
     o.get_module_info = Some(get_module_info);
-    o.rx_burst_mode_get = Some(rx_burst_mode_get);
-    o.tx_burst_mode_get = Some(tx_burst_mode_get);
-    o.flow_ctrl_get = Some(flow_ctrl_get);
+    o.get_module_eeprom = Some(get_module_eeprom);
     o.dev_set_link_up = Some(dev_set_link_up);
     o.dev_set_link_down = Some(dev_set_link_down);
+    o.flow_ctrl_get = Some(flow_ctrl_get);
     o.flow_ctrl_set = Some(flow_ctrl_set);
-    o.get_module_eeprom = Some(get_module_eeprom);
+    o.rx_burst_mode_get = Some(rx_burst_mode_get);
+    o.tx_burst_mode_get = Some(tx_burst_mode_get);
     o.rx_queue_setup = Some(rx_queue_setup);
     o.rx_queue_release = Some(rx_queue_release);
     o.tx_queue_setup = Some(tx_queue_setup);

@@ -98,7 +98,8 @@ impl Flow {
     }
 }
 
-fn csum_add(mut sum: u32, data: &[u8]) -> u32 {
+/// Adds `data` as big-endian 16-bit words (an odd last byte high) to `sum`.
+pub fn csum_add(mut sum: u32, data: &[u8]) -> u32 {
     let mut chunks = data.chunks_exact(2);
     for c in &mut chunks {
         sum += u16::from_be_bytes([c[0], c[1]]) as u32;
@@ -109,7 +110,8 @@ fn csum_add(mut sum: u32, data: &[u8]) -> u32 {
     sum
 }
 
-fn csum_fold(mut sum: u32) -> u16 {
+/// Folds `sum` to 16 bits and complements it (the checksum field's value).
+pub fn csum_fold(mut sum: u32) -> u16 {
     while sum >> 16 != 0 {
         sum = (sum & 0xffff) + (sum >> 16);
     }
