@@ -1,7 +1,7 @@
 //! The fabric: a set of devices, the wires between them, and the engine thread that runs
 //! their data paths.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -47,6 +47,8 @@ pub(crate) struct Shared {
     seen_gen: AtomicU64,
     stop: AtomicBool,
     engine_running: AtomicBool,
+    /// The engine thread's kernel thread id (0 until it has started).
+    engine_tid: AtomicI32,
     idle: IdlePolicy,
     passes: AtomicU64,
     busy_ns: AtomicU64,
@@ -70,6 +72,7 @@ impl Fabric {
             seen_gen: AtomicU64::new(0),
             stop: AtomicBool::new(false),
             engine_running: AtomicBool::new(true),
+            engine_tid: AtomicI32::new(0),
             idle: cfg.idle,
             passes: AtomicU64::new(0),
             busy_ns: AtomicU64::new(0),
@@ -80,20 +83,62 @@ impl Fabric {
         let h = std::thread::Builder::new()
             .name("fbnic-engine".into())
             .spawn(move || {
+                s.engine_tid.store(current_tid(), Ordering::Release);
                 if let Some(cpu) = cpu {
                     if !core_affinity::set_for_current(core_affinity::CoreId { id: cpu }) {
                         log::warn!("could not pin the engine to CPU {cpu}");
                     }
                 }
                 engine(&s);
+                // The id may be reused once the thread is gone: nobody may use it after this.
+                s.engine_tid.store(0, Ordering::Release);
                 s.engine_running.store(false, Ordering::Release);
             })
             .expect("spawn engine thread");
+        // The thread's id is its first store: wait for it (bounded), so that the engine can
+        // be named to the scheduler as soon as the fabric exists.
+        let t = Instant::now();
+        while shared.engine_tid.load(Ordering::Acquire) == 0 && t.elapsed() < ENGINE_START {
+            std::thread::sleep(Duration::from_micros(20));
+        }
         Arc::new(Fabric {
             shared,
             engine: Mutex::new(Some(h)),
             next_id: AtomicU64::new(0),
         })
+    }
+
+    /// The engine thread's kernel thread id (as in `/proc/<pid>/task/<tid>`), None if it never
+    /// started or has stopped.
+    pub fn engine_tid(&self) -> Option<i32> {
+        Some(self.shared.engine_tid.load(Ordering::Acquire)).filter(|&t| t > 0)
+    }
+
+    /// Sets the engine thread's nice value (-20..=19). The engine is the device: on a CPU it
+    /// shares with a busy thread (an application's main lcore spinning while it waits for its
+    /// workers) the scheduler splits the CPU between them, and the device runs at half speed;
+    /// a negative nice value gives the engine the CPU whenever it has work. Lowering it below
+    /// the current value needs CAP_SYS_NICE.
+    pub fn set_engine_nice(&self, nice: i32) -> std::io::Result<()> {
+        if !(NICE_MIN..=NICE_MAX).contains(&nice) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("nice value {nice} is not {NICE_MIN}..{NICE_MAX}"),
+            ));
+        }
+        let tid = self.engine_tid().ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "the engine thread is not running",
+            )
+        })?;
+        // SAFETY: setpriority takes plain integers and touches no memory of ours; on Linux,
+        // PRIO_PROCESS with a thread id sets that one thread's nice value.
+        let rc = unsafe { libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, nice) };
+        if rc != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
     }
 
     /// Adds a device and boots its firmware agent.
@@ -281,6 +326,18 @@ fn detach(a: &Device) {
     a.update_link();
 }
 
+/// How long [`Fabric::new`] waits for the engine thread to start.
+const ENGINE_START: Duration = Duration::from_secs(5);
+/// The scheduler's nice range.
+const NICE_MIN: i32 = -20;
+const NICE_MAX: i32 = 19;
+
+/// The calling thread's kernel thread id.
+fn current_tid() -> i32 {
+    // SAFETY: gettid has no arguments and cannot fail.
+    unsafe { libc::gettid() }
+}
+
 /// Idle passes after which the engine readies the next Rx buffer of every queue
 /// ([`Device::prime_rx`]): once per idle spell, and late enough that a busy port's short gaps
 /// between bursts do not trigger it.
@@ -415,5 +472,58 @@ mod tests {
         std::thread::sleep(Duration::from_millis(20));
         assert_eq!(f.engine_idle_sleeps(), 0);
         f.shutdown();
+    }
+
+    /// The nice value of thread `tid` of this process, from /proc (field 19 of its stat
+    /// line, counted after the command name, which may hold spaces).
+    fn nice_of(tid: i32) -> i32 {
+        let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).unwrap();
+        let after_comm = &stat[stat.rfind(')').unwrap() + 2..];
+        after_comm.split(' ').nth(16).unwrap().parse().unwrap()
+    }
+
+    #[test]
+    fn engine_nice_value_is_set_on_the_engine_thread_only() {
+        let f = Fabric::new(FabricConfig::default());
+        let tid = f.engine_tid().expect("the engine started");
+        assert_ne!(tid, current_tid());
+        let ours = nice_of(current_tid());
+        assert_eq!(
+            nice_of(tid),
+            ours,
+            "the engine inherits the creator's value"
+        );
+
+        // Raising the value (lower priority) needs no privilege.
+        f.set_engine_nice(7).unwrap();
+        assert_eq!(nice_of(tid), 7);
+        assert_eq!(nice_of(current_tid()), ours, "only the engine changed");
+
+        // Out of range: refused before the kernel sees it (it would clamp silently).
+        for bad in [-21, 20, i32::MIN] {
+            let e = f.set_engine_nice(bad).unwrap_err();
+            assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput, "{bad}");
+            assert_eq!(nice_of(tid), 7);
+        }
+
+        // Lowering it needs CAP_SYS_NICE: done as root, a clear error otherwise.
+        // SAFETY: geteuid takes no arguments and cannot fail.
+        let root = unsafe { libc::geteuid() } == 0;
+        match f.set_engine_nice(-5) {
+            Ok(()) => {
+                assert!(root, "lowered without privilege");
+                assert_eq!(nice_of(tid), -5);
+            }
+            Err(e) => {
+                assert!(!root, "refused as root: {e}");
+                assert_eq!(e.kind(), std::io::ErrorKind::PermissionDenied);
+                assert_eq!(nice_of(tid), 7);
+            }
+        }
+        // Once the engine is gone its id may belong to another thread: nothing is set.
+        f.shutdown();
+        assert_eq!(f.engine_tid(), None);
+        let e = f.set_engine_nice(0).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::NotFound);
     }
 }

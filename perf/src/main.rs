@@ -35,6 +35,9 @@ run OPTIONS (defaults in brackets)
   --sweep-secs N        [5]
   --autotest-pmds LIST  pmd_perf_autotest on these, empty to skip [fbnic,null]
   --autotest-link MODE  link= devarg of the autotest's net_fbnic port [25G-CR]
+  --autotest-model-nice N|none
+                        model_nice= devarg of the autotest's net_fbnic port: the test's
+                        main lcore spins on the model's CPU while it waits [-20]
   --model-secs S        seconds per model-throughput round, 0 to skip [5]
   --model-rounds N      [3]
   --latency-bin PATH    run this fbnic-latency binary too [skip]
@@ -122,6 +125,15 @@ fn cmd_run(argv: Vec<String>) -> Result<(), Box<dyn std::error::Error>> {
         lcores,
         model_cpu,
         fbnic_link: a.get("autotest-link", "25G-CR".to_string())?,
+        model_nice: match a.opt_str("autotest-model-nice")?.as_deref() {
+            None => Some(-20),
+            Some("none") => None,
+            Some(n) => Some(n.parse().map_err(|_| {
+                CliError(format!(
+                    "--autotest-model-nice: {n:?} is not a number or none"
+                ))
+            })?),
+        },
         timeout: Duration::from_secs(600),
     };
     let cfg = harness::Config {

@@ -16,6 +16,7 @@ pub const PARAMS: &[(&str, &str)] = &[
     ("bmc", "0|1"),
     ("model_cpu", "<cpu>|none"),
     ("model_poll_us", "<us>"),
+    ("model_nice", "<-20..19>"),
     ("fw_version", "<major.minor.patch.build>"),
     (
         "fw_fault",
@@ -78,6 +79,8 @@ pub struct Devargs {
     /// `model_poll_us=`: how long the model's engine keeps polling after its last work before
     /// it starts sleeping between passes.
     pub model_poll_us: Option<u64>,
+    /// `model_nice=`: the scheduler nice value of the model's engine thread.
+    pub model_nice: Option<i32>,
     /// `fw_version=`: the version the model's firmware reports.
     pub fw_version: Option<FwVersion>,
     /// `fw_fault=`.
@@ -191,6 +194,15 @@ impl FromStr for Devargs {
                             .ok_or_else(|| bad("not 0..3600000000"))?,
                     )
                 }
+                "model_nice" => {
+                    d.model_nice = Some(
+                        value
+                            .parse::<i32>()
+                            .ok()
+                            .filter(|n| (-20..=19).contains(n))
+                            .ok_or_else(|| bad("not -20..19"))?,
+                    )
+                }
                 "fw_version" => {
                     d.fw_version = Some(value.parse().map_err(|_| bad("not a version"))?)
                 }
@@ -242,7 +254,7 @@ mod tests {
 
     #[test]
     fn every_key() {
-        let d: Devargs = "wire=cable:a-1,mac=02:00:00:00:00:07,link=25G-CR,bmc=1,model_cpu=0,model_poll_us=1000000,fw_version=0.12.1.0,fw_fault=no_ownership,fw_timeout_ms=250"
+        let d: Devargs = "wire=cable:a-1,mac=02:00:00:00:00:07,link=25G-CR,bmc=1,model_cpu=0,model_poll_us=1000000,model_nice=-20,fw_version=0.12.1.0,fw_fault=no_ownership,fw_timeout_ms=250"
             .parse()
             .unwrap();
         assert_eq!(d.wire, Wire::Cable("a-1".into()));
@@ -251,6 +263,7 @@ mod tests {
         assert!(d.bmc);
         assert_eq!(d.model_cpu, Some(Some(0)));
         assert_eq!(d.model_poll_us, Some(1_000_000));
+        assert_eq!(d.model_nice, Some(-20));
         assert_eq!(d.fw_version, Some(FwVersion::new(0, 12, 1, 0)));
         assert_eq!(d.fw_fault, FwFault::NoOwnership);
         assert_eq!(d.fw_timeout_ms, Some(250));
@@ -282,6 +295,9 @@ mod tests {
                 "model_poll_us",
                 "not 0..3600000000",
             ),
+            ("model_nice=20", "model_nice", "not -20..19"),
+            ("model_nice=-21", "model_nice", "not -20..19"),
+            ("model_nice=high", "model_nice", "not -20..19"),
             ("fw_version=1.2", "fw_version", "not a version"),
             ("fw_fault=flaky", "fw_fault", "unknown fault"),
             ("fw_timeout_ms=0", "fw_timeout_ms", "not 1..600000"),

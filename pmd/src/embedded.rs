@@ -44,6 +44,9 @@ pub struct ModelOptions {
     /// How long the engine keeps polling after its last work before it sleeps between passes
     /// (None: the model's default; honoured when the fabric is created by this port).
     pub engine_poll: Option<Duration>,
+    /// The engine thread's nice value (None: inherited from the thread that creates the
+    /// fabric; honoured when the fabric is created by this port).
+    pub engine_nice: Option<i32>,
 }
 
 impl ModelOptions {
@@ -59,6 +62,7 @@ impl ModelOptions {
             fw_fault: FwFault::None,
             engine_cpu: None,
             engine_poll: None,
+            engine_nice: None,
         }
     }
 }
@@ -94,6 +98,32 @@ fn world() -> MutexGuard<'static, World> {
     WORLD.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Starts the process's fabric as the first port's options ask.
+fn new_fabric(opts: &ModelOptions) -> Result<Arc<Fabric>> {
+    let mut idle = IdlePolicy::default();
+    if let Some(spin) = opts.engine_poll {
+        idle.spin = spin;
+    }
+    let fabric = Fabric::new(FabricConfig {
+        engine_cpu: opts.engine_cpu,
+        idle,
+    });
+    if let Some(nice) = opts.engine_nice {
+        if let Err(e) = fabric.set_engine_nice(nice) {
+            fabric.shutdown();
+            let why = if e.kind() == std::io::ErrorKind::PermissionDenied {
+                " (a value below the current one needs CAP_SYS_NICE, e.g. root)"
+            } else {
+                ""
+            };
+            return Err(Error::invalid(format!(
+                "model_nice={nice}: cannot set the model engine's nice value: {e}{why}"
+            )));
+        }
+    }
+    Ok(fabric)
+}
+
 /// A port's view of its model device.
 #[derive(Debug)]
 pub struct EmbeddedTransport {
@@ -120,19 +150,14 @@ impl EmbeddedTransport {
                 )));
             }
         }
-        let fabric = w
-            .fabric
-            .get_or_insert_with(|| {
-                let mut idle = IdlePolicy::default();
-                if let Some(spin) = opts.engine_poll {
-                    idle.spin = spin;
-                }
-                Fabric::new(FabricConfig {
-                    engine_cpu: opts.engine_cpu,
-                    idle,
-                })
-            })
-            .clone();
+        let fabric = match &w.fabric {
+            Some(f) => f.clone(),
+            None => {
+                let f = new_fabric(opts)?;
+                w.fabric = Some(f.clone());
+                f
+            }
+        };
         let mut fw = FwConfig::default();
         if let Some(v) = opts.fw_version {
             fw.version = v;

@@ -104,6 +104,24 @@ impl Proc {
         self.child.id()
     }
 
+    /// The nice value of each of the process's threads named `comm` (from /proc: field 19
+    /// of a thread's stat line, counted after the command name, which may hold spaces).
+    pub fn thread_nice(&self, comm: &str) -> Vec<i32> {
+        let Ok(dir) = std::fs::read_dir(format!("/proc/{}/task", self.pid())) else {
+            return Vec::new();
+        };
+        dir.flatten()
+            .filter(|t| {
+                std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim_end() == comm)
+            })
+            .filter_map(|t| {
+                let stat = std::fs::read_to_string(t.path().join("stat")).ok()?;
+                let after_comm = stat.get(stat.rfind(')')? + 2..)?;
+                after_comm.split(' ').nth(16)?.parse().ok()
+            })
+            .collect()
+    }
+
     /// Everything printed so far (lossy UTF-8), starting with the command line.
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.out.lock().data).into_owned()

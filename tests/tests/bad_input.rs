@@ -43,9 +43,9 @@ fn traffic_flows(tp: &mut TestPmd) {
     tp.cmd("stop");
 }
 
-/// Devargs: an unknown key and bad values of wire=, mac=, link=, bmc= (and a repeated key):
-/// each vdev's probe fails with a line naming the device, the key and the reason; a good vdev
-/// given along with them still works.
+/// Devargs: an unknown key and bad values of wire=, mac=, link=, bmc=, model_nice= (and a
+/// repeated key): each vdev's probe fails with a line naming the device, the key and the
+/// reason; a good vdev given along with them still works.
 #[test]
 fn bad_devargs() {
     let cases = [
@@ -75,6 +75,10 @@ fn bad_devargs() {
             "devarg 'bmc': bad value '2': not 0 or 1",
         ),
         ("net_fbnic7,bmc=1,bmc=0", "devarg 'bmc': given twice"),
+        (
+            "net_fbnic8,model_nice=-21",
+            "devarg 'model_nice': bad value '-21': not -20..19",
+        ),
     ];
     let mut vdevs: Vec<&str> = cases.iter().map(|c| c.0).collect();
     vdevs.push("net_fbnic9,wire=loop");

@@ -50,6 +50,7 @@ fn pmdinfo_lists_net_fbnic_and_its_parameters() {
         "bmc=0|1",
         "model_cpu=<cpu>|none",
         "model_poll_us=<us>",
+        "model_nice=<-20..19>",
         "fw_version=<major.minor.patch.build>",
         "fw_fault=none|no_life|no_ownership|malformed|no_heartbeat",
         "fw_timeout_ms=<ms>",

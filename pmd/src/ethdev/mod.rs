@@ -44,7 +44,7 @@ const MAX_MAC_ADDRS: u32 = 1 + crate::rpc::MAX_EXTRA_UC as u32;
 dpdk_sys::rte_pmd_info!(
     net_fbnic_pmd_info,
     name: "net_fbnic",
-    params: "wire=pair|loop|cable:<name> mac=<XX:XX:XX:XX:XX:XX> link=25G-CR|50G-CR2|50G-CR|100G-CR2 bmc=0|1 model_cpu=<cpu>|none model_poll_us=<us> fw_version=<major.minor.patch.build> fw_fault=none|no_life|no_ownership|malformed|no_heartbeat fw_timeout_ms=<ms>"
+    params: "wire=pair|loop|cable:<name> mac=<XX:XX:XX:XX:XX:XX> link=25G-CR|50G-CR2|50G-CR|100G-CR2 bmc=0|1 model_cpu=<cpu>|none model_poll_us=<us> model_nice=<-20..19> fw_version=<major.minor.patch.build> fw_fault=none|no_life|no_ownership|malformed|no_heartbeat fw_timeout_ms=<ms>"
 );
 
 /// What the driver keeps about one Rx queue besides the queue itself (readable by control
@@ -230,6 +230,7 @@ unsafe fn probe_port(
         },
     };
     opts.engine_poll = devargs.model_poll_us.map(std::time::Duration::from_micros);
+    opts.engine_nice = devargs.model_nice;
     let tp = EmbeddedTransport::attach(&opts)?;
     let dyn_tp: Arc<dyn Transport> = tp.clone();
     // From here on, undo on failure (the embedded transport detaches on drop).
