@@ -26,6 +26,8 @@
 #include <rte_ip.h>
 #include <rte_ethdev.h>
 #include <rte_bus_vdev.h>
+#include <rte_flow.h>
+#include <rte_flow_driver.h>
 
 /* driver SDK (not packaged by Debian) */
 #include <dev_driver.h>

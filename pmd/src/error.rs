@@ -11,6 +11,8 @@ use fbnic_hw::version::FwVersion;
 pub mod errno {
     /// Operation not permitted.
     pub const EPERM: i32 = 1;
+    /// No such entry.
+    pub const ENOENT: i32 = 2;
     /// I/O error.
     pub const EIO: i32 = 5;
     /// Try again.
@@ -44,6 +46,8 @@ pub enum Error {
     NotSupported(String),
     /// DMA memory could not be allocated or mapped.
     NoMemory(String),
+    /// A device table (such as the action TCAM) has no room for the request.
+    NoSpace(String),
     /// The device stopped answering register reads (surprise removal).
     DeviceGone,
     /// A wait ran out of time.
@@ -74,6 +78,7 @@ impl Error {
             Self::Busy(_) => errno::EBUSY,
             Self::NotSupported(_) => errno::ENOTSUP,
             Self::NoMemory(_) => errno::ENOMEM,
+            Self::NoSpace(_) => errno::ENOSPC,
             Self::DeviceGone => errno::ENODEV,
             Self::Timeout { .. } => errno::ETIMEDOUT,
             Self::Firmware(_) | Self::FirmwareTooOld { .. } => errno::EPROTO,
@@ -94,6 +99,7 @@ impl fmt::Display for Error {
             Self::Busy(m) => write!(f, "busy: {m}"),
             Self::NotSupported(m) => write!(f, "not supported: {m}"),
             Self::NoMemory(m) => write!(f, "out of DMA memory: {m}"),
+            Self::NoSpace(m) => write!(f, "no room: {m}"),
             Self::DeviceGone => f.write_str("device is gone (BAR reads return all-ones)"),
             Self::Timeout { what, waited } => {
                 write!(

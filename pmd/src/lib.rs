@@ -16,6 +16,7 @@ pub mod buf;
 pub mod devargs;
 pub mod error;
 pub mod fake;
+pub mod flow;
 pub mod fw;
 pub mod mbx;
 pub mod module;

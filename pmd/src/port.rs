@@ -17,6 +17,7 @@ use fbnic_hw::regs::{self, Bar, MacCommandConfig, RmiConfig};
 use fbnic_hw::version::FwVersion;
 
 use crate::error::{Error, Result};
+use crate::flow::{FlowId, FlowRule, FlowTable};
 use crate::fw::{Firmware, FwEvent, FwTimeouts};
 use crate::module::{page_reads, ModuleInfo};
 use crate::rpc::{self, BmcInfo, MacDaTable, RssConfig, RssHash, RxFilters};
@@ -110,6 +111,8 @@ struct Inner {
     admin_down: bool,
     filters: RxFilters,
     rss: RssConfig,
+    /// Flow rules (rte_flow), kept across stop/start.
+    flows: FlowTable,
     counters: HwCounters,
     link_up: bool,
 }
@@ -158,6 +161,7 @@ impl Port {
                     ..Default::default()
                 },
                 rss: RssConfig::spread(1, Default::default()),
+                flows: FlowTable::default(),
                 counters,
                 link_up: false,
                 flow_control: FlowControl::default(),
@@ -228,6 +232,13 @@ impl Port {
             None => g.rss.clone(),
         };
         rss.check(settings.nb_rx_queues)?;
+        if let Some(q) = g.flows.max_queue().filter(|&q| q >= settings.nb_rx_queues) {
+            return Err(Error::invalid(format!(
+                "a flow rule sends to Rx queue {q}, which {} Rx queues would not have: destroy \
+                 the rule first",
+                settings.nb_rx_queues
+            )));
+        }
         let nq = settings.nb_rx_queues.max(settings.nb_tx_queues) as u32;
         if nq != g.counters.nb_queues() {
             g.counters = HwCounters::new(self.tp.as_ref(), nq);
@@ -268,14 +279,15 @@ impl Port {
             g.fw.take_ownership(tp, &t)?;
             g.fw.first_heartbeat(tp, &t)?;
             let bmc = bmc_of(&g);
-            // BMC rules, then RSS rules, key and table; no host address is accepted yet.
-            self.write_rules(&g, false);
+            // BMC rules, then flow and RSS rules, key and table; no host address is
+            // accepted yet.
+            self.write_rules(&g, false)?;
             rpc::write_rss(tp, &g.rss);
-            rpc::write_actions(tp, &g.rss, bmc.as_ref(), true);
+            rpc::write_actions(tp, &g.rss, &g.flows, bmc.as_ref(), true)?;
             self.link_up(&g);
             queues.start_queues(g.rss.hash)?;
             // Rx filters last: traffic starts flowing into ready queues.
-            self.write_rules(&g, true);
+            self.write_rules(&g, true)?;
             self.sync_filters_to_fw(&mut g);
             Ok(())
         })();
@@ -308,7 +320,7 @@ impl Port {
         }
         let tp = self.tp.as_ref();
         // Host filters off first: nothing new reaches the queues while they drain.
-        self.write_rules(&g, false);
+        self.host_rules_off(&g);
         let qres = queues.stop_queues();
         self.close_datapath(&g);
         g.counters.update(tp);
@@ -321,9 +333,18 @@ impl Port {
         qres
     }
 
+    /// Removes the host's rules, leaving the BMC's (this cannot fail: no flow rule is
+    /// written).
+    fn host_rules_off(&self, g: &Inner) {
+        if let Err(e) = self.write_rules(g, false) {
+            log::error!("removing the host's Rx rules: {e}");
+        }
+    }
+
     /// Writes the MAC DA TCAM, action TCAM and RSS tables for the current wanted state; with
-    /// `host` false only the BMC's rules remain.
-    fn write_rules(&self, g: &Inner, host: bool) {
+    /// `host` false only the BMC's rules remain. Fails, before any host address is accepted,
+    /// if the flow rules do not fit the action TCAM.
+    fn write_rules(&self, g: &Inner, host: bool) -> Result<()> {
         let tp = self.tp.as_ref();
         let bmc = bmc_of(g);
         let t = MacDaTable::build(&g.filters, bmc.as_ref(), host);
@@ -342,12 +363,13 @@ impl Port {
         // Order: actions and RSS before addresses are accepted; addresses removed first.
         if host {
             rpc::write_rss(tp, &g.rss);
-            rpc::write_actions(tp, &g.rss, bmc.as_ref(), true);
+            rpc::write_actions(tp, &g.rss, &g.flows, bmc.as_ref(), true)?;
             t.write(tp);
         } else {
             t.write(tp);
-            rpc::write_actions(tp, &g.rss, bmc.as_ref(), false);
+            rpc::write_actions(tp, &g.rss, &g.flows, bmc.as_ref(), false)?;
         }
+        Ok(())
     }
 
     /// Tells the firmware the host's Rx filter (RPC_MAC_SYNC_REQ), best effort.
@@ -417,7 +439,7 @@ impl Port {
                 RmiConfig::default().with_oh_bytes(RMI_OH_BYTES).raw(),
             );
         }
-        self.write_rules(g, false);
+        self.host_rules_off(g);
     }
 
     fn read_link(&self) -> bool {
@@ -454,7 +476,9 @@ impl Port {
                 if let Err(e) = g.fw.take_ownership(tp, &t) {
                     log::error!("re-taking ownership after a firmware restart failed: {e}");
                 }
-                self.write_rules(&g, true);
+                if let Err(e) = self.write_rules(&g, true) {
+                    log::error!("rewriting the Rx rules after a firmware restart: {e}");
+                }
                 self.sync_filters_to_fw(&mut g);
             }
         }
@@ -566,7 +590,7 @@ impl Port {
         }
         g.filters = filters;
         if g.started {
-            self.write_rules(&g, true);
+            self.write_rules(&g, true)?;
             self.sync_filters_to_fw(&mut g);
         }
         Ok(())
@@ -587,9 +611,68 @@ impl Port {
         if g.started {
             rpc::write_rss(self.tp.as_ref(), &g.rss);
             let bmc = bmc_of(&g);
-            rpc::write_actions(self.tp.as_ref(), &g.rss, bmc.as_ref(), true);
+            rpc::write_actions(self.tp.as_ref(), &g.rss, &g.flows, bmc.as_ref(), true)?;
         }
         Ok(())
+    }
+
+    /// Checks that `rule` could be added: the rule itself, and room for it in the action
+    /// TCAM (with the BMC, if one is known).
+    pub fn flow_validate(&self, rule: FlowRule) -> Result<()> {
+        let g = self.lock();
+        self.flows_with(&g, rule).map(|_| ())
+    }
+
+    fn flows_with(&self, g: &Inner, rule: FlowRule) -> Result<(FlowTable, FlowId)> {
+        rule.check(g.settings.nb_rx_queues)?;
+        let (t, id) = g.flows.with(rule);
+        rpc::check_flows(&t, &g.rss, bmc_of(g).as_ref())?;
+        Ok((t, id))
+    }
+
+    /// Adds a flow rule (in force at once on a started port, and at every start).
+    pub fn flow_create(&self, rule: FlowRule) -> Result<FlowId> {
+        let mut g = self.lock();
+        let (t, id) = self.flows_with(&g, rule)?;
+        if g.started {
+            let bmc = bmc_of(&g);
+            rpc::write_actions(self.tp.as_ref(), &g.rss, &t, bmc.as_ref(), true)?;
+        }
+        g.flows.commit(t);
+        Ok(id)
+    }
+
+    /// Removes flow rule `id`.
+    pub fn flow_destroy(&self, id: FlowId) -> Result<()> {
+        let mut g = self.lock();
+        g.flows.remove(id)?;
+        self.rewrite_flows(&g);
+        Ok(())
+    }
+
+    /// Removes every flow rule.
+    pub fn flow_flush(&self) {
+        let mut g = self.lock();
+        g.flows.clear();
+        self.rewrite_flows(&g);
+    }
+
+    /// After rules were removed: rewrites the action TCAM of a started port (fewer rules
+    /// always fit).
+    fn rewrite_flows(&self, g: &Inner) {
+        if g.started {
+            let bmc = bmc_of(g);
+            if let Err(e) =
+                rpc::write_actions(self.tp.as_ref(), &g.rss, &g.flows, bmc.as_ref(), true)
+            {
+                log::error!("rewriting the flow rules: {e}");
+            }
+        }
+    }
+
+    /// The flow rules, in match order.
+    pub fn flows(&self) -> FlowTable {
+        self.lock().flows.clone()
     }
 
     /// The RSS configuration.

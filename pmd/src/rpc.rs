@@ -10,6 +10,7 @@ use fbnic_hw::mac::MacAddr;
 use fbnic_hw::regs::{self, ActKey1, ActTbl0, ActTbl1, Bar, TcamWord};
 
 use crate::error::{Error, Result};
+use crate::flow::{FlowAction, FlowIp, FlowL4, FlowTable, PortMatch};
 use crate::transport::Transport;
 
 /// Bytes of RSS key the driver exposes: enough for the longest hash input (IPv6 with ports,
@@ -269,6 +270,10 @@ const FLOW_TYPES: [FlowType; 7] = [
 
 /// First action TCAM entry of the RSS rules (spec 7.2 entry plan: 50-63).
 const ACT_IDX_RSS_FIRST: u32 = 50;
+/// First action TCAM entry of the flow rules (spec 7.2 entry plan: 2-49).
+const ACT_IDX_FLOW_FIRST: u32 = 2;
+/// Action TCAM entries for flow rules.
+pub const FLOW_ENTRIES: usize = (ACT_IDX_RSS_FIRST - ACT_IDX_FLOW_FIRST) as usize;
 /// Action TCAM entry steering BMC unicast to the BMC.
 const ACT_IDX_BMC_UC: u32 = 0;
 
@@ -371,12 +376,118 @@ pub fn is_hashed(l3: fbnic_hw::desc::L3Type, l4: fbnic_hw::desc::L4Type, h: RssH
     rss_fields(ft, h) != ActTbl1::default()
 }
 
-/// One action TCAM entry: its key word 1 and its action.
+/// One action TCAM entry: its key (word 1 and the L4 port words) and its action.
 #[derive(Clone, Copy)]
 struct ActEntry {
     key1: Key1,
+    sport: TcamWord,
+    dport: TcamWord,
     act0: ActTbl0,
     act1: ActTbl1,
+}
+
+impl ActEntry {
+    /// An entry matching on word 1 only.
+    fn new(key1: Key1, act0: ActTbl0, act1: ActTbl1) -> Self {
+        Self {
+            key1,
+            sport: TcamWord::ANY,
+            dport: TcamWord::ANY,
+            act0,
+            act1,
+        }
+    }
+}
+
+/// A port match as a TCAM word (TCAM mask bits are the don't-care ones).
+fn port_word(m: PortMatch) -> TcamWord {
+    TcamWord::default()
+        .with_value((m.value & m.mask) as u32)
+        .with_mask(!m.mask as u32)
+}
+
+/// The flow types a rule's IP version and L4 protocol cover, in RSS rule order. A rule
+/// becomes one entry per flow type, so that each can hash the fields the RSS rule of that
+/// type would (the hash stays valid on frames a rule steers).
+fn flow_types(ip: FlowIp, l4: FlowL4) -> impl Iterator<Item = FlowType> {
+    FLOW_TYPES.into_iter().filter(move |ft| {
+        let (v6, proto) = match ft {
+            FlowType::Udp6 => (Some(true), FlowL4::Udp),
+            FlowType::Udp4 => (Some(false), FlowL4::Udp),
+            FlowType::Tcp6 => (Some(true), FlowL4::Tcp),
+            FlowType::Tcp4 => (Some(false), FlowL4::Tcp),
+            FlowType::Ip6 => (Some(true), FlowL4::Any),
+            FlowType::Ip4 => (Some(false), FlowL4::Any),
+            FlowType::Ether => (None, FlowL4::Any),
+        };
+        let ip_ok = match ip {
+            FlowIp::Any => v6.is_some() || l4 == FlowL4::Any,
+            FlowIp::V4 => v6 == Some(false),
+            FlowIp::V6 => v6 == Some(true),
+        };
+        ip_ok && (l4 == FlowL4::Any || l4 == proto)
+    })
+}
+
+/// The action TCAM entries of the flow rules, in match order. With a BMC that receives all
+/// multicast, each rule takes two entries per flow type: one for the host's unicast
+/// addresses, one for the rest, which still copies to the BMC what the RSS rules would.
+/// Fails when they do not fit entries 2-49.
+fn flow_entries(
+    flows: &FlowTable,
+    rss: &RssConfig,
+    bmc: Option<&BmcInfo>,
+) -> Result<Vec<ActEntry>> {
+    let bmc_all_multi = bmc.is_some_and(|b| b.all_multi);
+    let mut out = Vec::new();
+    for r in flows.rules() {
+        let (host, bmc_copy) = match r.action {
+            FlowAction::Queue(q) => {
+                let a = ActTbl0::default()
+                    .with_dest(regs::ACT_DEST_HOST)
+                    .with_q_sel(true)
+                    .with_q_id(q as u32);
+                (a, a.with_dest(regs::ACT_DEST_HOST | regs::ACT_DEST_BMC))
+            }
+            FlowAction::Drop => (
+                ActTbl0::default().with_drop(true),
+                ActTbl0::default().with_dest(regs::ACT_DEST_BMC),
+            ),
+        };
+        for ft in flow_types(r.ip, r.l4) {
+            let e = ActEntry {
+                key1: Key1::any().flow(ft),
+                sport: port_word(r.sport),
+                dport: port_word(r.dport),
+                act0: host,
+                act1: rss_fields(ft, rss.hash),
+            };
+            if bmc_all_multi {
+                out.push(ActEntry {
+                    key1: e.key1.macda(regs::MACDA_IDX_BOUNDARY, 3),
+                    ..e
+                });
+                out.push(ActEntry {
+                    act0: bmc_copy,
+                    ..e
+                });
+            } else {
+                out.push(e);
+            }
+        }
+    }
+    if out.len() > FLOW_ENTRIES {
+        return Err(Error::NoSpace(format!(
+            "the flow rules need {} action TCAM entries, the device has {FLOW_ENTRIES} for them",
+            out.len()
+        )));
+    }
+    Ok(out)
+}
+
+/// Checks that `flows` fit the action TCAM (with the BMC `bmc`, if known).
+pub fn check_flows(flows: &FlowTable, rss: &RssConfig, bmc: Option<&BmcInfo>) -> Result<()> {
+    flow_entries(flows, rss, bmc).map(|_| ())
 }
 
 fn write_act(tp: &dyn Transport, idx: u32, e: Option<ActEntry>) {
@@ -389,10 +500,11 @@ fn write_act(tp: &dyn Transport, idx: u32, e: Option<ActEntry>) {
     tp.write32(Bar::Bar0, regs::rpc_act_tbl0(idx), e.act0.raw());
     tp.write32(Bar::Bar0, regs::rpc_act_tbl1(idx), e.act1.raw());
     for w in 0..regs::TCAM_ACT_DATA_WORDS {
-        let word = if w == regs::TCAM_ACT_WORD_FLAGS {
-            e.key1.word()
-        } else {
-            TcamWord::ANY
+        let word = match w {
+            regs::TCAM_ACT_WORD_FLAGS => e.key1.word(),
+            regs::TCAM_ACT_WORD_L4_SRC => e.sport,
+            regs::TCAM_ACT_WORD_L4_DST => e.dport,
+            _ => TcamWord::ANY,
         };
         tp.write32(Bar::Bar0, regs::rpc_tcam_act(idx, w), word.raw());
     }
@@ -403,9 +515,21 @@ fn write_act(tp: &dyn Transport, idx: u32, e: Option<ActEntry>) {
     );
 }
 
-/// Writes the action TCAM: the BMC rule (if any), the RSS rules (if `host`), and a default
-/// action of DROP. Entries not in the plan are invalidated.
-pub fn write_actions(tp: &dyn Transport, rss: &RssConfig, bmc: Option<&BmcInfo>, host: bool) {
+/// Writes the action TCAM: the BMC rule (if any), the flow rules and the RSS rules (if
+/// `host`), and a default action of DROP. Entries not in the plan are invalidated. Fails,
+/// writing nothing, if the flow rules do not fit.
+pub fn write_actions(
+    tp: &dyn Transport,
+    rss: &RssConfig,
+    flows: &FlowTable,
+    bmc: Option<&BmcInfo>,
+    host: bool,
+) -> Result<()> {
+    let flow_plan = if host {
+        flow_entries(flows, rss, bmc)?
+    } else {
+        Vec::new()
+    };
     tp.write32(
         Bar::Bar0,
         regs::RPC_ACT_TBL0_DEFAULT,
@@ -415,11 +539,14 @@ pub fn write_actions(tp: &dyn Transport, rss: &RssConfig, bmc: Option<&BmcInfo>,
     let mut plan: [Option<ActEntry>; regs::ACT_ENTRIES as usize] =
         [None; regs::ACT_ENTRIES as usize];
     if bmc.is_some_and(|b| !b.macs.is_empty()) {
-        plan[ACT_IDX_BMC_UC as usize] = Some(ActEntry {
-            key1: Key1::any().macda(regs::MACDA_IDX_BMC_FIRST, 2),
-            act0: ActTbl0::default().with_dest(regs::ACT_DEST_BMC),
-            act1: ActTbl1::default(),
-        });
+        plan[ACT_IDX_BMC_UC as usize] = Some(ActEntry::new(
+            Key1::any().macda(regs::MACDA_IDX_BMC_FIRST, 2),
+            ActTbl0::default().with_dest(regs::ACT_DEST_BMC),
+            ActTbl1::default(),
+        ));
+    }
+    for (i, e) in flow_plan.into_iter().enumerate() {
+        plan[ACT_IDX_FLOW_FIRST as usize + i] = Some(e);
     }
     if host {
         let bmc_all_multi = bmc.is_some_and(|b| b.all_multi);
@@ -428,27 +555,28 @@ pub fn write_actions(tp: &dyn Transport, rss: &RssConfig, bmc: Option<&BmcInfo>,
             let act1 = rss_fields(ft, rss.hash);
             let host = ActTbl0::default().with_dest(regs::ACT_DEST_HOST);
             // Host unicast: MAC DA entries boundary..=31 (extra unicast, primary, promiscuous).
-            plan[(ACT_IDX_RSS_FIRST + i as u32) as usize] = Some(ActEntry {
-                key1: Key1::any().flow(ft).macda(regs::MACDA_IDX_BOUNDARY, 3),
-                act0: host,
+            plan[(ACT_IDX_RSS_FIRST + i as u32) as usize] = Some(ActEntry::new(
+                Key1::any().flow(ft).macda(regs::MACDA_IDX_BOUNDARY, 3),
+                host,
                 act1,
-            });
+            ));
             // Anything else the MAC DA TCAM accepted (broadcast, multicast).
             let dest = if bmc_all_multi {
                 regs::ACT_DEST_HOST | regs::ACT_DEST_BMC
             } else {
                 regs::ACT_DEST_HOST
             };
-            plan[(ACT_IDX_RSS_FIRST + n + i as u32) as usize] = Some(ActEntry {
-                key1: Key1::any().flow(ft),
-                act0: ActTbl0::default().with_dest(dest),
+            plan[(ACT_IDX_RSS_FIRST + n + i as u32) as usize] = Some(ActEntry::new(
+                Key1::any().flow(ft),
+                ActTbl0::default().with_dest(dest),
                 act1,
-            });
+            ));
         }
     }
     for (idx, e) in plan.iter().enumerate() {
         write_act(tp, idx as u32, *e);
     }
+    Ok(())
 }
 
 /// Writes the RSS key (key byte i in dword i/4, most significant byte first) and both
@@ -543,6 +671,80 @@ mod tests {
         assert_eq!(m[2].raw(), 0xfeff_0100);
         assert_eq!(m[0].raw(), 0xffff_0000);
         assert!(m[2].matches(0x3333) && !m[2].matches(0x0200));
+    }
+
+    #[test]
+    fn flow_rules_become_one_entry_per_flow_type() {
+        use crate::flow::{FlowRule, FlowTable};
+        let types = |ip, l4| flow_types(ip, l4).collect::<Vec<_>>();
+        use FlowType::*;
+        assert_eq!(types(FlowIp::Any, FlowL4::Any), FLOW_TYPES);
+        assert_eq!(types(FlowIp::V4, FlowL4::Any), [Udp4, Tcp4, Ip4]);
+        assert_eq!(types(FlowIp::V6, FlowL4::Udp), [Udp6]);
+        assert_eq!(types(FlowIp::Any, FlowL4::Tcp), [Tcp6, Tcp4]);
+
+        let rss = RssConfig::spread(4, RssHash::ALL);
+        let rule = FlowRule {
+            ip: FlowIp::V4,
+            l4: FlowL4::Udp,
+            dport: PortMatch::exact(4789),
+            ..FlowRule::any(FlowAction::Queue(3))
+        };
+        let (t, _) = FlowTable::default().with(rule);
+        let e = flow_entries(&t, &rss, None).unwrap();
+        assert_eq!(e.len(), 1);
+        let udp4 = ActKey1::default()
+            .with_ip_valid(true)
+            .with_l4_valid(true)
+            .with_l4_is_udp(true)
+            .with_macda_valid(true)
+            .with_macda_idx(4);
+        assert!(e[0].key1.word().matches(udp4.raw() as u16), "any MAC DA");
+        assert!(!e[0]
+            .key1
+            .word()
+            .matches(udp4.with_ip_is_v6(true).raw() as u16));
+        assert!(e[0].dport.matches(4789) && !e[0].dport.matches(4788));
+        assert!(e[0].sport.matches(1) && e[0].sport.matches(65535));
+        assert_eq!(e[0].act0.dest(), regs::ACT_DEST_HOST);
+        assert!(e[0].act0.q_sel() && e[0].act0.q_id() == 3 && !e[0].act0.drop());
+        assert_eq!(
+            e[0].act1,
+            rss_fields(Udp4, RssHash::ALL),
+            "the hash stays valid"
+        );
+
+        // A BMC taking all multicast: a host-unicast entry, then one copying the rest to it.
+        let bmc = BmcInfo {
+            macs: vec![],
+            all_multi: true,
+        };
+        let (t, _) = t.with(FlowRule::any(FlowAction::Drop));
+        let e = flow_entries(&t, &rss, Some(&bmc)).unwrap();
+        assert_eq!(e.len(), 2 * (1 + FLOW_TYPES.len()));
+        assert!(
+            !e[0].key1.word().matches(udp4.raw() as u16),
+            "broadcast: not host unicast"
+        );
+        assert!(e[0]
+            .key1
+            .word()
+            .matches(udp4.with_macda_idx(30).raw() as u16));
+        assert!(e[1].key1.word().matches(udp4.raw() as u16));
+        assert_eq!(e[1].act0.dest(), regs::ACT_DEST_HOST | regs::ACT_DEST_BMC);
+        assert!(e[2].act0.drop());
+        assert!(!e[3].act0.drop() && e[3].act0.dest() == regs::ACT_DEST_BMC);
+
+        // Room: 48 entries. Seven "any" rules take 49.
+        let mut t = FlowTable::default();
+        for _ in 0..6 {
+            t = t.with(FlowRule::any(FlowAction::Drop)).0;
+        }
+        assert!(check_flows(&t, &rss, None).is_ok());
+        let t = t.with(FlowRule::any(FlowAction::Drop)).0;
+        let e = check_flows(&t, &rss, None).unwrap_err();
+        assert_eq!(e.to_errno(), -crate::error::errno::ENOSPC);
+        assert!(e.to_string().contains("need 49 action TCAM entries"), "{e}");
     }
 
     #[test]

@@ -864,3 +864,151 @@ fn deferred_and_runtime_queue_control() {
     let text = tp.quit();
     assert_no_driver_lines(&text);
 }
+
+/// Flow rules (rte_flow) through testpmd's `flow` commands on port 0, with port 1 sending
+/// UDP/IPv4 from source port 1234 to 4789 (`--tx-udp`) from many source addresses: a QUEUE
+/// rule takes every packet to its queue (the RSS spread is gone); a DROP rule of a better
+/// priority drops them all (counted as rpc_action_drops); destroying it, the QUEUE rule is
+/// back; flushing brings RSS back. (testpmd flushes a port's rules when it stops the port
+/// whatever the driver keeps, so keeping them across stop/start is tested in
+/// pmd/tests/control.rs.) Rules the device cannot
+/// keep are refused with the reason: addresses, RSS actions, queues beyond the configured
+/// ones, VLAN items, egress, and a seventh match-everything rule (no room).
+#[test]
+fn flow_rules_steer_and_drop() {
+    let mut tp = TestPmd::start(
+        "flow-rules",
+        &["net_fbnic0", "net_fbnic1"],
+        &[],
+        &[
+            "--nb-cores=1",
+            "--rxq=4",
+            "--txq=4",
+            "--total-num-mbufs=16384",
+            "--rss-ip",
+            "--txonly-multi-flow",
+            "--tx-udp=1234,4789",
+        ],
+    );
+    tp.cmd("set fwd rxonly");
+    let spread = |tp: &TestPmd, b: &Burst, what: &str| {
+        let q = b.per_queue();
+        tp.check(b.received == b.sent && q.iter().all(|&n| n > 0), || {
+            format!("{what}: RSS spread expected, per queue {q:?} of {}", b.sent)
+        });
+    };
+    let on_queue = |tp: &TestPmd, b: &Burst, queue: usize, what: &str| {
+        let q = b.per_queue();
+        let mut want = vec![0; QUEUES];
+        want[queue] = b.sent;
+        tp.check(b.received == b.sent && q == want, || {
+            format!(
+                "{what}: all {} on queue {queue} expected, per queue {q:?}",
+                b.sent
+            )
+        });
+    };
+
+    let b = expect_received(&mut tp, "no rules");
+    spread(&tp, &b, "no rules");
+
+    let queue3 =
+        "ingress priority 1 pattern eth / ipv4 / udp dst is 4789 / end actions queue index 3 / end";
+    tp.cmd_expect(
+        &format!("flow validate 0 {queue3}"),
+        &["Flow rule validated"],
+    );
+    tp.cmd_expect(
+        &format!("flow create 0 {queue3}"),
+        &["Flow rule #0 created"],
+    );
+    let b = burst(&mut tp, 1);
+    on_queue(&tp, &b, 3, "udp dst 4789 -> queue 3");
+
+    // A rule for another port changes nothing; a better-priority DROP on the source port
+    // takes everything.
+    tp.cmd_expect(
+        "flow create 0 ingress pattern eth / ipv4 / udp dst is 53 / end actions queue index 1 / end",
+        &["Flow rule #1 created"],
+    );
+    let b = burst(&mut tp, 1);
+    on_queue(&tp, &b, 3, "with a rule for port 53");
+    tp.cmd_expect(
+        "flow create 0 ingress priority 0 pattern eth type is 0x0800 / udp src is 1234 / end actions drop / end",
+        &["Flow rule #2 created"],
+    );
+    let b = burst(&mut tp, 1);
+    tp.check(
+        b.received == 0 && get(&b.x, "rpc_action_drops") == b.sent,
+        || format!("drop rule: received {}, {}", b.received, show(&b.x)),
+    );
+    tp.cmd_expect("flow destroy 0 rule 2", &["Flow rule #2 destroyed"]);
+    let b = burst(&mut tp, 1);
+    on_queue(&tp, &b, 3, "drop rule destroyed");
+
+    tp.cmd("flow flush 0");
+    let b = expect_received(&mut tp, "flushed");
+    spread(&tp, &b, "flushed");
+
+    // Refused, each with its reason.
+    for (rule, why) in [
+        (
+            "ingress pattern eth / ipv4 src is 10.0.0.1 / end actions queue index 1 / end",
+            "only the IPv4 protocol can be matched",
+        ),
+        (
+            "ingress pattern eth dst is 02:1d:9b:00:00:00 / end actions drop / end",
+            "only the EtherType can be matched",
+        ),
+        (
+            "ingress pattern eth / ipv4 / udp / end actions rss / end",
+            "action not supported (queue, drop, void, end)",
+        ),
+        (
+            "ingress pattern eth / ipv4 / tcp / end actions queue index 4 / end",
+            "queue index beyond the configured Rx queues",
+        ),
+        (
+            "ingress pattern eth / vlan / end actions drop / end",
+            "item not supported",
+        ),
+        (
+            "egress pattern eth / end actions drop / end",
+            "egress rules are not supported",
+        ),
+        (
+            "ingress pattern eth / ipv6 / udp / end actions drop / queue index 1 / end",
+            "only one QUEUE or DROP action per rule",
+        ),
+        (
+            "ingress pattern eth / tcp flags is 2 / end actions drop / end",
+            "only TCP ports can be matched",
+        ),
+    ] {
+        let out = tp.cmd(&format!("flow create 0 {rule}"));
+        tp.check(out.contains(why) && !out.contains("created"), || {
+            format!("flow create 0 {rule}: expected {why:?}:\n{out}")
+        });
+    }
+    // Room: a match-everything rule takes 7 of the 48 entries (one per flow type).
+    for i in 0..6 {
+        tp.cmd_expect(
+            "flow create 0 ingress pattern end actions drop / end",
+            &[&format!("Flow rule #{i} created")],
+        );
+    }
+    let out = tp.cmd("flow create 0 ingress pattern end actions drop / end");
+    tp.check(
+        out.contains("no room for the rule in the action TCAM") && !out.contains("created"),
+        || format!("a seventh match-everything rule:\n{out}"),
+    );
+    tp.check(
+        tp.text()
+            .contains("flow create: no room: the flow rules need 49 action TCAM entries"),
+        || "the driver log names the entries".into(),
+    );
+    tp.cmd("flow flush 0");
+    let b = expect_received(&mut tp, "flushed again");
+    spread(&tp, &b, "flushed again");
+    tp.quit();
+}

@@ -6,6 +6,7 @@
 //! `extern "C"` function that catches panics and returns a negative errno; the burst
 //! functions are the driver core's loops over `rte_mbuf`s.
 
+mod flow;
 mod log;
 mod mbuf;
 mod mem;

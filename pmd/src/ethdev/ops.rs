@@ -644,9 +644,11 @@ unsafe extern "C" fn dev_infos_get(
         i.hash_key_size = RSS_KEY_LEN as u8;
         i.flow_type_rss_offloads = RSS_OFFLOADS;
         // A stopped queue of a started port can be set up again (new rings, pool, sizes),
-        // then started: each queue's rings are its own.
+        // then started: each queue's rings are its own. Flow rules stay across stop/start
+        // (the port rewrites them at every start).
         i.dev_capa = sys::RTE_ETH_DEV_CAPA_RUNTIME_RX_QUEUE_SETUP
-            | sys::RTE_ETH_DEV_CAPA_RUNTIME_TX_QUEUE_SETUP;
+            | sys::RTE_ETH_DEV_CAPA_RUNTIME_TX_QUEUE_SETUP
+            | sys::RTE_ETH_DEV_CAPA_FLOW_RULE_KEEP;
         i.rx_desc_lim.nb_max = queue::MAX_RX_DESC.min(MAX_DESC_U16) as u16;
         i.rx_desc_lim.nb_min = MIN_DESC as u16;
         i.rx_desc_lim.nb_align = 1;
@@ -1594,5 +1596,6 @@ pub(super) static OPS: sys::eth_dev_ops = {
     o.rss_hash_conf_get = Some(rss_hash_conf_get);
     o.reta_update = Some(reta_update);
     o.reta_query = Some(reta_query);
+    o.flow_ops_get = Some(super::flow::flow_ops_get);
     o
 };
