@@ -1043,3 +1043,212 @@ fn link_set_down_and_up() {
     ));
     assert!(c.port.set_link_admin(true).is_ok());
 }
+
+/// Flow rules against the model: TCP and UDP over IPv4 and IPv6, exact and masked ports,
+/// priorities, DROP (counted), rules kept across stop/start, destroy and flush, and a queue
+/// count below a rule's queue refused.
+#[test]
+fn flow_rules_steer_across_types_masks_and_restarts() {
+    use rte_net_fbnic::flow::{FlowAction, FlowIp, FlowL4, FlowRule, PortMatch};
+    let spec = PortSpec {
+        rx_queues: 4,
+        ..Default::default()
+    };
+    let (mut a, mut b) = cabled_pair(&spec, &PortSpec::default());
+    a.port
+        .update_rss(|r| {
+            r.hash = rte_net_fbnic::rpc::RssHash::ALL;
+            Ok(())
+        })
+        .unwrap();
+    let rss = a.port.rss();
+    let table = fbnic_hw::toeplitz::ToeplitzTable::new(&rss.key);
+    // The queue RSS picks for a flow no rule matches.
+    let rss_queue = |f: &Flow| rss.reta[(f.hash(&table) & 0xff) as usize];
+    let rule = |priority, ip, l4, sport, dport, action| FlowRule {
+        priority,
+        ip,
+        l4,
+        sport,
+        dport,
+        action,
+    };
+    let any = PortMatch::ANY;
+    let tcp80 = a
+        .port
+        .flow_create(rule(
+            0,
+            FlowIp::Any,
+            FlowL4::Tcp,
+            any,
+            PortMatch::exact(80),
+            FlowAction::Queue(1),
+        ))
+        .unwrap();
+    let v6_udp_range = PortMatch {
+        value: 0x1000,
+        mask: 0xff00,
+    };
+    a.port
+        .flow_create(rule(
+            0,
+            FlowIp::V6,
+            FlowL4::Udp,
+            v6_udp_range,
+            any,
+            FlowAction::Queue(2),
+        ))
+        .unwrap();
+    let v4_rest = a
+        .port
+        .flow_create(rule(
+            5,
+            FlowIp::V4,
+            FlowL4::Any,
+            any,
+            any,
+            FlowAction::Queue(3),
+        ))
+        .unwrap();
+    let dns = a
+        .port
+        .flow_create(rule(
+            1,
+            FlowIp::V4,
+            FlowL4::Udp,
+            any,
+            PortMatch::exact(53),
+            FlowAction::Drop,
+        ))
+        .unwrap();
+    assert_eq!(a.port.flows().len(), 4);
+    // Refused: a queue the port does not have; ports without TCP or UDP.
+    let e = a
+        .port
+        .flow_create(FlowRule::any(FlowAction::Queue(4)))
+        .unwrap_err();
+    assert!(e.to_string().contains("queue 4 does not exist"), "{e}");
+    let e = a
+        .port
+        .flow_validate(rule(
+            0,
+            FlowIp::V4,
+            FlowL4::Any,
+            any,
+            PortMatch::exact(1),
+            FlowAction::Drop,
+        ))
+        .unwrap_err();
+    assert!(e.to_string().contains("needs TCP or UDP"), "{e}");
+    assert_eq!(a.port.flows().len(), 4, "refused rules are not kept");
+
+    let v4 = |tcp, sport, dport| Flow::v4(tcp, [10, 0, 0, 1], [10, 0, 0, 2], sport, dport);
+    let v6 = |tcp, sport, dport| {
+        Flow::v6(
+            tcp,
+            [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+            [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2],
+            sport,
+            dport,
+        )
+    };
+    // (flow, where it must go: Some(queue), None = dropped, Some(u16::MAX) = where RSS puts
+    // it, which must differ from where the rule it escapes would)
+    const RSS: Option<u16> = Some(u16::MAX);
+    for (f, rule_q) in [(v6(false, 0x11ab, 7), 2), (v6(true, 5000, 80), 1)] {
+        assert_ne!(
+            rss_queue(&f),
+            rule_q,
+            "pick a flow RSS puts elsewhere: {f:?}"
+        );
+    }
+    let cases = [
+        (v4(true, 5000, 80), Some(1)),
+        (v6(true, 5000, 80), Some(1)),
+        (v6(false, 0x10ab, 7), Some(2)),
+        (v6(false, 0x11ab, 7), RSS),
+        (v4(false, 5000, 53), None),
+        (v4(false, 5000, 54), Some(3)),
+        (v4(true, 5000, 81), Some(3)),
+    ];
+    let mut seq = 0;
+    let mut check =
+        |a: &mut TestPort, b: &mut TestPort, cases: &[(Flow, Option<u16>)], what: &str| {
+            for (flow, want) in cases {
+                seq += 1;
+                let drops0 = a.port.counters().device("rpc_action_drops").unwrap();
+                let f = frame(a.port.perm_addr(), b.port.perm_addr(), flow, 128, seq);
+                let p = b.pool.packet(&f).unwrap();
+                b.send_all(0, &[p]);
+                let wait = if want.is_some() { 2000 } else { 300 };
+                let got = a.recv(1, Duration::from_millis(wait));
+                let queues: Vec<usize> = got.iter().map(|(q, _)| *q).collect();
+                for (_, buf) in &got {
+                    assert_eq!(parse_seq(&buf.to_vec()), Some(seq), "{what}: {flow:?}");
+                }
+                got.into_iter().for_each(|(_, buf)| buf.free_pkt());
+                b.settle_tx();
+                match *want {
+                    None => {
+                        assert!(
+                            queues.is_empty(),
+                            "{what}: {flow:?} delivered to {queues:?}"
+                        );
+                        let drops = a.port.counters().device("rpc_action_drops").unwrap();
+                        assert_eq!(drops, drops0 + 1, "{what}: {flow:?}: the drop is counted");
+                    }
+                    Some(u16::MAX) => {
+                        assert_eq!(
+                            queues,
+                            [rss_queue(flow) as usize],
+                            "{what}: {flow:?} by RSS"
+                        )
+                    }
+                    Some(q) => assert_eq!(queues, [q as usize], "{what}: {flow:?}"),
+                }
+            }
+        };
+    a.start().unwrap();
+    b.start().unwrap();
+    check(&mut a, &mut b, &cases, "as created");
+
+    // Kept across stop/start.
+    a.stop().unwrap();
+    a.start().unwrap();
+    check(&mut a, &mut b, &cases, "after stop/start");
+
+    // Destroyed: TCP 80 over IPv4 falls to the IPv4 rule, over IPv6 to RSS; DNS delivered.
+    a.port.flow_destroy(tcp80).unwrap();
+    a.port.flow_destroy(dns).unwrap();
+    assert!(a.port.flow_destroy(dns).is_err(), "destroyed twice");
+    check(
+        &mut a,
+        &mut b,
+        &[
+            (v4(true, 5000, 80), Some(3)),
+            (v6(true, 5000, 80), RSS),
+            (v4(false, 5000, 53), Some(3)),
+            (v6(false, 0x1001, 7), Some(2)),
+        ],
+        "after destroy",
+    );
+
+    // A queue count below a rule's queue is refused; flushed, anything goes.
+    a.stop().unwrap();
+    let mut fewer = a.port.settings();
+    fewer.nb_rx_queues = 2;
+    let e = a.port.configure(fewer.clone(), None).unwrap_err();
+    assert!(e.to_string().contains("Rx queue 3"), "{e}");
+    a.port.flow_destroy(v4_rest).unwrap();
+    let e = a.port.configure(fewer, None).unwrap_err();
+    assert!(e.to_string().contains("Rx queue 2"), "{e}");
+    a.port.flow_flush();
+    assert!(a.port.flows().is_empty());
+    a.start().unwrap();
+    check(
+        &mut a,
+        &mut b,
+        &[(v4(false, 5000, 53), RSS), (v6(false, 0x10ab, 7), RSS)],
+        "flushed",
+    );
+}
