@@ -950,6 +950,22 @@ fn flow_rules_steer_and_drop() {
     let b = expect_received(&mut tp, "flushed");
     spread(&tp, &b, "flushed");
 
+    // The IP items: an IPv6 rule leaves this IPv4 traffic to RSS; the IPv4 protocol UDP
+    // takes it.
+    tp.cmd_expect(
+        "flow create 0 ingress pattern eth / ipv6 / udp / end actions queue index 1 / end",
+        &["Flow rule #0 created"],
+    );
+    let b = expect_received(&mut tp, "ipv6 rule");
+    spread(&tp, &b, "ipv6 rule, ipv4 traffic");
+    tp.cmd_expect(
+        "flow create 0 ingress pattern eth / ipv4 proto is 17 / end actions queue index 2 / end",
+        &["Flow rule #1 created"],
+    );
+    let b = burst(&mut tp, 1);
+    on_queue(&tp, &b, 2, "ipv4 proto 17 -> queue 2");
+    tp.cmd("flow flush 0");
+
     // Refused, each with its reason.
     for (rule, why) in [
         (
