@@ -142,8 +142,8 @@ impl FlowTable {
         self.rules.is_empty()
     }
 
-    /// The table with `rule` added (not yet committed: the caller checks the result fits the
-    /// device, then [`commit`](Self::commit)s it).
+    /// The table with `rule` added (a copy: the caller checks it fits the device before it
+    /// keeps it).
     pub fn with(&self, rule: FlowRule) -> (FlowTable, FlowId) {
         let mut t = self.clone();
         t.last_id += 1;
@@ -153,11 +153,6 @@ impl FlowTable {
             .partition_point(|(_, r)| r.priority <= rule.priority);
         t.rules.insert(at, (id, rule));
         (t, id)
-    }
-
-    /// Replaces this table with `t` (from [`with`](Self::with)).
-    pub fn commit(&mut self, t: FlowTable) {
-        *self = t;
     }
 
     /// Removes rule `id`.
@@ -251,8 +246,8 @@ mod tests {
         let (t2, e) = t.with(FlowRule::any(FlowAction::Drop));
         assert_eq!(e, 5);
         assert_eq!(t2.len(), 4);
-        assert_eq!(t.len(), 3, "not committed");
-        t.commit(t2);
+        assert_eq!(t.len(), 3, "a copy");
+        t = t2;
         assert_eq!(t.max_queue(), Some(2));
         t.clear();
         assert!(t.is_empty() && t.max_queue().is_none());

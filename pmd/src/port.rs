@@ -638,7 +638,7 @@ impl Port {
             let bmc = bmc_of(&g);
             rpc::write_actions(self.tp.as_ref(), &g.rss, &t, bmc.as_ref(), true)?;
         }
-        g.flows.commit(t);
+        g.flows = t;
         Ok(id)
     }
 

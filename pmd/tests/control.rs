@@ -23,17 +23,30 @@ fn flow() -> Flow {
 /// Sends one frame to `dst` from `b` and returns how many frames `a` received within a short
 /// wait (0 or 1).
 fn deliver(a: &mut TestPort, b: &mut TestPort, dst: MacAddr, seq: u64) -> usize {
-    let f = frame(dst, b.port.perm_addr(), &flow(), 128, seq);
+    deliver_flow(a, b, dst, &flow(), seq, Duration::from_millis(300)).len()
+}
+
+/// Sends one frame of `flow` to `dst` from `b` and returns the queues of `a` it arrived on
+/// within `wait` (none or one; checked to be that frame).
+fn deliver_flow(
+    a: &mut TestPort,
+    b: &mut TestPort,
+    dst: MacAddr,
+    flow: &Flow,
+    seq: u64,
+    wait: Duration,
+) -> Vec<usize> {
+    let f = frame(dst, b.port.perm_addr(), flow, 128, seq);
     let p = b.pool.packet(&f).unwrap();
     b.send_all(0, &[p]);
-    let got = a.recv(1, Duration::from_millis(300));
+    let got = a.recv(1, wait);
     for (_, buf) in &got {
-        assert_eq!(parse_seq(&buf.to_vec()), Some(seq));
+        assert_eq!(parse_seq(&buf.to_vec()), Some(seq), "{flow:?}");
     }
-    let n = got.len();
+    let queues = got.iter().map(|(q, _)| *q).collect();
     got.into_iter().for_each(|(_, buf)| buf.free_pkt());
     b.settle_tx();
-    n
+    queues
 }
 
 #[test]
@@ -1177,17 +1190,9 @@ fn flow_rules_steer_across_types_masks_and_restarts() {
             for (flow, want) in cases {
                 seq += 1;
                 let drops0 = a.port.counters().device("rpc_action_drops").unwrap();
-                let f = frame(a.port.perm_addr(), b.port.perm_addr(), flow, 128, seq);
-                let p = b.pool.packet(&f).unwrap();
-                b.send_all(0, &[p]);
-                let wait = if want.is_some() { 2000 } else { 300 };
-                let got = a.recv(1, Duration::from_millis(wait));
-                let queues: Vec<usize> = got.iter().map(|(q, _)| *q).collect();
-                for (_, buf) in &got {
-                    assert_eq!(parse_seq(&buf.to_vec()), Some(seq), "{what}: {flow:?}");
-                }
-                got.into_iter().for_each(|(_, buf)| buf.free_pkt());
-                b.settle_tx();
+                let wait = Duration::from_millis(if want.is_some() { 2000 } else { 300 });
+                let dst = a.port.perm_addr();
+                let queues = deliver_flow(a, b, dst, flow, seq, wait);
                 match *want {
                     None => {
                         assert!(

@@ -92,39 +92,123 @@ impl Refusal {
     }
 }
 
-/// Whether the application's `T` at `p`, outside the byte ranges `allowed` (offset, length),
-/// is all zero. Reads the bytes in place (the memory is the application's, fully written).
-///
-/// # Safety
-/// `p` points to a readable `T`.
-unsafe fn zero_except<T>(p: *const T, allowed: &[(usize, usize)]) -> bool {
-    // SAFETY: the caller's promise; u8 has no invalid values.
-    let bytes = unsafe { core::slice::from_raw_parts(p.cast::<u8>(), core::mem::size_of::<T>()) };
-    bytes
-        .iter()
-        .enumerate()
-        .all(|(i, &b)| b == 0 || allowed.iter().any(|&(o, n)| (o..o + n).contains(&i)))
-}
-
-/// Offset of a field inside the `T` at `p` (no read).
-macro_rules! offset {
-    ($p:expr, $($field:tt)+) => {{
-        let p = $p;
-        // SAFETY: address arithmetic only: the field's address inside the object at `p`.
-        (unsafe { addr_of!((*p).$($field)+) }) as usize - p as usize
+/// The byte range (offset, length) of a field of `$t` (no value is read).
+macro_rules! field {
+    ($t:ty, $($field:tt)+) => {{
+        let u = core::mem::MaybeUninit::<$t>::uninit();
+        let base = u.as_ptr();
+        // SAFETY: address arithmetic inside a local (uninitialised) `$t`; nothing is read.
+        let f = unsafe { addr_of!((*base).$($field)+) };
+        (f as usize - base as usize, size_of_pointee(f))
     }};
 }
 
-/// One layer's spec and mask, with the checks every item shares: no `last` (ranges), a
-/// mask only with a spec. None: the item matches anything of its kind.
+fn size_of_pointee<U>(_: *const U) -> usize {
+    core::mem::size_of::<U>()
+}
+
+/// An rte_flow item type the device can match only in part.
+trait ItemSpec: Sized + 'static {
+    /// rte_flow's default mask for a spec given without one, if the device can match it;
+    /// else the reason it cannot.
+    fn default_mask() -> Result<&'static Self, &'static CStr>;
+    /// The byte ranges (offset, length) of the fields the device can match.
+    fn matchable() -> [(usize, usize); 2];
+    /// The reason when the mask covers anything else.
+    const OTHERS: &'static CStr;
+}
+
+impl ItemSpec for sys::rte_flow_item_eth {
+    fn default_mask() -> Result<&'static Self, &'static CStr> {
+        Err(c"matching MAC addresses is not supported: give a mask (EtherType only)")
+    }
+    fn matchable() -> [(usize, usize); 2] {
+        let t = field!(sys::rte_flow_item_eth, __bindgen_anon_1.hdr.ether_type);
+        [t, t]
+    }
+    const OTHERS: &'static CStr =
+        c"only the EtherType can be matched (not addresses or VLAN presence)";
+}
+
+impl ItemSpec for sys::rte_flow_item_ipv4 {
+    fn default_mask() -> Result<&'static Self, &'static CStr> {
+        Err(NO_IP_ADDRESSES)
+    }
+    fn matchable() -> [(usize, usize); 2] {
+        let p = field!(sys::rte_flow_item_ipv4, hdr.next_proto_id);
+        [p, p]
+    }
+    const OTHERS: &'static CStr = c"only the IPv4 protocol can be matched";
+}
+
+impl ItemSpec for sys::rte_flow_item_ipv6 {
+    fn default_mask() -> Result<&'static Self, &'static CStr> {
+        Err(NO_IP_ADDRESSES)
+    }
+    fn matchable() -> [(usize, usize); 2] {
+        let p = field!(sys::rte_flow_item_ipv6, hdr.proto);
+        [p, p]
+    }
+    const OTHERS: &'static CStr = c"only the IPv6 next header can be matched";
+}
+
+impl ItemSpec for sys::rte_flow_item_tcp {
+    fn default_mask() -> Result<&'static Self, &'static CStr> {
+        Ok(&TCP_PORTS)
+    }
+    fn matchable() -> [(usize, usize); 2] {
+        [
+            field!(sys::rte_flow_item_tcp, hdr.src_port),
+            field!(sys::rte_flow_item_tcp, hdr.dst_port),
+        ]
+    }
+    const OTHERS: &'static CStr = c"only TCP ports can be matched (not flags or sequence numbers)";
+}
+
+impl ItemSpec for sys::rte_flow_item_udp {
+    fn default_mask() -> Result<&'static Self, &'static CStr> {
+        Ok(&UDP_PORTS)
+    }
+    fn matchable() -> [(usize, usize); 2] {
+        [
+            field!(sys::rte_flow_item_udp, hdr.src_port),
+            field!(sys::rte_flow_item_udp, hdr.dst_port),
+        ]
+    }
+    const OTHERS: &'static CStr = c"only UDP ports can be matched";
+}
+
+const NO_IP_ADDRESSES: &CStr =
+    c"matching IP addresses is not supported: give a mask (protocol only)";
+
+/// rte_flow's default masks for TCP and UDP: both ports whole.
+static TCP_PORTS: sys::rte_flow_item_tcp = sys::rte_flow_item_tcp {
+    hdr: sys::rte_tcp_hdr {
+        src_port: 0xffff,
+        dst_port: 0xffff,
+        ..ZERO_TCP
+    },
+};
+static UDP_PORTS: sys::rte_flow_item_udp = sys::rte_flow_item_udp {
+    hdr: sys::rte_udp_hdr {
+        src_port: 0xffff,
+        dst_port: 0xffff,
+        dgram_len: 0,
+        dgram_cksum: 0,
+    },
+};
+// SAFETY: an all-zero TCP header is a valid value (plain integers).
+const ZERO_TCP: sys::rte_tcp_hdr = unsafe { core::mem::zeroed() };
+
+/// An item's spec and mask, once checked: no `last` (ranges), a mask (given, or rte_flow's
+/// default) that covers only what the device can match. None: no spec, the item matches
+/// anything of its kind.
 ///
 /// # Safety
 /// `item` points to a readable item whose spec/last/mask, if not null, point to a `T`.
-unsafe fn spec_mask<T>(
+unsafe fn read_item<'a, T: ItemSpec>(
     item: *const sys::rte_flow_item,
-    default_mask: Option<&'static T>,
-    no_default: &'static CStr,
-) -> Result<Option<(*const T, *const T)>, Refusal> {
+) -> Result<Option<(&'a T, &'a T)>, Refusal> {
     // SAFETY: the caller's promise.
     let it = unsafe { &*item };
     if !it.last.is_null() {
@@ -135,26 +219,36 @@ unsafe fn spec_mask<T>(
             c"ranges ('last') are not supported",
         ));
     }
-    if it.spec.is_null() {
+    // SAFETY: the caller's promise: spec and mask, if given, point to readable `T`s.
+    let (spec, mask) = unsafe { (it.spec.cast::<T>().as_ref(), it.mask.cast::<T>().as_ref()) };
+    let Some(spec) = spec else {
         return Ok(None);
-    }
-    let mask = if it.mask.is_null() {
-        match default_mask {
-            Some(m) => m as *const T,
-            None => return Err(Refusal::mask(item, no_default)),
-        }
-    } else {
-        it.mask.cast::<T>()
     };
-    Ok(Some((it.spec.cast::<T>(), mask)))
+    let mask = match mask {
+        Some(m) => m,
+        None => T::default_mask().map_err(|why| Refusal::mask(item, why))?,
+    };
+    // The mask's bytes, read in place (the application wrote all of them; u8 has no invalid
+    // values).
+    // SAFETY: `mask` is a readable `T`.
+    let bytes = unsafe {
+        core::slice::from_raw_parts((mask as *const T).cast::<u8>(), core::mem::size_of::<T>())
+    };
+    let ok = T::matchable();
+    let only_matchable = bytes
+        .iter()
+        .enumerate()
+        .all(|(i, &b)| b == 0 || ok.iter().any(|&(o, n)| (o..o + n).contains(&i)));
+    if !only_matchable {
+        return Err(Refusal::mask(item, T::OTHERS));
+    }
+    Ok(Some((spec, mask)))
 }
 
 /// What the pattern asks for.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Pattern {
     ip: FlowIp,
-    /// The protocol an IP item named (its next header), if any.
-    ip_proto: FlowL4,
     l4: FlowL4,
     sport: PortMatch,
     dport: PortMatch,
@@ -165,9 +259,9 @@ const ETHER_TYPE_IPV6: u16 = 0x86dd;
 const IPPROTO_TCP: u8 = 6;
 const IPPROTO_UDP: u8 = 17;
 
-/// The L4 protocol an IP item's next-header match names.
-fn proto_match(item: *const sys::rte_flow_item, spec: u8, mask: u8) -> Result<FlowL4, Refusal> {
-    match (mask, spec) {
+/// The L4 protocol an IP item's (spec, mask) next-header match names.
+fn proto_match(item: *const sys::rte_flow_item, sm: Option<(u8, u8)>) -> Result<FlowL4, Refusal> {
+    match sm.map_or((0, 0), |(s, m)| (m, s)) {
         (0, _) => Ok(FlowL4::Any),
         (0xff, IPPROTO_TCP) => Ok(FlowL4::Tcp),
         (0xff, IPPROTO_UDP) => Ok(FlowL4::Udp),
@@ -198,7 +292,6 @@ fn port_match(spec: u16, mask: u16) -> PortMatch {
 unsafe fn parse_pattern(items: *const sys::rte_flow_item) -> Result<Pattern, Refusal> {
     let mut p = Pattern {
         ip: FlowIp::Any,
-        ip_proto: FlowL4::Any,
         l4: FlowL4::Any,
         sport: PortMatch::ANY,
         dport: PortMatch::ANY,
@@ -240,35 +333,27 @@ unsafe fn parse_pattern(items: *const sys::rte_flow_item) -> Result<Pattern, Ref
             ));
         }
         layer = this;
+        let contradiction = |msg| {
+            Err(Refusal::new(
+                errno::EINVAL,
+                sys::RTE_FLOW_ERROR_TYPE_ITEM,
+                item.cast(),
+                msg,
+            ))
+        };
         match ty {
             sys::RTE_FLOW_ITEM_TYPE_ETH => {
                 // SAFETY: an ETH item's spec and mask are rte_flow_item_eth.
-                let Some((spec, mask)) = (unsafe {
-                    spec_mask::<sys::rte_flow_item_eth>(
-                        item,
-                        None,
-                        c"matching MAC addresses is not supported: give a mask (EtherType only)",
-                    )
-                })?
-                else {
+                let Some((s, m)) = (unsafe { read_item::<sys::rte_flow_item_eth>(item) })? else {
                     continue;
                 };
-                let ty_at = offset!(mask, __bindgen_anon_1.hdr.ether_type);
-                // SAFETY: both point to rte_flow_item_eth (spec_mask's promise); reading the
-                // header view of the union is reading its bytes.
+                // SAFETY: the header view of the union is its bytes (plain integers).
                 let (ty_spec, ty_mask) = unsafe {
                     (
-                        u16::from_be((*spec).__bindgen_anon_1.hdr.ether_type),
-                        u16::from_be((*mask).__bindgen_anon_1.hdr.ether_type),
+                        u16::from_be(s.__bindgen_anon_1.hdr.ether_type),
+                        u16::from_be(m.__bindgen_anon_1.hdr.ether_type),
                     )
                 };
-                // SAFETY: mask points to a readable rte_flow_item_eth.
-                if !unsafe { zero_except(mask, &[(ty_at, 2)]) } {
-                    return Err(Refusal::mask(
-                        item,
-                        c"only the EtherType can be matched (not addresses or VLAN presence)",
-                    ));
-                }
                 p.ip = match (ty_mask, ty_spec) {
                     (0, _) => FlowIp::Any,
                     (0xffff, ETHER_TYPE_IPV4) => FlowIp::V4,
@@ -291,112 +376,58 @@ unsafe fn parse_pattern(items: *const sys::rte_flow_item) -> Result<Pattern, Ref
                 let v6 = ty == sys::RTE_FLOW_ITEM_TYPE_IPV6;
                 let want = if v6 { FlowIp::V6 } else { FlowIp::V4 };
                 if p.ip != FlowIp::Any && p.ip != want {
-                    return Err(Refusal::new(
-                        errno::EINVAL,
-                        sys::RTE_FLOW_ERROR_TYPE_ITEM,
-                        item.cast(),
-                        c"the IP item contradicts the EtherType",
-                    ));
+                    return contradiction(c"the IP item contradicts the EtherType");
                 }
                 p.ip = want;
-                let no_default =
-                    c"matching IP addresses is not supported: give a mask (protocol only)";
-                p.ip_proto = if v6 {
+                // The protocol, if named, is the rule's L4 protocol.
+                p.l4 = if v6 {
                     // SAFETY: an IPV6 item's spec and mask are rte_flow_item_ipv6.
-                    match unsafe { spec_mask::<sys::rte_flow_item_ipv6>(item, None, no_default) }? {
-                        None => FlowL4::Any,
-                        Some((spec, mask)) => {
-                            let at = offset!(mask, hdr.proto);
-                            // SAFETY: mask points to a readable rte_flow_item_ipv6.
-                            if !unsafe { zero_except(mask, &[(at, 1)]) } {
-                                return Err(Refusal::mask(
-                                    item,
-                                    c"only the IPv6 next header can be matched",
-                                ));
-                            }
-                            // SAFETY: both are readable rte_flow_item_ipv6.
-                            let (s, m) = unsafe { ((*spec).hdr.proto, (*mask).hdr.proto) };
-                            proto_match(item, s, m)?
-                        }
-                    }
+                    let sm = unsafe { read_item::<sys::rte_flow_item_ipv6>(item) }?;
+                    proto_match(item, sm.map(|(s, m)| (s.hdr.proto, m.hdr.proto)))?
                 } else {
                     // SAFETY: an IPV4 item's spec and mask are rte_flow_item_ipv4.
-                    match unsafe { spec_mask::<sys::rte_flow_item_ipv4>(item, None, no_default) }? {
-                        None => FlowL4::Any,
-                        Some((spec, mask)) => {
-                            let at = offset!(mask, hdr.next_proto_id);
-                            // SAFETY: mask points to a readable rte_flow_item_ipv4.
-                            if !unsafe { zero_except(mask, &[(at, 1)]) } {
-                                return Err(Refusal::mask(
-                                    item,
-                                    c"only the IPv4 protocol can be matched",
-                                ));
-                            }
-                            // SAFETY: both are readable rte_flow_item_ipv4.
-                            let (s, m) =
-                                unsafe { ((*spec).hdr.next_proto_id, (*mask).hdr.next_proto_id) };
-                            proto_match(item, s, m)?
-                        }
-                    }
+                    let sm = unsafe { read_item::<sys::rte_flow_item_ipv4>(item) }?;
+                    proto_match(
+                        item,
+                        sm.map(|(s, m)| (s.hdr.next_proto_id, m.hdr.next_proto_id)),
+                    )?
                 };
             }
             _ => {
-                let udp = ty == sys::RTE_FLOW_ITEM_TYPE_UDP;
-                let want = if udp { FlowL4::Udp } else { FlowL4::Tcp };
-                if p.ip_proto != FlowL4::Any && p.ip_proto != want {
-                    return Err(Refusal::new(
-                        errno::EINVAL,
-                        sys::RTE_FLOW_ERROR_TYPE_ITEM,
-                        item.cast(),
-                        c"the L4 item contradicts the IP protocol",
-                    ));
+                let want = if ty == sys::RTE_FLOW_ITEM_TYPE_UDP {
+                    FlowL4::Udp
+                } else {
+                    FlowL4::Tcp
+                };
+                if p.l4 != FlowL4::Any && p.l4 != want {
+                    return contradiction(c"the L4 item contradicts the IP protocol");
                 }
                 p.l4 = want;
-                let ports = if udp {
+                // (source spec, source mask, destination spec, destination mask)
+                let ports = if want == FlowL4::Udp {
                     // SAFETY: a UDP item's spec and mask are rte_flow_item_udp.
-                    match unsafe { spec_mask(item, Some(&UDP_PORTS), c"") }? {
-                        None => None,
-                        Some((spec, mask)) => {
-                            let (s, d) = (offset!(mask, hdr.src_port), offset!(mask, hdr.dst_port));
-                            // SAFETY: mask points to a readable rte_flow_item_udp.
-                            if !unsafe { zero_except(mask, &[(s, 2), (d, 2)]) } {
-                                return Err(Refusal::mask(item, c"only UDP ports can be matched"));
-                            }
-                            // SAFETY: both are readable rte_flow_item_udp.
-                            Some(unsafe {
-                                (
-                                    port_match((*spec).hdr.src_port, (*mask).hdr.src_port),
-                                    port_match((*spec).hdr.dst_port, (*mask).hdr.dst_port),
-                                )
-                            })
-                        }
-                    }
+                    unsafe { read_item::<sys::rte_flow_item_udp>(item) }?.map(|(s, m)| {
+                        [
+                            s.hdr.src_port,
+                            m.hdr.src_port,
+                            s.hdr.dst_port,
+                            m.hdr.dst_port,
+                        ]
+                    })
                 } else {
                     // SAFETY: a TCP item's spec and mask are rte_flow_item_tcp.
-                    match unsafe { spec_mask(item, Some(&TCP_PORTS), c"") }? {
-                        None => None,
-                        Some((spec, mask)) => {
-                            let (s, d) = (offset!(mask, hdr.src_port), offset!(mask, hdr.dst_port));
-                            // SAFETY: mask points to a readable rte_flow_item_tcp.
-                            if !unsafe { zero_except(mask, &[(s, 2), (d, 2)]) } {
-                                return Err(Refusal::mask(
-                                    item,
-                                    c"only TCP ports can be matched (not flags or sequence numbers)",
-                                ));
-                            }
-                            // SAFETY: both are readable rte_flow_item_tcp.
-                            Some(unsafe {
-                                (
-                                    port_match((*spec).hdr.src_port, (*mask).hdr.src_port),
-                                    port_match((*spec).hdr.dst_port, (*mask).hdr.dst_port),
-                                )
-                            })
-                        }
-                    }
+                    unsafe { read_item::<sys::rte_flow_item_tcp>(item) }?.map(|(s, m)| {
+                        [
+                            s.hdr.src_port,
+                            m.hdr.src_port,
+                            s.hdr.dst_port,
+                            m.hdr.dst_port,
+                        ]
+                    })
                 };
-                if let Some((s, d)) = ports {
-                    p.sport = s;
-                    p.dport = d;
+                if let Some([ss, sm, ds, dm]) = ports {
+                    p.sport = port_match(ss, sm);
+                    p.dport = port_match(ds, dm);
                 }
             }
         }
@@ -408,25 +439,6 @@ unsafe fn parse_pattern(items: *const sys::rte_flow_item) -> Result<Pattern, Ref
         c"no END item among the first 32",
     ))
 }
-
-/// rte_flow's default masks for TCP and UDP: both ports whole.
-static TCP_PORTS: sys::rte_flow_item_tcp = sys::rte_flow_item_tcp {
-    hdr: sys::rte_tcp_hdr {
-        src_port: 0xffff,
-        dst_port: 0xffff,
-        ..ZERO_TCP
-    },
-};
-static UDP_PORTS: sys::rte_flow_item_udp = sys::rte_flow_item_udp {
-    hdr: sys::rte_udp_hdr {
-        src_port: 0xffff,
-        dst_port: 0xffff,
-        dgram_len: 0,
-        dgram_cksum: 0,
-    },
-};
-// SAFETY: an all-zero TCP header is a valid value (plain integers).
-const ZERO_TCP: sys::rte_tcp_hdr = unsafe { core::mem::zeroed() };
 
 /// Reads the actions: exactly one of QUEUE or DROP.
 ///
@@ -694,5 +706,171 @@ pub(super) unsafe extern "C" fn flow_ops_get(
             0
         }
         None => -errno::EINVAL,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An all-zero item structure (plain integers).
+    fn zero<T>() -> T {
+        // SAFETY: the rte_flow item structures are plain integers and arrays of them.
+        unsafe { core::mem::zeroed() }
+    }
+
+    fn item<T>(
+        ty: sys::rte_flow_item_type,
+        spec: Option<&T>,
+        mask: Option<&T>,
+    ) -> sys::rte_flow_item {
+        let p = |x: Option<&T>| x.map_or(null(), |r| (r as *const T).cast::<c_void>());
+        sys::rte_flow_item {
+            type_: ty,
+            spec: p(spec),
+            last: null(),
+            mask: p(mask),
+        }
+    }
+
+    fn bare(ty: sys::rte_flow_item_type) -> sys::rte_flow_item {
+        item::<u8>(ty, None, None)
+    }
+
+    fn parse(items: &[sys::rte_flow_item]) -> Result<Pattern, (c_int, &'static CStr)> {
+        // SAFETY: the arrays below end with END (or test the bound without reading past it).
+        unsafe { parse_pattern(items.as_ptr()) }.map_err(|r| (r.code, r.msg))
+    }
+
+    fn ipv4_proto(proto: u8) -> (sys::rte_flow_item_ipv4, sys::rte_flow_item_ipv4) {
+        let (mut s, mut m): (sys::rte_flow_item_ipv4, sys::rte_flow_item_ipv4) = (zero(), zero());
+        s.hdr.next_proto_id = proto;
+        m.hdr.next_proto_id = 0xff;
+        (s, m)
+    }
+
+    #[test]
+    fn the_ip_protocol_is_the_rules_l4_protocol() {
+        let (s, m) = ipv4_proto(IPPROTO_UDP);
+        let p = parse(&[
+            bare(sys::RTE_FLOW_ITEM_TYPE_ETH),
+            item(sys::RTE_FLOW_ITEM_TYPE_IPV4, Some(&s), Some(&m)),
+            bare(sys::RTE_FLOW_ITEM_TYPE_END),
+        ])
+        .unwrap();
+        assert_eq!((p.ip, p.l4), (FlowIp::V4, FlowL4::Udp));
+
+        let (mut s6, mut m6): (sys::rte_flow_item_ipv6, sys::rte_flow_item_ipv6) = (zero(), zero());
+        s6.hdr.proto = IPPROTO_TCP;
+        m6.hdr.proto = 0xff;
+        let (mut st, mut mt): (sys::rte_flow_item_tcp, sys::rte_flow_item_tcp) = (zero(), zero());
+        st.hdr.dst_port = 80u16.to_be();
+        mt.hdr.dst_port = 0xffff;
+        let p = parse(&[
+            item(sys::RTE_FLOW_ITEM_TYPE_IPV6, Some(&s6), Some(&m6)),
+            item(sys::RTE_FLOW_ITEM_TYPE_TCP, Some(&st), Some(&mt)),
+            bare(sys::RTE_FLOW_ITEM_TYPE_END),
+        ])
+        .unwrap();
+        assert_eq!(
+            p,
+            Pattern {
+                ip: FlowIp::V6,
+                l4: FlowL4::Tcp,
+                sport: PortMatch::ANY,
+                dport: PortMatch::exact(80),
+            }
+        );
+
+        // UDP after "protocol TCP" contradicts it.
+        let (s, m) = ipv4_proto(IPPROTO_TCP);
+        let e = parse(&[
+            item(sys::RTE_FLOW_ITEM_TYPE_IPV4, Some(&s), Some(&m)),
+            bare(sys::RTE_FLOW_ITEM_TYPE_UDP),
+            bare(sys::RTE_FLOW_ITEM_TYPE_END),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            e,
+            (errno::EINVAL, c"the L4 item contradicts the IP protocol")
+        );
+    }
+
+    #[test]
+    fn masks_defaults_and_ranges() {
+        // A UDP spec without a mask: rte_flow's default, both ports whole.
+        let mut su: sys::rte_flow_item_udp = zero();
+        su.hdr.src_port = 1234u16.to_be();
+        su.hdr.dst_port = 4789u16.to_be();
+        let p = parse(&[
+            item(sys::RTE_FLOW_ITEM_TYPE_UDP, Some(&su), None),
+            bare(sys::RTE_FLOW_ITEM_TYPE_END),
+        ])
+        .unwrap();
+        assert_eq!(
+            (p.sport, p.dport),
+            (PortMatch::exact(1234), PortMatch::exact(4789))
+        );
+        assert_eq!((p.ip, p.l4), (FlowIp::Any, FlowL4::Udp));
+
+        // A partial port mask keeps only its bits.
+        let mut mu: sys::rte_flow_item_udp = zero();
+        mu.hdr.dst_port = 0xff00u16.to_be();
+        let p = parse(&[
+            item(sys::RTE_FLOW_ITEM_TYPE_UDP, Some(&su), Some(&mu)),
+            bare(sys::RTE_FLOW_ITEM_TYPE_END),
+        ])
+        .unwrap();
+        let want = PortMatch {
+            value: 4789 & 0xff00,
+            mask: 0xff00,
+        };
+        assert_eq!((p.sport, p.dport), (PortMatch::ANY, want));
+
+        // An ETH or IP spec without a mask would match addresses.
+        let se: sys::rte_flow_item_eth = zero();
+        let e = parse(&[
+            item(sys::RTE_FLOW_ITEM_TYPE_ETH, Some(&se), None),
+            bare(sys::RTE_FLOW_ITEM_TYPE_END),
+        ])
+        .unwrap_err();
+        assert_eq!(e.0, errno::ENOTSUP);
+        assert!(e.1.to_str().unwrap().contains("MAC addresses"));
+
+        // TCP flags are not matchable; a range ('last') is not supported.
+        let (st, mut mt): (sys::rte_flow_item_tcp, sys::rte_flow_item_tcp) = (zero(), zero());
+        mt.hdr.tcp_flags = 0x02;
+        let e = parse(&[
+            item(sys::RTE_FLOW_ITEM_TYPE_TCP, Some(&st), Some(&mt)),
+            bare(sys::RTE_FLOW_ITEM_TYPE_END),
+        ])
+        .unwrap_err();
+        assert_eq!(e.0, errno::ENOTSUP);
+        let mut ranged = item(sys::RTE_FLOW_ITEM_TYPE_UDP, Some(&su), None);
+        ranged.last = (&su as *const sys::rte_flow_item_udp).cast();
+        let e = parse(&[ranged, bare(sys::RTE_FLOW_ITEM_TYPE_END)]).unwrap_err();
+        assert_eq!(e, (errno::ENOTSUP, c"ranges ('last') are not supported"));
+    }
+
+    #[test]
+    fn order_and_end() {
+        let e = parse(&[
+            bare(sys::RTE_FLOW_ITEM_TYPE_UDP),
+            bare(sys::RTE_FLOW_ITEM_TYPE_IPV4),
+            bare(sys::RTE_FLOW_ITEM_TYPE_END),
+        ])
+        .unwrap_err();
+        assert_eq!(e.0, errno::EINVAL);
+        // VOIDs are skipped; an empty pattern matches everything.
+        let p = parse(&[
+            bare(sys::RTE_FLOW_ITEM_TYPE_VOID),
+            bare(sys::RTE_FLOW_ITEM_TYPE_END),
+        ])
+        .unwrap();
+        assert_eq!((p.ip, p.l4), (FlowIp::Any, FlowL4::Any));
+        // No END within the bound: refused without reading further.
+        let voids = [bare(sys::RTE_FLOW_ITEM_TYPE_VOID); MAX_ITEMS];
+        let e = parse(&voids).unwrap_err();
+        assert_eq!(e, (errno::EINVAL, c"no END item among the first 32"));
     }
 }
