@@ -94,6 +94,69 @@ pub fn idle_bit(bank: fn(u32) -> Reg, q: u32) -> (Reg, u32) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// PTP: the device clock that stamps frames
+// ---------------------------------------------------------------------------------------------
+
+/// PTP_CTRL: clock control.
+pub const PTP_CTRL: Reg = 0x4800;
+bitfields! {
+    /// PTP_CTRL fields.
+    pub struct PtpCtrl(u32) {
+        /// The counter runs (it holds its value while clear).
+        flag en, with_en: 0;
+        /// Monotonic companion counter enable.
+        flag mono_en, with_mono_en: 4;
+        /// Timestamps are delivered to the Tx queue scheduler.
+        flag tqs_out_en, with_tqs_out_en: 8;
+        /// Interval of the time updates sent to the MAC.
+        field mac_out_ival, with_mac_out_ival: 16, 12;
+        /// Tick interval.
+        field tick_ival, with_tick_ival: 23, 20;
+    }
+}
+/// PTP_ADJUST: one-shot commands (each bit acts when written as 1; reads back as 0).
+pub const PTP_ADJUST: Reg = 0x4801;
+bitfields! {
+    /// PTP_ADJUST commands.
+    pub struct PtpAdjust(u32) {
+        /// Load the counter from PTP_INIT_HI/LO (sub-nanoseconds cleared).
+        flag init, with_init: 0;
+        /// Subtract PTP_NUDGE_NS/SUBNS from the counter.
+        flag sub_nudge, with_sub_nudge: 8;
+        /// Add PTP_NUDGE_NS/SUBNS to the counter.
+        flag add_nudge, with_add_nudge: 16;
+        /// Take PTP_ADD_VAL_NS/SUBNS as the increment per reference clock period.
+        flag addend_set, with_addend_set: 24;
+    }
+}
+/// PTP_INIT_HI / LO: the value `init` loads (ns, high and low 32 bits).
+pub const PTP_INIT_HI: Reg = 0x4802;
+/// See [`PTP_INIT_HI`].
+pub const PTP_INIT_LO: Reg = 0x4803;
+/// PTP_NUDGE_NS / SUBNS: the step `add_nudge`/`sub_nudge` applies (ns, then 2^-32 ns).
+pub const PTP_NUDGE_NS: Reg = 0x4804;
+/// See [`PTP_NUDGE_NS`].
+pub const PTP_NUDGE_SUBNS: Reg = 0x4805;
+/// PTP_ADD_VAL_NS (15:0) / SUBNS: the counter's increment per reference clock period, in ns
+/// and 2^-32 ns (taken by `addend_set`).
+pub const PTP_ADD_VAL_NS: Reg = 0x4806;
+/// Width mask of PTP_ADD_VAL_NS.
+pub const PTP_ADD_VAL_NS_MASK: u32 = 0xffff;
+/// See [`PTP_ADD_VAL_NS`].
+pub const PTP_ADD_VAL_SUBNS: Reg = 0x4807;
+/// PTP_CTR_VAL_HI / LO: the counter now (ns). Read HI, LO, then HI again: a changed HI means
+/// LO wrapped between the reads.
+pub const PTP_CTR_VAL_HI: Reg = 0x4808;
+/// See [`PTP_CTR_VAL_HI`].
+pub const PTP_CTR_VAL_LO: Reg = 0x4809;
+/// **[project choice]** The model's reference clock: one period per nanosecond of host
+/// time (1 GHz), so the nominal increment is 1.0 ns (PTP_ADD_VAL_NS = 1, SUBNS = 0), the
+/// value the counter runs at after reset.
+pub const PTP_REF_CLOCK_HZ: u64 = 1_000_000_000;
+/// Bits of the counter a descriptor timestamp carries (TCD type 1, RCD OPT_META: 39:0).
+pub const PTP_TS_BITS: u32 = 40;
+
+// ---------------------------------------------------------------------------------------------
 // RPC
 // ---------------------------------------------------------------------------------------------
 

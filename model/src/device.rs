@@ -4,7 +4,6 @@
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 
 use fbnic_hw::desc::Rcd;
 use fbnic_hw::regs::{
@@ -22,6 +21,7 @@ use crate::fw::{FwConfig, FwFaults, FwShared, FwState};
 use crate::lso::LsoState;
 use crate::mac::{self, MacDirStats, Offer, PortRx, MAX_FRAME};
 use crate::parse;
+use crate::ptp::PtpClock;
 use crate::queue::{self, Queue, RingState};
 use crate::rpc::Rpc;
 use crate::rss::Rss;
@@ -155,7 +155,8 @@ pub struct Device {
     pub(crate) fw: Arc<FwShared>,
     pub(crate) bmc: Option<Arc<BmcShared>>,
     pub(crate) failed: AtomicBool,
-    pub(crate) boot: Instant,
+    /// The PTP clock (stamps frames; the PTP_* registers).
+    pub(crate) ptp: PtpClock,
     /// Test hook: the engine panics on its next pass over this device.
     inject_panic: AtomicBool,
 }
@@ -209,6 +210,8 @@ fn read_only(idx: u32) -> bool {
             | regs::MASTER_SPARE_0
             | regs::MASTER_DMA_FAULT_CNT..=regs::MASTER_DMA_FAULT_ADDR_HI
             | regs::SIG_PCS_OUT0
+            | regs::PTP_CTR_VAL_HI
+            | regs::PTP_CTR_VAL_LO
         )
         || regs::MAC_STAT_BLOCK.contains(&idx)
         // The two 64-bit RSFEC counters (LO, HI each).
@@ -228,7 +231,7 @@ impl Device {
             fw: FwShared::new(cfg.fw.clone()),
             bmc,
             failed: AtomicBool::new(false),
-            boot: Instant::now(),
+            ptp: PtpClock::default(),
             inject_panic: AtomicBool::new(false),
             cfg,
         });
@@ -272,6 +275,10 @@ impl Device {
             Some(_) if self.failed.load(Ordering::Relaxed) => u32::MAX,
             Some(r) => match (bar, regs::queue_of(idx)) {
                 (Bar::Bar0, Some((q, reg))) if is_ptrs(reg) => self.ptrs(q, reg),
+                (Bar::Bar0, None) if idx == regs::PTP_CTR_VAL_HI => {
+                    (self.ptp.now_ns() >> 32) as u32
+                }
+                (Bar::Bar0, None) if idx == regs::PTP_CTR_VAL_LO => self.ptp.now_ns() as u32,
                 _ => r.load(Ordering::Acquire),
             },
             None => u32::MAX,
@@ -480,6 +487,12 @@ impl Device {
         }
         match idx {
             regs::SIG_PCS_INTR_STS => r.clear(idx, val),
+            regs::PTP_CTRL => {
+                r.set(idx, val);
+                self.ptp.set_ctrl(regs::PtpCtrl::from_raw(val));
+            }
+            // A command register: it acts and reads back as 0.
+            regs::PTP_ADJUST => self.ptp.adjust(regs::PtpAdjust::from_raw(val), r),
             i if (regs::intr_clear(0)..regs::intr_clear(8)).contains(&i) => {
                 r.clear(regs::intr_status(i - regs::intr_clear(0)), val);
             }
@@ -732,7 +745,7 @@ impl Device {
                 bmc: self.bmc.as_deref(),
                 scratch,
                 lso,
-                boot: self.boot,
+                ptp: &self.ptp,
                 paused: false,
             };
             for &qi in active_tx.iter() {
@@ -937,10 +950,7 @@ impl Device {
                     .with_err_parser(p.err);
                 let info = RxInfo {
                     meta,
-                    ts: act
-                        .tbl0
-                        .ts_ena()
-                        .then(|| self.boot.elapsed().as_nanos() as u64),
+                    ts: act.tbl0.ts_ena().then(|| self.ptp.stamp()),
                     action: act.entry,
                 };
                 host = Some((qi, info));

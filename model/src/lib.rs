@@ -171,6 +171,7 @@ mod lso;
 mod mac;
 mod parse;
 mod prefetch;
+mod ptp;
 mod queue;
 mod regfile;
 mod rpc;

@@ -8,8 +8,6 @@
 //! An LSO packet ([`crate::lso`]) leaves as several frames, each counted in TWQ0_PKT_CNT; a
 //! pause part way through one resumes at the next segment.
 
-use std::time::Instant;
-
 use fbnic_hw::desc::{L3Type, L4Type, Tcd, Twd, TwdType, TCD_TYPE_TS};
 use fbnic_hw::regs::{self, MacCommandConfig};
 
@@ -54,7 +52,8 @@ pub(crate) struct TxEnv<'a> {
     pub scratch: &'a mut [u8],
     /// LSO's gather buffer and resume points.
     pub lso: &'a mut LsoState,
-    pub boot: Instant,
+    /// The clock that stamps frames sent with REQ_TS.
+    pub ptp: &'a crate::ptp::PtpClock,
     /// A pause stalled the sender during this batch.
     pub paused: bool,
 }
@@ -493,10 +492,9 @@ pub(crate) fn service_twq(
             write_tcd(env.dma, tcq, tcd, env.cnt);
         }
         if want_ts {
-            let ns = env.boot.elapsed().as_nanos() as u64;
             let tcd = Tcd::default()
                 .with_ty(TCD_TYPE_TS)
-                .with_ts(ns & ((1 << 40) - 1))
+                .with_ts(env.ptp.stamp())
                 .with_twq1(which == 1);
             write_tcd(env.dma, tcq, tcd, env.cnt);
         }

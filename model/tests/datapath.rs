@@ -531,20 +531,63 @@ fn timestamps_and_action_in_opt_meta() {
             .with_ts_ena(true),
         ActTbl1::default(),
     );
+    // Both clocks set near a 40-bit boundary and running: stamps are the low 40 bits of the
+    // counter between a read before and a read after.
+    let clock = |d: &fbnic_model::Device| loop {
+        let hi = r(d, PTP_CTR_VAL_HI);
+        let lo = r(d, PTP_CTR_VAL_LO);
+        if r(d, PTP_CTR_VAL_HI) == hi {
+            break (hi as u64) << 32 | lo as u64;
+        }
+    };
+    let start = (7u64 << 40) - 5_000_000;
+    for d in [&a, &b] {
+        assert_eq!(clock(d), 0, "the counter holds at 0 after reset");
+        w(d, PTP_INIT_HI, (start >> 32) as u32);
+        w(d, PTP_INIT_LO, start as u32);
+        w(d, PTP_ADJUST, PtpAdjust::default().with_init(true).raw());
+        w(d, PTP_CTRL, PtpCtrl::default().with_en(true).raw());
+        assert_eq!(r(d, PTP_ADJUST), 0, "a command register");
+    }
+    let in_window = |ts: u64, lo: u64, hi: u64| ts.wrapping_sub(lo) & ((1 << 40) - 1) <= hi - lo;
     let fr = udp4(b.mac_addr(), [1, 1, 1, 1], [2, 2, 2, 2], 1, 2, 64);
+    let before = clock(&b);
+    assert!(before >= start);
     assert!(tx.send1(&fr));
     let got = rx.recv(1, T);
+    let after = clock(&b);
     let o = got[0].opt.expect("OPT_META");
-    assert!(o.ts_valid() && o.ts() > 0);
+    assert!(o.ts_valid());
+    assert!(
+        after - before < 1 << 30 && in_window(o.ts(), before, after),
+        "Rx stamp {:#x} outside [{before:#x}, {after:#x}]",
+        o.ts()
+    );
     assert!(o.action_valid());
     assert_eq!(o.action(), 7);
-    // Tx timestamp completion (TCD type 1).
+    // Tx timestamp completion (TCD type 1), from the sender's clock; a step of the clock
+    // shows in the next stamp.
+    w(&a, PTP_NUDGE_NS, 1 << 20);
+    w(&a, PTP_NUDGE_SUBNS, 0);
+    w(
+        &a,
+        PTP_ADJUST,
+        PtpAdjust::default().with_add_nudge(true).raw(),
+    );
+    let before = clock(&a);
+    assert!(before >= start + (1 << 20));
     tx.queue_frame(&fr, 1, Twd::meta().with_dest_mac(true).with_req_ts(true));
     tx.doorbell();
+    let mut ts = None;
     assert!(wait_until(T, || {
         let t = fbnic_hw::desc::Tcd::from_raw(tx.cq.read_u64(tx.cq_head as usize * 8));
-        t.done() == tx.cq_phase && t.ty() == fbnic_hw::desc::TCD_TYPE_TS && t.ts() > 0
+        if t.done() == tx.cq_phase && t.ty() == fbnic_hw::desc::TCD_TYPE_TS {
+            ts = Some(t.ts());
+        }
+        ts.is_some()
     }));
+    let after = clock(&a);
+    assert!(in_window(ts.unwrap(), before, after), "Tx stamp {ts:x?}");
 }
 
 #[test]

@@ -222,6 +222,7 @@ impl Pipeline {
             nb_tx_queues: tx,
             loopback: false,
             mtu: 1500,
+            rx_timestamp: false,
         };
         port_a.configure(settings(1, q), None)?;
         port_b.configure(settings(q, 1), Some(RssConfig::spread(q, RssHash::ALL)))?;

@@ -71,4 +71,12 @@ pub trait RxPool {
     /// Finishes a packet [`rx_complete`](Self::rx_complete) left open, from its headers and
     /// the same META (the TCP/UDP checksum verdict from L2_CSUM).
     fn rx_inspect(&self, _buf: Self::Buf, _meta: Rcd) {}
+
+    /// Gives a completed packet the device's Rx timestamp (`ns`, full nanoseconds), if the
+    /// pool reports timestamps; with `ieee1588`, flags the packet when it is a PTP frame
+    /// (EtherType 0x88F7) and returns whether it is. Called only for packets the device
+    /// stamped, after [`rx_complete`](Self::rx_complete).
+    fn rx_stamp(&self, _buf: Self::Buf, _ns: u64, _ieee1588: bool) -> bool {
+        false
+    }
 }

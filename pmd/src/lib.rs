@@ -23,6 +23,7 @@ pub mod module;
 pub mod native;
 pub mod port;
 pub mod prefetch;
+pub mod ptp;
 pub mod queue;
 pub mod ring;
 pub mod rpc;

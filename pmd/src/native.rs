@@ -106,6 +106,9 @@ struct Meta {
     nb_segs: u16,
     next: Option<NativeBuf>,
     rx_meta: Rcd,
+    /// The device's Rx timestamp (ns), and whether the packet was flagged as PTP.
+    rx_stamp: Option<u64>,
+    ptp: bool,
     tx_meta: Twd,
     free: bool,
     pool: NonNull<Shared>,
@@ -181,6 +184,16 @@ impl NativeBuf {
     /// The META completion the packet arrived with.
     pub fn rx_meta(&self) -> Rcd {
         self.meta().rx_meta
+    }
+
+    /// The device's Rx timestamp (ns), if the device stamped the packet.
+    pub fn rx_stamp(&self) -> Option<u64> {
+        self.meta().rx_stamp
+    }
+
+    /// Whether the packet was flagged as a PTP frame (IEEE 1588 mode).
+    pub fn is_ptp(&self) -> bool {
+        self.meta().ptp
     }
 
     /// Sets the META descriptor transmitted with this packet (offload requests).
@@ -334,6 +347,8 @@ impl NativePool {
                     nb_segs: 1,
                     next: None,
                     rx_meta: Rcd::default(),
+                    rx_stamp: None,
+                    ptp: false,
                     tx_meta: Twd::meta(),
                     free: true,
                     pool: shared,
@@ -487,6 +502,16 @@ impl RxPool for NativePool {
         m.pkt_len = pkt_len;
         m.nb_segs = nb_segs;
         m.rx_meta = meta;
+        m.rx_stamp = None;
+        m.ptp = false;
         false
+    }
+
+    fn rx_stamp(&self, buf: NativeBuf, ns: u64, ieee1588: bool) -> bool {
+        let ptp = ieee1588 && buf.seg_data().get(12..14) == Some(&[0x88, 0xf7][..]);
+        let m = buf.meta();
+        m.rx_stamp = Some(ns);
+        m.ptp = ptp;
+        ptp
     }
 }

@@ -20,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::flow::{FlowId, FlowRule, FlowTable};
 use crate::fw::{Firmware, FwEvent, FwTimeouts};
 use crate::module::{page_reads, ModuleInfo};
+use crate::ptp::{self, Stamps};
 use crate::rpc::{self, BmcInfo, MacDaTable, RssConfig, RssHash, RxFilters};
 use crate::stats::HwCounters;
 use crate::transport::{DmaAllocator, Transport};
@@ -68,6 +69,8 @@ pub struct PortSettings {
     pub loopback: bool,
     /// The MTU.
     pub mtu: u16,
+    /// Stamp every received frame (DPDK `RTE_ETH_RX_OFFLOAD_TIMESTAMP`).
+    pub rx_timestamp: bool,
 }
 
 impl Default for PortSettings {
@@ -77,6 +80,7 @@ impl Default for PortSettings {
             nb_tx_queues: 1,
             loopback: false,
             mtu: DEFAULT_MTU,
+            rx_timestamp: false,
         }
     }
 }
@@ -115,6 +119,15 @@ struct Inner {
     flows: FlowTable,
     counters: HwCounters,
     link_up: bool,
+    /// IEEE 1588 mode (`rte_eth_timesync_enable`).
+    timesync: bool,
+}
+
+impl Inner {
+    /// Whether host-bound frames get an Rx timestamp (TS_ENA in their actions).
+    fn rx_stamp(&self) -> bool {
+        self.timesync || self.settings.rx_timestamp
+    }
 }
 
 /// One fbnic port.
@@ -124,6 +137,7 @@ pub struct Port {
     dma: Arc<dyn DmaAllocator>,
     timeouts: FwTimeouts,
     perm_addr: MacAddr,
+    stamps: Arc<Stamps>,
     inner: Mutex<Inner>,
 }
 
@@ -147,11 +161,19 @@ impl Port {
         }
         let fw = Firmware::new(dma.as_ref())?;
         let counters = HwCounters::new(tp.as_ref(), 1);
+        // The clock runs from attach, set to the host's real time.
+        let realtime = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        ptp::start(tp.as_ref(), realtime);
+        let stamps = Arc::new(Stamps::default());
+        stamps.set_reference(ptp::read(tp.as_ref())?);
         let port = Self {
             tp,
             dma,
             timeouts,
             perm_addr,
+            stamps,
             inner: Mutex::new(Inner {
                 fw,
                 started: false,
@@ -166,6 +188,7 @@ impl Port {
                 link_up: false,
                 flow_control: FlowControl::default(),
                 admin_down: false,
+                timesync: false,
             }),
         };
         port.close_datapath(&port.lock());
@@ -283,7 +306,7 @@ impl Port {
             // accepted yet.
             self.write_rules(&g, false)?;
             rpc::write_rss(tp, &g.rss);
-            rpc::write_actions(tp, &g.rss, &g.flows, bmc.as_ref(), true)?;
+            rpc::write_actions(tp, &g.rss, &g.flows, bmc.as_ref(), true, g.rx_stamp())?;
             self.link_up(&g);
             queues.start_queues(g.rss.hash)?;
             // Rx filters last: traffic starts flowing into ready queues.
@@ -363,11 +386,11 @@ impl Port {
         // Order: actions and RSS before addresses are accepted; addresses removed first.
         if host {
             rpc::write_rss(tp, &g.rss);
-            rpc::write_actions(tp, &g.rss, &g.flows, bmc.as_ref(), true)?;
+            rpc::write_actions(tp, &g.rss, &g.flows, bmc.as_ref(), true, g.rx_stamp())?;
             t.write(tp);
         } else {
             t.write(tp);
-            rpc::write_actions(tp, &g.rss, &g.flows, bmc.as_ref(), false)?;
+            rpc::write_actions(tp, &g.rss, &g.flows, bmc.as_ref(), false, false)?;
         }
         Ok(())
     }
@@ -465,6 +488,10 @@ impl Port {
         let mut g = self.lock();
         let tp = self.tp.as_ref();
         g.counters.update(tp);
+        // A fresh reference for extending 40-bit stamps (they wrap every 18 minutes).
+        if let Ok(ns) = ptp::read(tp) {
+            self.stamps.set_reference(ns);
+        }
         if !g.started {
             return;
         }
@@ -611,7 +638,14 @@ impl Port {
         if g.started {
             rpc::write_rss(self.tp.as_ref(), &g.rss);
             let bmc = bmc_of(&g);
-            rpc::write_actions(self.tp.as_ref(), &g.rss, &g.flows, bmc.as_ref(), true)?;
+            rpc::write_actions(
+                self.tp.as_ref(),
+                &g.rss,
+                &g.flows,
+                bmc.as_ref(),
+                true,
+                g.rx_stamp(),
+            )?;
         }
         Ok(())
     }
@@ -636,7 +670,14 @@ impl Port {
         let (t, id) = self.flows_with(&g, rule)?;
         if g.started {
             let bmc = bmc_of(&g);
-            rpc::write_actions(self.tp.as_ref(), &g.rss, &t, bmc.as_ref(), true)?;
+            rpc::write_actions(
+                self.tp.as_ref(),
+                &g.rss,
+                &t,
+                bmc.as_ref(),
+                true,
+                g.rx_stamp(),
+            )?;
         }
         g.flows = t;
         Ok(id)
@@ -662,9 +703,14 @@ impl Port {
     fn rewrite_flows(&self, g: &Inner) {
         if g.started {
             let bmc = bmc_of(g);
-            if let Err(e) =
-                rpc::write_actions(self.tp.as_ref(), &g.rss, &g.flows, bmc.as_ref(), true)
-            {
+            if let Err(e) = rpc::write_actions(
+                self.tp.as_ref(),
+                &g.rss,
+                &g.flows,
+                bmc.as_ref(),
+                true,
+                g.rx_stamp(),
+            ) {
                 log::error!("rewriting the flow rules: {e}");
             }
         }
@@ -673,6 +719,54 @@ impl Port {
     /// The flow rules, in match order.
     pub fn flows(&self) -> FlowTable {
         self.lock().flows.clone()
+    }
+
+    /// What the port's queues share about time (clock reference, IEEE 1588 stamps).
+    pub fn stamps(&self) -> Arc<Stamps> {
+        self.stamps.clone()
+    }
+
+    /// Reads the device clock (ns).
+    pub fn clock(&self) -> Result<u64> {
+        let ns = ptp::read(self.tp.as_ref())?;
+        self.stamps.set_reference(ns);
+        Ok(ns)
+    }
+
+    /// Sets the device clock.
+    pub fn set_clock(&self, ns: u64) {
+        let _g = self.lock();
+        ptp::write(self.tp.as_ref(), ns);
+        self.stamps.set_reference(ns);
+    }
+
+    /// Steps the device clock by `delta_ns`.
+    pub fn step_clock(&self, delta_ns: i64) -> Result<()> {
+        let _g = self.lock();
+        ptp::step(self.tp.as_ref(), delta_ns)?;
+        self.stamps.set_reference(ptp::read(self.tp.as_ref())?);
+        Ok(())
+    }
+
+    /// Turns IEEE 1588 mode on or off: every host-bound frame is stamped while it is on,
+    /// PTP frames are flagged and their stamps latched, and Tx stamps are latched.
+    pub fn set_timesync(&self, on: bool) -> Result<()> {
+        let mut g = self.lock();
+        let was = g.rx_stamp();
+        g.timesync = on;
+        self.stamps.set_timesync(on);
+        if g.started && g.rx_stamp() != was {
+            let bmc = bmc_of(&g);
+            rpc::write_actions(
+                self.tp.as_ref(),
+                &g.rss,
+                &g.flows,
+                bmc.as_ref(),
+                true,
+                g.rx_stamp(),
+            )?;
+        }
+        Ok(())
     }
 
     /// The RSS configuration.

@@ -516,14 +516,16 @@ fn write_act(tp: &dyn Transport, idx: u32, e: Option<ActEntry>) {
 }
 
 /// Writes the action TCAM: the BMC rule (if any), the flow rules and the RSS rules (if
-/// `host`), and a default action of DROP. Entries not in the plan are invalidated. Fails,
-/// writing nothing, if the flow rules do not fit.
+/// `host`), and a default action of DROP. Entries not in the plan are invalidated. With
+/// `stamp`, frames for the host get an Rx timestamp (TS_ENA). Fails, writing nothing, if the
+/// flow rules do not fit.
 pub fn write_actions(
     tp: &dyn Transport,
     rss: &RssConfig,
     flows: &FlowTable,
     bmc: Option<&BmcInfo>,
     host: bool,
+    stamp: bool,
 ) -> Result<()> {
     let flow_plan = if host {
         flow_entries(flows, rss, bmc)?
@@ -571,6 +573,13 @@ pub fn write_actions(
                 ActTbl0::default().with_dest(dest),
                 act1,
             ));
+        }
+    }
+    if stamp {
+        for e in plan.iter_mut().flatten() {
+            if e.act0.dest() & regs::ACT_DEST_HOST != 0 {
+                e.act0 = e.act0.with_ts_ena(true);
+            }
         }
     }
     for (idx, e) in plan.iter().enumerate() {

@@ -13,6 +13,7 @@ use fbnic_hw::regs::{self, Bar, QueueCtl, RdeCtl0, RdeCtl1, RingSize};
 
 use crate::buf::{PktBuf, RxPool};
 use crate::error::{Error, Result};
+use crate::ptp::Stamps;
 use crate::queue::{self, QueueStats};
 use crate::ring::DescRing;
 use std::sync::Arc;
@@ -47,7 +48,12 @@ struct Partial<B> {
     nb_segs: u16,
     len: u32,
     bad: bool,
+    /// The OPT_META timestamp (40 bits), or [`NO_STAMP`].
+    stamp: u64,
 }
+
+/// [`Partial::stamp`] of a packet the device did not stamp.
+const NO_STAMP: u64 = u64::MAX;
 
 /// The state of one Rx buffer slot (DPDK's `RTE_ETH_RX_DESC_*`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,6 +89,8 @@ pub struct RxQueue<P: RxPool> {
     tp: Arc<dyn Transport>,
     /// Software counters (shared: control threads read them while the queue runs).
     pub stats: Arc<QueueStats>,
+    /// The port's clock reference and IEEE 1588 latches.
+    stamps: Arc<Stamps>,
 }
 
 impl<P: RxPool> RxQueue<P> {
@@ -127,7 +135,15 @@ impl<P: RxPool> RxQueue<P> {
             running: false,
             tp: tp.clone(),
             stats: Arc::new(QueueStats::default()),
+            stamps: Arc::new(Stamps::default()),
         })
+    }
+
+    /// Shares the port's [`Stamps`]: device timestamps are extended against its clock
+    /// reference, and PTP frames' stamps latched there in IEEE 1588 mode.
+    pub fn with_stamps(mut self, stamps: Arc<Stamps>) -> Self {
+        self.stamps = stamps;
+        self
     }
 
     /// The queue index.
@@ -409,6 +425,7 @@ impl<P: RxPool> RxQueue<P> {
                                 nb_segs: 1,
                                 len: len as u32,
                                 bad: !fits,
+                                stamp: NO_STAMP,
                             });
                         }
                         Some(p) => {
@@ -420,7 +437,11 @@ impl<P: RxPool> RxQueue<P> {
                         }
                     }
                 }
-                RcdType::OptMeta => {}
+                RcdType::OptMeta => {
+                    if let Some(p) = self.partial.as_mut().filter(|_| rcd.ts_valid()) {
+                        p.stamp = rcd.ts();
+                    }
+                }
                 RcdType::Meta => {
                     let Some(p) = self.partial.take() else {
                         self.stats.bad_descriptors.add(1);
@@ -431,7 +452,11 @@ impl<P: RxPool> RxQueue<P> {
                         self.stats.errors.add(1);
                         continue;
                     }
-                    if self.pool.rx_complete(p.head, p.len, p.nb_segs, rcd) {
+                    let open_it = self.pool.rx_complete(p.head, p.len, p.nb_segs, rcd);
+                    if p.stamp != NO_STAMP {
+                        self.stamp(p.head, p.stamp);
+                    }
+                    if open_it {
                         if n_open == open.len() {
                             self.pool.rx_inspect(p.head, rcd);
                         } else {
@@ -461,6 +486,18 @@ impl<P: RxPool> RxQueue<P> {
             self.pool.rx_inspect(buf, meta);
         }
         nb
+    }
+}
+
+impl<P: RxPool> RxQueue<P> {
+    /// Gives a packet its device timestamp; latches it if it is a PTP frame in IEEE 1588
+    /// mode.
+    #[cold]
+    fn stamp(&self, buf: P::Buf, ts40: u64) {
+        let ns = self.stamps.extend(ts40);
+        if self.pool.rx_stamp(buf, ns, self.stamps.timesync()) {
+            self.stamps.latch_rx(ns);
+        }
     }
 }
 

@@ -7,11 +7,12 @@
 
 use core::mem::MaybeUninit;
 
-use fbnic_hw::desc::{Tcd, Twd, TCD_TYPE_HEAD};
+use fbnic_hw::desc::{Tcd, Twd, TCD_TYPE_HEAD, TCD_TYPE_TS};
 use fbnic_hw::regs::{self, Bar, QueueCtl};
 
 use crate::buf::PktBuf;
 use crate::error::{Error, Result};
+use crate::ptp::Stamps;
 use crate::queue::{self, QueueStats, MAX_TX_SEGS};
 use crate::ring::DescRing;
 use crate::rx::init_slice;
@@ -69,6 +70,8 @@ pub struct TxQueue<B: PktBuf> {
     tp: Arc<dyn Transport>,
     /// Software counters (shared: control threads read them while the queue runs).
     pub stats: Arc<QueueStats>,
+    /// The port's clock reference and the Tx stamp latch.
+    stamps: Arc<Stamps>,
 }
 
 impl<B: PktBuf> TxQueue<B> {
@@ -83,9 +86,9 @@ impl<B: PktBuf> TxQueue<B> {
         queue::check_qid("Tx", qid)?;
         queue::check_desc_count("Tx", cfg.nb_desc, queue::MAX_TX_DESC)?;
         let twq = DescRing::new(dma, cfg.nb_desc)?;
-        // One completion per burst at most, and at least one packet (two descriptors) per
-        // burst: half the TWQ size always suffices.
-        let tcq = DescRing::new(dma, (cfg.nb_desc / 2).max(regs::RING_MIN_ENTRIES))?;
+        // At most one head completion per burst and one timestamp per packet, and each
+        // packet takes two descriptors or more: the TWQ's size always suffices.
+        let tcq = DescRing::new(dma, cfg.nb_desc.max(regs::RING_MIN_ENTRIES))?;
         let doorbell = |r: regs::QReg| {
             tp.doorbell(r.at(qid)).ok_or_else(|| {
                 Error::Hardware(format!("no doorbell for queue {qid} register {:#x}", r.0))
@@ -110,7 +113,14 @@ impl<B: PktBuf> TxQueue<B> {
             running: false,
             tp: tp.clone(),
             stats: Arc::new(QueueStats::default()),
+            stamps: Arc::new(Stamps::default()),
         })
+    }
+
+    /// Shares the port's [`Stamps`]: Tx timestamps are latched there.
+    pub fn with_stamps(mut self, stamps: Arc<Stamps>) -> Self {
+        self.stamps = stamps;
+        self
     }
 
     /// The queue index.
@@ -212,9 +222,12 @@ impl<B: PktBuf> TxQueue<B> {
     /// Reads Tx completions and frees what the device has sent; returns packets freed.
     #[inline]
     fn reclaim(&mut self) -> u32 {
-        let (head, done) = self.peek_completions();
+        let (head, done, stamped) = self.peek_completions();
         if head == self.tcq_head {
             return 0;
+        }
+        if stamped {
+            self.latch_stamps(head);
         }
         self.tcq_head = head;
         self.tcq_db.ring(head & self.tcq.mask());
@@ -229,22 +242,41 @@ impl<B: PktBuf> TxQueue<B> {
         }
     }
 
+    /// Latches the newest valid timestamp of completions `[tcq_head, head)`.
+    #[cold]
+    fn latch_stamps(&self, head: u32) {
+        let mut at = self.tcq_head;
+        while at != head {
+            let tcd = Tcd::from_raw(self.tcq.load(at));
+            // STATUS b48 TS_INVALID, b49 ILLEGAL_TS_REQ.
+            if tcd.ty() == TCD_TYPE_TS && tcd.status() & 3 == 0 {
+                self.stamps.latch_tx(self.stamps.extend(tcd.ts()));
+            }
+            at = at.wrapping_add(1);
+        }
+    }
+
     /// Reads the completions waiting in the TCQ without consuming them: the TCQ index after
-    /// the last one, and what the newest TWQ0 head update says (None: no head update;
+    /// the last one, what the newest TWQ0 head update says (None: no head update;
     /// `Some(None)`: a head outside what was handed to the device; else how many slots in
-    /// flight, from the oldest, the device is done with).
+    /// flight, from the oldest, the device is done with), and whether any is a timestamp.
     #[inline(always)]
-    fn peek_completions(&self) -> (u32, Option<Option<u32>>) {
+    fn peek_completions(&self) -> (u32, Option<Option<u32>>, bool) {
         let mut head = self.tcq_head;
         let mut done_to = None;
+        let mut stamped = false;
         for _ in 0..self.tcq.size() {
             let tcd = Tcd::from_raw(self.tcq.load(head));
             if tcd.done() != self.tcq.done_phase(head) {
                 break;
             }
             head = head.wrapping_add(1);
-            if tcd.ty() == TCD_TYPE_HEAD && !tcd.twq1() {
-                done_to = Some(tcd.head0() as u32);
+            if tcd.ty() == TCD_TYPE_HEAD {
+                if !tcd.twq1() {
+                    done_to = Some(tcd.head0() as u32);
+                }
+            } else {
+                stamped |= tcd.ty() == TCD_TYPE_TS;
             }
         }
         let mask = self.twq.mask();
@@ -252,7 +284,7 @@ impl<B: PktBuf> TxQueue<B> {
             let advance = h.wrapping_sub(self.clean & mask) & mask;
             (h <= mask && advance <= self.in_flight()).then_some(advance)
         });
-        (head, done)
+        (head, done, stamped)
     }
 
     /// The state of the TWQ slot `offset` places after the tail, where the next packet goes

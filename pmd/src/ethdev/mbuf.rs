@@ -13,6 +13,7 @@ use fbnic_hw::csum;
 use fbnic_hw::desc::{L3Type, L4Type, Rcd, Twd};
 
 use crate::buf::{PktBuf, RxPool};
+use crate::error::{Error, Result};
 use crate::prefetch;
 use crate::rpc::{self, RssHash};
 
@@ -87,6 +88,8 @@ pub struct MbufRxPool {
     rearm: u64,
     room: u32,
     flags: [RxFlags; 64],
+    /// The Rx timestamp dynamic field's offset and flag, when the offload is on.
+    stamp: Option<(usize, u64)>,
 }
 
 // SAFETY: the mempool is a process-shared DPDK object designed for use from any lcore; the
@@ -165,7 +168,24 @@ impl MbufRxPool {
             rearm,
             room: data_room.saturating_sub(HEADROOM as u32),
             flags,
+            stamp: None,
         }
+    }
+
+    /// Reports Rx timestamps in DPDK's timestamp dynamic field and flag
+    /// (`RTE_ETH_RX_OFFLOAD_TIMESTAMP`), registering them if no one has yet.
+    pub fn with_timestamps(mut self) -> Result<Self> {
+        let mut off = 0;
+        let mut flag = 0u64;
+        // SAFETY: two out-parameters of the documented types.
+        let rc = unsafe { sys::rte_mbuf_dyn_rx_timestamp_register(&mut off, &mut flag) };
+        if rc != 0 || off < 0 {
+            return Err(Error::NoMemory(
+                "cannot register the mbuf Rx timestamp dynamic field".into(),
+            ));
+        }
+        self.stamp = Some((off as usize, flag));
+        Ok(self)
     }
 
     /// The mempool.
@@ -251,7 +271,94 @@ impl RxPool for MbufRxPool {
         let m = buf.m();
         m.ol_flags |= l4_verdict(m, meta.l2_csum() as u16);
     }
+
+    #[cold]
+    fn rx_stamp(&self, buf: Mbuf, ns: u64, ieee1588: bool) -> bool {
+        let m = buf.m();
+        if let Some((off, flag)) = self.stamp {
+            // SAFETY: the dynamic field registered for rte_mbuf_timestamp_t (u64) lies at
+            // `off` inside every mbuf, 8-byte aligned (DPDK's registration contract).
+            unsafe { ((m as *mut sys::rte_mbuf).cast::<u8>().add(off) as *mut u64).write(ns) };
+            m.ol_flags |= flag;
+        }
+        if !ieee1588 || m.data_len < 14 {
+            return false;
+        }
+        // SAFETY: the first segment holds data_len >= 14 bytes from buf_addr + data_off.
+        let et = unsafe {
+            let p = (m.buf_addr as *const u8).add(m.data_off as usize + 12);
+            u16::from_be_bytes([*p, *p.add(1)])
+        };
+        let ptp = et == ETHER_TYPE_1588;
+        if ptp {
+            m.ol_flags |= sys::RTE_MBUF_F_RX_IEEE1588_PTP | sys::RTE_MBUF_F_RX_IEEE1588_TMST;
+        }
+        ptp
+    }
 }
+
+/// The META for a packet's checksum and segmentation offload requests (`ol`: its ol_flags).
+fn offload_meta(m: &mut sys::rte_mbuf, ol: u64) -> Twd {
+    const SEG: u64 = sys::RTE_MBUF_F_TX_TCP_SEG | sys::RTE_MBUF_F_TX_UDP_SEG;
+    if ol & (sys::RTE_MBUF_F_TX_IP_CKSUM | sys::RTE_MBUF_F_TX_L4_MASK | SEG) == 0 {
+        return Twd::meta();
+    }
+    // SAFETY: tx_offload is the u64 view of the l2_len/l3_len/... bitfields.
+    let tx = unsafe { m.__bindgen_anon_3.tx_offload };
+    let l2_len = tx & 0x7f;
+    let l3_len = (tx >> 7) & 0x1ff;
+    let l3 = if ol & sys::RTE_MBUF_F_TX_IPV6 != 0 {
+        L3Type::Ipv6
+    } else {
+        L3Type::Ipv4
+    };
+    if ol & SEG != 0 {
+        // LSO (checked by tx_prepare): it implies the checksums (no REQ_CSO). Without
+        // tx_prepare a value too wide for its field goes as 0, which the device refuses
+        // (a counted Tx error that still returns the buffers), never truncated.
+        let fit = |v: u64, max: u64| if v > max { 0 } else { v };
+        let l4_hlen = fit(((tx >> 16) & 0xff) / 4, 0xf);
+        let mss = fit((tx >> 24) & 0xffff, fbnic_hw::desc::LSO_MAX_MSS as u64);
+        let tcp = ol & sys::RTE_MBUF_F_TX_TCP_SEG != 0;
+        let (l4, csum_off) = if tcp {
+            (L4Type::Tcp, 16 / 2)
+        } else {
+            (L4Type::Udp, 6 / 2)
+        };
+        return Twd::meta()
+            .with_req_lso(true)
+            .with_l2_hlen(l2_len / 2)
+            .with_l3_type(l3 as u64)
+            .with_l3_ihlen(l3_len / 2)
+            .with_l4_type(l4 as u64)
+            .with_l4_hlen(l4_hlen)
+            .with_csum_offset(csum_off)
+            .with_mss(mss);
+    }
+    let (l4, csum_off) = match ol & sys::RTE_MBUF_F_TX_L4_MASK {
+        sys::RTE_MBUF_F_TX_TCP_CKSUM => (L4Type::Tcp, 16 / 2),
+        sys::RTE_MBUF_F_TX_UDP_CKSUM => (L4Type::Udp, 6 / 2),
+        _ => (L4Type::Other, 0),
+    };
+    if l4 == L4Type::Other {
+        // Only the IPv4 header checksum was asked for. REQ_CSO always stores an L4
+        // checksum at CSUM_OFFSET (it would land in the payload), so compute this one here.
+        if ol & sys::RTE_MBUF_F_TX_IP_CKSUM != 0 && l3 == L3Type::Ipv4 {
+            ipv4_header_checksum(m, l2_len as usize, l3_len as usize);
+        }
+        return Twd::meta();
+    }
+    Twd::meta()
+        .with_req_cso(true)
+        .with_l2_hlen(l2_len / 2)
+        .with_l3_type(l3 as u64)
+        .with_l3_ihlen(l3_len / 2)
+        .with_l4_type(l4 as u64)
+        .with_csum_offset(csum_off)
+}
+
+/// The EtherType of IEEE 1588 (PTP) over Ethernet.
+const ETHER_TYPE_1588: u16 = 0x88f7;
 
 /// The L4 checksum flag of a received single-segment packet the device did not mark
 /// verified: from its headers and padding and the device's complete sum.
@@ -317,64 +424,14 @@ impl PktBuf for Mbuf {
 
     #[inline(always)]
     fn tx_meta(self) -> Twd {
-        let m = self.m();
-        let ol = m.ol_flags;
         const SEG: u64 = sys::RTE_MBUF_F_TX_TCP_SEG | sys::RTE_MBUF_F_TX_UDP_SEG;
-        if ol & (sys::RTE_MBUF_F_TX_IP_CKSUM | sys::RTE_MBUF_F_TX_L4_MASK | SEG) == 0 {
+        const TS: u64 = sys::RTE_MBUF_F_TX_IEEE1588_TMST;
+        let ol = self.m().ol_flags;
+        if ol & (sys::RTE_MBUF_F_TX_IP_CKSUM | sys::RTE_MBUF_F_TX_L4_MASK | SEG | TS) == 0 {
             return Twd::meta();
         }
-        // SAFETY: tx_offload is the u64 view of the l2_len/l3_len/... bitfields.
-        let tx = unsafe { m.__bindgen_anon_3.tx_offload };
-        let l2_len = tx & 0x7f;
-        let l3_len = (tx >> 7) & 0x1ff;
-        let l3 = if ol & sys::RTE_MBUF_F_TX_IPV6 != 0 {
-            L3Type::Ipv6
-        } else {
-            L3Type::Ipv4
-        };
-        if ol & SEG != 0 {
-            // LSO (checked by tx_prepare): it implies the checksums (no REQ_CSO). Without
-            // tx_prepare a value too wide for its field goes as 0, which the device refuses
-            // (a counted Tx error that still returns the buffers), never truncated.
-            let fit = |v: u64, max: u64| if v > max { 0 } else { v };
-            let l4_hlen = fit(((tx >> 16) & 0xff) / 4, 0xf);
-            let mss = fit((tx >> 24) & 0xffff, fbnic_hw::desc::LSO_MAX_MSS as u64);
-            let tcp = ol & sys::RTE_MBUF_F_TX_TCP_SEG != 0;
-            let (l4, csum_off) = if tcp {
-                (L4Type::Tcp, 16 / 2)
-            } else {
-                (L4Type::Udp, 6 / 2)
-            };
-            return Twd::meta()
-                .with_req_lso(true)
-                .with_l2_hlen(l2_len / 2)
-                .with_l3_type(l3 as u64)
-                .with_l3_ihlen(l3_len / 2)
-                .with_l4_type(l4 as u64)
-                .with_l4_hlen(l4_hlen)
-                .with_csum_offset(csum_off)
-                .with_mss(mss);
-        }
-        let (l4, csum_off) = match ol & sys::RTE_MBUF_F_TX_L4_MASK {
-            sys::RTE_MBUF_F_TX_TCP_CKSUM => (L4Type::Tcp, 16 / 2),
-            sys::RTE_MBUF_F_TX_UDP_CKSUM => (L4Type::Udp, 6 / 2),
-            _ => (L4Type::Other, 0),
-        };
-        if l4 == L4Type::Other {
-            // Only the IPv4 header checksum was asked for. REQ_CSO always stores an L4
-            // checksum at CSUM_OFFSET (it would land in the payload), so compute this one here.
-            if ol & sys::RTE_MBUF_F_TX_IP_CKSUM != 0 && l3 == L3Type::Ipv4 {
-                ipv4_header_checksum(m, l2_len as usize, l3_len as usize);
-            }
-            return Twd::meta();
-        }
-        Twd::meta()
-            .with_req_cso(true)
-            .with_l2_hlen(l2_len / 2)
-            .with_l3_type(l3 as u64)
-            .with_l3_ihlen(l3_len / 2)
-            .with_l4_type(l4 as u64)
-            .with_csum_offset(csum_off)
+        // A Tx timestamp (TCD type 1) goes with whatever else the packet asks for.
+        offload_meta(self.m(), ol).with_req_ts(ol & TS != 0)
     }
 
     #[inline(always)]

@@ -28,6 +28,9 @@ const RX_OFFLOADS: u64 = sys::RTE_ETH_RX_OFFLOAD_RSS_HASH
     | sys::RTE_ETH_RX_OFFLOAD_UDP_CKSUM
     | sys::RTE_ETH_RX_OFFLOAD_TCP_CKSUM
     | sys::RTE_ETH_RX_OFFLOAD_SCATTER;
+/// Rx offloads for the whole port only: timestamps (the device stamps per action, and the
+/// actions are the port's).
+const RX_PORT_OFFLOADS: u64 = RX_OFFLOADS | sys::RTE_ETH_RX_OFFLOAD_TIMESTAMP;
 const TX_OFFLOADS: u64 = sys::RTE_ETH_TX_OFFLOAD_MULTI_SEGS
     | sys::RTE_ETH_TX_OFFLOAD_IPV4_CKSUM
     | sys::RTE_ETH_TX_OFFLOAD_UDP_CKSUM
@@ -483,10 +486,10 @@ unsafe extern "C" fn dev_configure(dev: *mut sys::rte_eth_dev) -> c_int {
             )));
         }
         let rx_off = conf.rxmode.offloads;
-        if rx_off & !RX_OFFLOADS != 0 {
+        if rx_off & !RX_PORT_OFFLOADS != 0 {
             return Err(Error::invalid(format!(
                 "Rx offloads {:#x} not supported",
-                rx_off & !RX_OFFLOADS
+                rx_off & !RX_PORT_OFFLOADS
             )));
         }
         let tx_off = conf.txmode.offloads;
@@ -526,6 +529,7 @@ unsafe extern "C" fn dev_configure(dev: *mut sys::rte_eth_dev) -> c_int {
             nb_tx_queues: d.nb_tx_queues,
             loopback: lpbk == 1,
             mtu: d.mtu,
+            rx_timestamp: rx_off & sys::RTE_ETH_RX_OFFLOAD_TIMESTAMP != 0,
         };
         a.port.configure(settings, Some(rss))?;
         let mut t = a.queues();
@@ -636,7 +640,7 @@ unsafe extern "C" fn dev_infos_get(
         i.max_rx_queues = fbnic_hw::regs::MAX_QUEUES as u16;
         i.max_tx_queues = fbnic_hw::regs::MAX_QUEUES as u16;
         i.max_mac_addrs = MAX_MAC_ADDRS;
-        i.rx_offload_capa = RX_OFFLOADS;
+        i.rx_offload_capa = RX_PORT_OFFLOADS;
         i.tx_offload_capa = TX_OFFLOADS;
         i.rx_queue_offload_capa = RX_OFFLOADS;
         i.tx_queue_offload_capa = TX_OFFLOADS;
@@ -928,10 +932,10 @@ unsafe extern "C" fn rx_queue_setup(
         // SAFETY: ethdev passes a valid rxconf.
         let conf = unsafe { &*conf };
         let offloads = d.dev_conf.rxmode.offloads | conf.offloads;
-        if offloads & !RX_OFFLOADS != 0 {
+        if offloads & !RX_PORT_OFFLOADS != 0 {
             return Err(Error::invalid(format!(
                 "Rx offloads {:#x} not supported",
-                offloads & !RX_OFFLOADS
+                offloads & !RX_PORT_OFFLOADS
             )));
         }
         let cfg = RxConfig {
@@ -942,6 +946,11 @@ unsafe extern "C" fn rx_queue_setup(
         queue::check_desc_count("Rx", cfg.nb_desc, queue::MAX_RX_DESC.min(MAX_DESC_U16))?;
         // SAFETY: mp is the application's pktmbuf pool; it must outlive the queue (DPDK rule).
         let pool = unsafe { MbufRxPool::new(mp, d.port_id, offloads, a.port.rss().hash) };
+        let pool = if offloads & sys::RTE_ETH_RX_OFFLOAD_TIMESTAMP != 0 {
+            pool.with_timestamps()?
+        } else {
+            pool
+        };
         let frame = d.mtu as u32 + port::FRAME_OVERHEAD;
         if !cfg.scatter && frame > crate::buf::RxPool::data_room(&pool) {
             return Err(Error::invalid(format!(
@@ -953,7 +962,7 @@ unsafe extern "C" fn rx_queue_setup(
         // SAFETY: our port; replacing a queue releases the old one first.
         unsafe { rx_queue_release(dev, qid) };
         let tp = a.port.transport_arc();
-        let q = RxQ::new(&tp, a.port.dma(), qid as u32, cfg, pool)?;
+        let q = RxQ::new(&tp, a.port.dma(), qid as u32, cfg, pool)?.with_stamps(a.port.stamps());
         let stats = q.stats.clone();
         // SAFETY: rx_queues has nb_rx_queues slots; the released slot is null.
         unsafe { *d.rx_queues.add(qid as usize) = Box::into_raw(Box::new(q)).cast() };
@@ -1029,7 +1038,7 @@ unsafe extern "C" fn tx_queue_setup(
         // SAFETY: our port; replacing a queue releases the old one first.
         unsafe { tx_queue_release(dev, qid) };
         let tp = a.port.transport_arc();
-        let q = TxQ::new(&tp, a.port.dma(), qid as u32, cfg)?;
+        let q = TxQ::new(&tp, a.port.dma(), qid as u32, cfg)?.with_stamps(a.port.stamps());
         let stats = q.stats.clone();
         // SAFETY: tx_queues has nb_tx_queues slots; the released slot is null.
         unsafe { *d.tx_queues.add(qid as usize) = Box::into_raw(Box::new(q)).cast() };
@@ -1547,6 +1556,119 @@ unsafe extern "C" fn reta_query(
     })
 }
 
+// ----------------------------------------------------------------------------------------
+// Time: the device clock and IEEE 1588
+// ----------------------------------------------------------------------------------------
+
+const NS_PER_SEC: u64 = 1_000_000_000;
+
+fn to_timespec(ns: u64, ts: *mut sys::timespec) -> Result<()> {
+    // SAFETY: ethdev passes the application's timespec (checked for null first).
+    let ts = unsafe { ts.as_mut() }.ok_or_else(|| Error::invalid("null timespec"))?;
+    ts.tv_sec = (ns / NS_PER_SEC) as _;
+    ts.tv_nsec = (ns % NS_PER_SEC) as _;
+    Ok(())
+}
+
+unsafe extern "C" fn timesync_enable(dev: *mut sys::rte_eth_dev) -> c_int {
+    with_adapter!(dev, "timesync_enable", |a| {
+        a.port.set_timesync(true)?;
+        Ok(0)
+    })
+}
+
+unsafe extern "C" fn timesync_disable(dev: *mut sys::rte_eth_dev) -> c_int {
+    with_adapter!(dev, "timesync_disable", |a| {
+        a.port.set_timesync(false)?;
+        Ok(0)
+    })
+}
+
+/// The Rx stamp of the last PTP frame received (taken: the next read waits for the next
+/// frame); -EINVAL, quietly, when there is none (applications poll).
+unsafe extern "C" fn timesync_read_rx_timestamp(
+    dev: *mut sys::rte_eth_dev,
+    ts: *mut sys::timespec,
+    _flags: u32,
+) -> c_int {
+    with_adapter!(dev, "timesync_read_rx_timestamp", |a| {
+        match a.port.stamps().take_rx() {
+            Some(ns) => to_timespec(ns, ts).map(|_| 0),
+            None => Ok(-errno::EINVAL),
+        }
+    })
+}
+
+/// The stamp of the last packet sent with `RTE_MBUF_F_TX_IEEE1588_TMST`. Reads the Tx
+/// completions first, so call it where the port's Tx queues are used (as
+/// `rte_eth_tx_done_cleanup`), e.g. on the lcore that sent the packet, as testpmd's ieee1588
+/// engine does; -EINVAL, quietly, while the stamp has not come back.
+unsafe extern "C" fn timesync_read_tx_timestamp(
+    dev: *mut sys::rte_eth_dev,
+    ts: *mut sys::timespec,
+) -> c_int {
+    with_adapter!(dev, "timesync_read_tx_timestamp", |a| {
+        let qs = DevQueues { a };
+        for i in 0..a.data().nb_tx_queues {
+            if let Some(q) = qs.txq(i) {
+                q.cleanup();
+            }
+        }
+        match a.port.stamps().take_tx() {
+            Some(ns) => to_timespec(ns, ts).map(|_| 0),
+            None => Ok(-errno::EINVAL),
+        }
+    })
+}
+
+unsafe extern "C" fn timesync_adjust_time(dev: *mut sys::rte_eth_dev, delta: i64) -> c_int {
+    with_adapter!(dev, "timesync_adjust_time", |a| {
+        a.port.step_clock(delta)?;
+        Ok(0)
+    })
+}
+
+unsafe extern "C" fn timesync_read_time(
+    dev: *mut sys::rte_eth_dev,
+    ts: *mut sys::timespec,
+) -> c_int {
+    with_adapter!(dev, "timesync_read_time", |a| {
+        to_timespec(a.port.clock()?, ts).map(|_| 0)
+    })
+}
+
+unsafe extern "C" fn timesync_write_time(
+    dev: *mut sys::rte_eth_dev,
+    ts: *const sys::timespec,
+) -> c_int {
+    with_adapter!(dev, "timesync_write_time", |a| {
+        // SAFETY: ethdev passes the application's timespec (checked for null first).
+        let ts = unsafe { ts.as_ref() }.ok_or_else(|| Error::invalid("null timespec"))?;
+        let (sec, nsec) = (ts.tv_sec, ts.tv_nsec);
+        if sec < 0 || !(0..NS_PER_SEC as i64).contains(&nsec) {
+            return Err(Error::invalid(format!(
+                "time {sec} s {nsec} ns: seconds must not be negative and nanoseconds below 10^9"
+            )));
+        }
+        let ns = (sec as u64)
+            .checked_mul(NS_PER_SEC)
+            .and_then(|v| v.checked_add(nsec as u64))
+            .ok_or_else(|| Error::invalid(format!("time {sec} s does not fit the clock")))?;
+        a.port.set_clock(ns);
+        Ok(0)
+    })
+}
+
+/// The device clock in the unit of the Rx timestamp field (ns).
+unsafe extern "C" fn read_clock(dev: *mut sys::rte_eth_dev, clock: *mut u64) -> c_int {
+    with_adapter!(dev, "read_clock", |a| {
+        // SAFETY: ethdev passes the application's u64 (checked for null first).
+        let out = unsafe { clock.as_mut() }.ok_or_else(|| Error::invalid("null clock"))?;
+        *out = a.port.clock()?;
+        Ok(0)
+    })
+}
+
 /// The callbacks.
 pub(super) static OPS: sys::eth_dev_ops = {
     // SAFETY: an all-None eth_dev_ops is valid; every callback used is set below.
@@ -1597,5 +1719,13 @@ pub(super) static OPS: sys::eth_dev_ops = {
     o.reta_update = Some(reta_update);
     o.reta_query = Some(reta_query);
     o.flow_ops_get = Some(super::flow::flow_ops_get);
+    o.timesync_enable = Some(timesync_enable);
+    o.timesync_disable = Some(timesync_disable);
+    o.timesync_read_rx_timestamp = Some(timesync_read_rx_timestamp);
+    o.timesync_read_tx_timestamp = Some(timesync_read_tx_timestamp);
+    o.timesync_adjust_time = Some(timesync_adjust_time);
+    o.timesync_read_time = Some(timesync_read_time);
+    o.timesync_write_time = Some(timesync_write_time);
+    o.read_clock = Some(read_clock);
     o
 };

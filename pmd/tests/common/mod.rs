@@ -139,6 +139,7 @@ impl TestPort {
                 nb_tx_queues: spec.tx_queues,
                 loopback: false,
                 mtu: spec.mtu,
+                rx_timestamp: false,
             },
             None,
         )
@@ -162,7 +163,9 @@ impl TestPort {
                     drop_en: spec.drop_en,
                     scatter: spec.scatter,
                 };
-                RxQueue::new(&dyn_tp, dma.as_ref(), q as u32, cfg, p.clone()).expect("rx queue")
+                RxQueue::new(&dyn_tp, dma.as_ref(), q as u32, cfg, p.clone())
+                    .expect("rx queue")
+                    .with_stamps(port.stamps())
             })
             .collect();
         let tx = (0..spec.tx_queues as u32)
@@ -177,6 +180,7 @@ impl TestPort {
                     },
                 )
                 .expect("tx queue")
+                .with_stamps(port.stamps())
             })
             .collect();
         Self {
