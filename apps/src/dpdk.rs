@@ -594,3 +594,123 @@ pub fn run_on_worker(mut f: impl FnMut() -> i32) -> Result<i32, String> {
     // SAFETY: waits for the launch above.
     Ok(unsafe { sys::rte_eal_wait_lcore(worker) })
 }
+
+/// `timespec` as nanoseconds.
+fn ts_ns(ts: &sys::timespec) -> u64 {
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// `rte_eth_timesync_enable` / `_disable`.
+pub fn timesync(port: u16, on: bool) -> Result<(), String> {
+    // SAFETY: plain ethdev calls.
+    let rc = unsafe {
+        if on {
+            sys::rte_eth_timesync_enable(port)
+        } else {
+            sys::rte_eth_timesync_disable(port)
+        }
+    };
+    check(&format!("port {port}: timesync enable={on}"), rc)
+}
+
+/// `rte_eth_timesync_read_time` (ns).
+pub fn read_time(port: u16) -> Result<u64, String> {
+    // SAFETY: an all-zero timespec is valid; ethdev fills it.
+    let mut ts: sys::timespec = unsafe { core::mem::zeroed() };
+    // SAFETY: ts is valid for the call.
+    check(&format!("port {port}: timesync_read_time"), unsafe {
+        sys::rte_eth_timesync_read_time(port, &mut ts)
+    })?;
+    Ok(ts_ns(&ts))
+}
+
+/// `rte_eth_timesync_write_time` of `sec` s + `nsec` ns, returning DPDK's code.
+pub fn write_time(port: u16, sec: i64, nsec: i64) -> c_int {
+    // SAFETY: an all-zero timespec is valid.
+    let mut ts: sys::timespec = unsafe { core::mem::zeroed() };
+    ts.tv_sec = sec as _;
+    ts.tv_nsec = nsec as _;
+    // SAFETY: ts is valid for the call.
+    unsafe { sys::rte_eth_timesync_write_time(port, &ts) }
+}
+
+/// `rte_eth_timesync_adjust_time`.
+pub fn adjust_time(port: u16, delta_ns: i64) -> Result<(), String> {
+    // SAFETY: plain ethdev call.
+    check(&format!("port {port}: timesync_adjust_time"), unsafe {
+        sys::rte_eth_timesync_adjust_time(port, delta_ns)
+    })
+}
+
+/// `rte_eth_read_clock`.
+pub fn read_clock(port: u16) -> Result<u64, String> {
+    let mut c = 0u64;
+    // SAFETY: c is valid for the call.
+    check(&format!("port {port}: read_clock"), unsafe {
+        sys::rte_eth_read_clock(port, &mut c)
+    })?;
+    Ok(c)
+}
+
+/// `rte_eth_timesync_read_rx_timestamp` (ns), or DPDK's negative code.
+pub fn read_rx_timestamp(port: u16) -> Result<u64, c_int> {
+    // SAFETY: an all-zero timespec is valid; ethdev fills it.
+    let mut ts: sys::timespec = unsafe { core::mem::zeroed() };
+    // SAFETY: ts is valid for the call.
+    let rc = unsafe { sys::rte_eth_timesync_read_rx_timestamp(port, &mut ts, 0) };
+    if rc < 0 {
+        Err(rc)
+    } else {
+        Ok(ts_ns(&ts))
+    }
+}
+
+/// `rte_eth_timesync_read_tx_timestamp` (ns), or DPDK's negative code.
+pub fn read_tx_timestamp(port: u16) -> Result<u64, c_int> {
+    // SAFETY: an all-zero timespec is valid; ethdev fills it.
+    let mut ts: sys::timespec = unsafe { core::mem::zeroed() };
+    // SAFETY: ts is valid for the call.
+    let rc = unsafe { sys::rte_eth_timesync_read_tx_timestamp(port, &mut ts) };
+    if rc < 0 {
+        Err(rc)
+    } else {
+        Ok(ts_ns(&ts))
+    }
+}
+
+/// The Rx timestamp dynamic field: its offset and flag bit, once a PMD registered them.
+pub fn rx_timestamp_field() -> Option<(usize, u64)> {
+    // SAFETY: NUL-terminated names; NULL params are allowed.
+    let (off, bit) = unsafe {
+        (
+            sys::rte_mbuf_dynfield_lookup(
+                sys::RTE_MBUF_DYNFIELD_TIMESTAMP_NAME.as_ptr().cast(),
+                core::ptr::null_mut(),
+            ),
+            sys::rte_mbuf_dynflag_lookup(
+                sys::RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME.as_ptr().cast(),
+                core::ptr::null_mut(),
+            ),
+        )
+    };
+    (off >= 0 && bit >= 0).then(|| (off as usize, 1u64 << bit))
+}
+
+impl Mbuf {
+    /// The Rx timestamp dynamic field (`field` from [`rx_timestamp_field`]), if its flag is
+    /// set.
+    pub fn rx_timestamp(&self, field: (usize, u64)) -> Option<u64> {
+        let (off, flag) = field;
+        if self.ol_flags() & flag == 0 {
+            return None;
+        }
+        // SAFETY: the registered u64 dynamic field lies at `off` inside the mbuf, aligned.
+        Some(unsafe { (self.0.as_ptr().cast::<u8>().add(off) as *const u64).read() })
+    }
+
+    /// Sets `ol_flags` bits (e.g. `RTE_MBUF_F_TX_IEEE1588_TMST`).
+    pub fn add_ol_flags(&mut self, flags: u64) {
+        // SAFETY: we own the mbuf.
+        unsafe { (*self.0.as_ptr()).ol_flags |= flags };
+    }
+}

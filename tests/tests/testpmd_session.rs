@@ -1028,3 +1028,95 @@ fn flow_rules_steer_and_drop() {
     spread(&tp, &b, "flushed again");
     tp.quit();
 }
+
+/// The timestamp lines (`- timestamp N`) of testpmd's verbose Rx dumps in `text`.
+fn rx_timestamps(text: &str) -> Vec<u64> {
+    let re = Regex::new(r" - timestamp (\d+) ").unwrap();
+    re.captures_iter(text)
+        .map(|c| c[1].parse().unwrap())
+        .collect()
+}
+
+fn host_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+}
+
+/// `--enable-rx-timestamp` (RTE_ETH_RX_OFFLOAD_TIMESTAMP): testpmd's verbose dump shows a
+/// timestamp on every received packet, in the device clock's nanoseconds (set from the host's
+/// real time at attach), non-decreasing per port; with the offload turned off again (`port
+/// config <port> rx_offload timestamp off`) packets come without one.
+#[test]
+fn rx_timestamps_in_verbose_dumps() {
+    let mut tp = TestPmd::start(
+        "rx-timestamp",
+        &["net_fbnic0", "net_fbnic1"],
+        &[],
+        &["--nb-cores=1", "--enable-rx-timestamp"],
+    );
+    tp.cmd_expect("show port 0 rx_offload configuration", &["TIMESTAMP"]);
+    tp.cmd("set fwd rxonly");
+    tp.cmd("set verbose 1");
+    let exchange = |tp: &mut TestPmd| -> String {
+        let from = tp.text().len();
+        tp.cmd("clear port stats all");
+        tp.cmd("start tx_first 1");
+        tp.wait_until(
+            "both ports to receive 32 packets",
+            Duration::from_secs(30),
+            |t| get(&t.stats(0), "RX-packets") == 32 && get(&t.stats(1), "RX-packets") == 32,
+        );
+        tp.cmd("stop");
+        tp.text()[from..].to_string()
+    };
+    let before = host_ns();
+    let out = exchange(&mut tp);
+    let after = host_ns();
+    let ts = rx_timestamps(&out);
+    tp.check(ts.len() == 64, || {
+        format!("64 packets with a timestamp expected, {} found", ts.len())
+    });
+    // Each port's 32 packets (told apart by the sender's MAC: testpmd prints a packet per
+    // line, while its command output may land between dumps); their stamps do not go back.
+    let per_port: Vec<Vec<u64>> = ["02:1D:9B:00:00:01", "02:1D:9B:00:00:00"]
+        .iter()
+        .map(|src| {
+            out.lines()
+                .filter(|l| l.contains(&format!("src={src} ")))
+                .flat_map(rx_timestamps)
+                .collect()
+        })
+        .collect();
+    tp.check(
+        per_port
+            .iter()
+            .all(|v| v.len() == 32 && v.windows(2).all(|w| w[0] <= w[1])),
+        || format!("per-port stamps: {per_port:?}"),
+    );
+    tp.check(
+        ts.iter()
+            .all(|&t| t + 5_000_000_000 >= before && t <= after + 5_000_000_000),
+        || format!("stamps {ts:?} not near the host's time [{before}, {after}]"),
+    );
+
+    tp.cmd("port stop all");
+    for p in 0..2 {
+        let out = tp.cmd(&format!("port config {p} rx_offload timestamp off"));
+        tp.check(!out.contains("Bad") && !out.contains("rror"), || {
+            format!("port config {p} rx_offload timestamp off: {out}")
+        });
+    }
+    tp.cmd_expect(
+        "show port 0 rx_offload configuration",
+        &["Rx Offloading Configuration of port 0"],
+    );
+    tp.cmd("port start all");
+    let out = exchange(&mut tp);
+    tp.check(
+        rx_timestamps(&out).is_empty() && out.contains("received 32 packets"),
+        || format!("no timestamps expected with the offload off:\n{out}"),
+    );
+    assert_no_driver_lines(&tp.quit());
+}

@@ -98,7 +98,9 @@ unsafe impl Send for MbufRxPool {}
 
 impl MbufRxPool {
     /// A pool over `mp` for port `port_id`, reporting the offloads enabled in `rx_offloads`
-    /// and RSS hashes for the packet kinds `rss` hashes.
+    /// and RSS hashes for the packet kinds `rss` hashes. With the timestamp offload, it
+    /// registers DPDK's Rx timestamp dynamic field and flag (if no one has yet) and reports
+    /// timestamps there; that registration is what can fail.
     ///
     /// # Safety
     /// `mp` must be a valid pktmbuf pool that outlives the queue.
@@ -107,7 +109,7 @@ impl MbufRxPool {
         port_id: u16,
         rx_offloads: u64,
         rss: RssHash,
-    ) -> Self {
+    ) -> Result<Self> {
         // SAFETY: mp is a valid pktmbuf pool (caller).
         let data_room = unsafe { sys::fbnic_pktmbuf_data_room_size(mp.as_ptr()) } as u32;
         let rearm = HEADROOM as u64 | 1 << 16 | 1 << 32 | (port_id as u64) << 48;
@@ -163,29 +165,18 @@ impl MbufRxPool {
                 verify_l4: verify_l4 && !parser_err,
             };
         }
-        Self {
+        let stamp = if rx_offloads & sys::RTE_ETH_RX_OFFLOAD_TIMESTAMP != 0 {
+            Some(rx_timestamp_field()?)
+        } else {
+            None
+        };
+        Ok(Self {
             mp,
             rearm,
             room: data_room.saturating_sub(HEADROOM as u32),
             flags,
-            stamp: None,
-        }
-    }
-
-    /// Reports Rx timestamps in DPDK's timestamp dynamic field and flag
-    /// (`RTE_ETH_RX_OFFLOAD_TIMESTAMP`), registering them if no one has yet.
-    pub fn with_timestamps(mut self) -> Result<Self> {
-        let mut off = 0;
-        let mut flag = 0u64;
-        // SAFETY: two out-parameters of the documented types.
-        let rc = unsafe { sys::rte_mbuf_dyn_rx_timestamp_register(&mut off, &mut flag) };
-        if rc != 0 || off < 0 {
-            return Err(Error::NoMemory(
-                "cannot register the mbuf Rx timestamp dynamic field".into(),
-            ));
-        }
-        self.stamp = Some((off as usize, flag));
-        Ok(self)
+            stamp,
+        })
     }
 
     /// The mempool.
@@ -355,6 +346,20 @@ fn offload_meta(m: &mut sys::rte_mbuf, ol: u64) -> Twd {
         .with_l3_ihlen(l3_len / 2)
         .with_l4_type(l4 as u64)
         .with_csum_offset(csum_off)
+}
+
+/// DPDK's Rx timestamp dynamic field and flag mask, registered if no one has yet.
+fn rx_timestamp_field() -> Result<(usize, u64)> {
+    let mut off = 0;
+    let mut flag = 0u64;
+    // SAFETY: two out-parameters of the documented types.
+    let rc = unsafe { sys::rte_mbuf_dyn_rx_timestamp_register(&mut off, &mut flag) };
+    if rc != 0 || off < 0 {
+        return Err(Error::NoMemory(
+            "cannot register the mbuf Rx timestamp dynamic field".into(),
+        ));
+    }
+    Ok((off as usize, flag))
 }
 
 /// The EtherType of IEEE 1588 (PTP) over Ethernet.

@@ -150,7 +150,7 @@ impl QueueSet for DevQueues<'_> {
             if let Some(inf) = &info {
                 // Packet types and hash flags follow the RSS configuration in force now.
                 // SAFETY: the mempool is the one the queue was set up with.
-                *q.pool_mut() = unsafe { MbufRxPool::new(inf.mp, d.port_id, inf.offloads, rss) };
+                *q.pool_mut() = unsafe { MbufRxPool::new(inf.mp, d.port_id, inf.offloads, rss) }?;
             }
             q.start()?;
             d.rx_queue_state[i as usize] = sys::RTE_ETH_QUEUE_STATE_STARTED as u8;
@@ -945,12 +945,7 @@ unsafe extern "C" fn rx_queue_setup(
         };
         queue::check_desc_count("Rx", cfg.nb_desc, queue::MAX_RX_DESC.min(MAX_DESC_U16))?;
         // SAFETY: mp is the application's pktmbuf pool; it must outlive the queue (DPDK rule).
-        let pool = unsafe { MbufRxPool::new(mp, d.port_id, offloads, a.port.rss().hash) };
-        let pool = if offloads & sys::RTE_ETH_RX_OFFLOAD_TIMESTAMP != 0 {
-            pool.with_timestamps()?
-        } else {
-            pool
-        };
+        let pool = unsafe { MbufRxPool::new(mp, d.port_id, offloads, a.port.rss().hash) }?;
         let frame = d.mtu as u32 + port::FRAME_OVERHEAD;
         if !cfg.scatter && frame > crate::buf::RxPool::data_room(&pool) {
             return Err(Error::invalid(format!(
@@ -1089,7 +1084,7 @@ unsafe extern "C" fn rx_queue_start(dev: *mut sys::rte_eth_dev, qid: u16) -> c_i
             // SAFETY: the queue's own mempool.
             *q.pool_mut() = unsafe {
                 MbufRxPool::new(inf.mp, a.data().port_id, inf.offloads, a.port.rss().hash)
-            };
+            }?;
         }
         q.start()?;
         a.data().rx_queue_state[qid as usize] = sys::RTE_ETH_QUEUE_STATE_STARTED as u8;
