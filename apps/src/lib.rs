@@ -1,4 +1,5 @@
-//! Helpers shared by the net_fbnic DPDK applications (`fbnic-rss-check`, `fbnic-cycles`):
+//! Helpers shared by the net_fbnic DPDK applications (`fbnic-rss-check`, `fbnic-cycles`,
+//! `fbnic-ptp-check`):
 //! a small safe layer over the DPDK calls they make ([`dpdk`]) and test frames ([`pkt`]).
 //!
 //! The applications are ordinary DPDK programs: they load the PMD with `-d` and create
@@ -52,7 +53,7 @@ pub const TEST_RSS_KEY: [u8; 40] = [
     0x53, 0xdf, 0x0c, 0x81, 0x3b, 0x6e, 0xf0, 0x24,
 ];
 
-/// Splits `args` at the first `--`: (EAL part with argv[0], application part).
+/// Splits `args` at the first `--`: (EAL part with `argv[0]`, application part).
 pub fn split_args(args: Vec<String>) -> (Vec<String>, Vec<String>) {
     match args.iter().position(|a| a == "--") {
         Some(i) => (args[..i].to_vec(), args[i + 1..].to_vec()),

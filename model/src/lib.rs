@@ -80,7 +80,8 @@
 //!
 //! - Queues (spec 3, 4): TWQ0 and TWQ1 (META \[OPT_META\] AL* LAST_AL; TX_PAD; REQ_CSO with the
 //!   pseudo-header sum taken from the checksum field; REQ_LSO segmentation of TCP and UDP
-//!   over IPv4/IPv6 (`lso` module docs); REQ_TS timestamps as TCD type 1;
+//!   over IPv4/IPv6 (`lso` module docs); REQ_TS timestamps as TCD type 1
+//!   (from the PTP clock, `ptp` module);
 //!   DEST_MAC/DEST_BMC/DEST_FW), TCQ (head-update completions with the DONE phase; a full TCQ
 //!   stalls the TWQ), PPQ buffers and RCQ completions in one-buffer-per-frame mode (PAY_AL per
 //!   buffer, OPT_META when the action asks for a timestamp, META with RSS hash, L2 checksum,

@@ -1,7 +1,8 @@
 //! Helpers for the net_fbnic integration tests (`tests/tests/*.rs`), which run real DPDK
 //! applications against the installed PMD: dpdk-testpmd (every forwarding mode, a scripted
 //! interactive session, bad input), dpdk-test (pmd_perf_autotest, pcapng_autotest),
-//! dpdk-pmdinfo.py, and the fbnic-apps programs (fbnic-rss-check, fbnic-cycles).
+//! dpdk-pmdinfo.py, and the fbnic-apps programs (fbnic-rss-check, fbnic-cycles,
+//! fbnic-ptp-check).
 //!
 //! * [`setup`]: builds and installs the PMD once per test run (the scheme is described
 //!   there) and knows the paths;
