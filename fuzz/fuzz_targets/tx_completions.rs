@@ -14,7 +14,8 @@ use rte_net_fbnic::native::{NativeBuf, NativeDma, NativePool};
 use rte_net_fbnic::{Transport, TxConfig, TxQueue};
 
 const DESC: u32 = 64;
-const TCQ: u32 = 32;
+/// The driver sizes its TCQ like its TWQ (a head update per burst and a stamp per packet fit).
+const TCQ: u32 = DESC;
 
 fuzz_target!(|data: &[u8]| {
     let dev = Arc::new(FakeDevice::new());

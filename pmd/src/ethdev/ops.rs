@@ -1604,6 +1604,8 @@ unsafe extern "C" fn timesync_read_tx_timestamp(
 ) -> c_int {
     with_adapter!(dev, "timesync_read_tx_timestamp", |a| {
         let qs = DevQueues { a };
+        // The caller's contract (above, as for tx_done_cleanup): no tx_burst runs on these
+        // queues meanwhile, so reading their completions here is the queues' own work.
         for i in 0..a.data().nb_tx_queues {
             if let Some(q) = qs.txq(i) {
                 q.cleanup();
