@@ -219,10 +219,12 @@ impl TestPmd {
         };
         std::thread::sleep(Duration::from_millis(300));
         let out = self.p.text_from(self.pos);
+        // Where the fresh prompt may start: measured before asking for it, or a quick
+        // answer would land before this point and never be found.
+        let settled = out.len().max(end - self.pos) + self.pos;
         if let Err(e) = self.p.send("") {
             self.fail(&e);
         }
-        let settled = self.p.text_from(self.pos).len().max(end - self.pos) + self.pos;
         match self.p.wait_for(settled, PROMPT, timeout) {
             Ok((_, e)) => self.pos = e,
             Err(e) => self.fail(&format!("after {c:?}: {e}")),

@@ -1062,7 +1062,12 @@ fn rx_timestamps_in_verbose_dumps() {
     let exchange = |tp: &mut TestPmd| -> String {
         let from = tp.text().len();
         tp.cmd("clear port stats all");
-        tp.cmd("start tx_first 1");
+        // The forwarding lcore's dumps race with testpmd's prompt.
+        tp.cmd_racing(
+            "start tx_first 1",
+            "queue 0: received",
+            Duration::from_secs(30),
+        );
         tp.wait_until(
             "both ports to receive 32 packets",
             Duration::from_secs(30),
