@@ -301,12 +301,11 @@ impl Port {
             );
             g.fw.take_ownership(tp, &t)?;
             g.fw.first_heartbeat(tp, &t)?;
-            let bmc = bmc_of(&g);
             // BMC rules, then flow and RSS rules, key and table; no host address is
             // accepted yet.
             self.write_rules(&g, false)?;
             rpc::write_rss(tp, &g.rss);
-            rpc::write_actions(tp, &g.rss, &g.flows, bmc.as_ref(), true, g.rx_stamp())?;
+            self.write_host_actions(&g, &g.flows)?;
             self.link_up(&g);
             queues.start_queues(g.rss.hash)?;
             // Rx filters last: traffic starts flowing into ready queues.
@@ -386,13 +385,27 @@ impl Port {
         // Order: actions and RSS before addresses are accepted; addresses removed first.
         if host {
             rpc::write_rss(tp, &g.rss);
-            rpc::write_actions(tp, &g.rss, &g.flows, bmc.as_ref(), true, g.rx_stamp())?;
+            self.write_host_actions(g, &g.flows)?;
             t.write(tp);
         } else {
             t.write(tp);
             rpc::write_actions(tp, &g.rss, &g.flows, bmc.as_ref(), false, false)?;
         }
         Ok(())
+    }
+
+    /// Writes the action TCAM with the host's rules (flow rules `flows`, RSS) as the port's
+    /// state says: its RSS hash types, the BMC's rules, Rx timestamps on or off.
+    fn write_host_actions(&self, g: &Inner, flows: &FlowTable) -> Result<()> {
+        let bmc = bmc_of(g);
+        rpc::write_actions(
+            self.tp.as_ref(),
+            &g.rss,
+            flows,
+            bmc.as_ref(),
+            true,
+            g.rx_stamp(),
+        )
     }
 
     /// Tells the firmware the host's Rx filter (RPC_MAC_SYNC_REQ), best effort.
@@ -637,15 +650,7 @@ impl Port {
         g.rss = rss;
         if g.started {
             rpc::write_rss(self.tp.as_ref(), &g.rss);
-            let bmc = bmc_of(&g);
-            rpc::write_actions(
-                self.tp.as_ref(),
-                &g.rss,
-                &g.flows,
-                bmc.as_ref(),
-                true,
-                g.rx_stamp(),
-            )?;
+            self.write_host_actions(&g, &g.flows)?;
         }
         Ok(())
     }
@@ -669,15 +674,7 @@ impl Port {
         let mut g = self.lock();
         let (t, id) = self.flows_with(&g, rule)?;
         if g.started {
-            let bmc = bmc_of(&g);
-            rpc::write_actions(
-                self.tp.as_ref(),
-                &g.rss,
-                &t,
-                bmc.as_ref(),
-                true,
-                g.rx_stamp(),
-            )?;
+            self.write_host_actions(&g, &t)?;
         }
         g.flows = t;
         Ok(id)
@@ -702,15 +699,7 @@ impl Port {
     /// always fit).
     fn rewrite_flows(&self, g: &Inner) {
         if g.started {
-            let bmc = bmc_of(g);
-            if let Err(e) = rpc::write_actions(
-                self.tp.as_ref(),
-                &g.rss,
-                &g.flows,
-                bmc.as_ref(),
-                true,
-                g.rx_stamp(),
-            ) {
+            if let Err(e) = self.write_host_actions(g, &g.flows) {
                 log::error!("rewriting the flow rules: {e}");
             }
         }
@@ -756,15 +745,7 @@ impl Port {
         g.timesync = on;
         self.stamps.set_timesync(on);
         if g.started && g.rx_stamp() != was {
-            let bmc = bmc_of(&g);
-            rpc::write_actions(
-                self.tp.as_ref(),
-                &g.rss,
-                &g.flows,
-                bmc.as_ref(),
-                true,
-                g.rx_stamp(),
-            )?;
+            self.write_host_actions(&g, &g.flows)?;
         }
         Ok(())
     }
