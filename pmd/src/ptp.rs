@@ -3,7 +3,7 @@
 //! extended to full nanoseconds against a recent reading.
 //!
 //! Rx timestamps (OPT_META) and Tx timestamps (TCD type 1) carry the low 40 bits of the
-//! clock's nanoseconds, which wrap every 18.3 minutes. [`Stamps::clock_ref`] keeps the last
+//! clock's nanoseconds, which wrap every 18.3 minutes. [`Stamps`] keeps the last
 //! clock reading (the port's periodic service refreshes it every second), and a stamp is
 //! taken as the value with those 40 bits nearest to it.
 
