@@ -508,7 +508,8 @@ impl RxPool for NativePool {
     }
 
     fn rx_stamp(&self, buf: NativeBuf, ns: u64, ieee1588: bool) -> bool {
-        let ptp = ieee1588 && buf.seg_data().get(12..14) == Some(&[0x88, 0xf7][..]);
+        let ptp = ieee1588
+            && buf.seg_data().get(12..14) == Some(&crate::ptp::ETHER_TYPE_PTP.to_be_bytes()[..]);
         let m = buf.meta();
         m.rx_stamp = Some(ns);
         m.ptp = ptp;

@@ -14,6 +14,9 @@ use fbnic_hw::regs::{self, Bar, PtpAdjust, PtpCtrl, PTP_TS_BITS};
 use crate::error::{Error, Result};
 use crate::transport::Transport;
 
+/// The EtherType of IEEE 1588 (PTP) over Ethernet: the frames IEEE 1588 mode flags.
+pub const ETHER_TYPE_PTP: u16 = 0x88f7;
+
 const TS_MASK: u64 = (1 << PTP_TS_BITS) - 1;
 /// No stamp latched.
 const NONE: u64 = u64::MAX;

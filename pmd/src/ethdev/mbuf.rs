@@ -280,7 +280,7 @@ impl RxPool for MbufRxPool {
             let p = (m.buf_addr as *const u8).add(m.data_off as usize + 12);
             u16::from_be_bytes([*p, *p.add(1)])
         };
-        let ptp = et == ETHER_TYPE_1588;
+        let ptp = et == crate::ptp::ETHER_TYPE_PTP;
         if ptp {
             m.ol_flags |= sys::RTE_MBUF_F_RX_IEEE1588_PTP | sys::RTE_MBUF_F_RX_IEEE1588_TMST;
         }
@@ -361,9 +361,6 @@ fn rx_timestamp_field() -> Result<(usize, u64)> {
     }
     Ok((off as usize, flag))
 }
-
-/// The EtherType of IEEE 1588 (PTP) over Ethernet.
-const ETHER_TYPE_1588: u16 = 0x88f7;
 
 /// The L4 checksum flag of a received single-segment packet the device did not mark
 /// verified: from its headers and padding and the device's complete sum.

@@ -219,13 +219,23 @@ fn burst_panicked() {
     }
 }
 
+/// Runs a fast-path callback (burst, prepare, descriptor status, cleanup): a panic stops at
+/// this edge, is logged once, and is answered with `on_panic`.
+#[inline(always)]
+fn fast_path<T>(on_panic: T, f: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        burst_panicked();
+        on_panic
+    })
+}
+
 /// `rx_pkt_burst`.
 pub(super) unsafe extern "C" fn rx_burst(
     q: *mut c_void,
     pkts: *mut *mut sys::rte_mbuf,
     n: u16,
 ) -> u16 {
-    let r = catch_unwind(AssertUnwindSafe(|| {
+    fast_path(0, || {
         // SAFETY: ethdev passes the queue set up for this lcore (one lcore per queue) and an
         // array of n mbuf pointers to fill; Mbuf is a transparent mbuf pointer.
         let (q, out) = unsafe {
@@ -235,30 +245,22 @@ pub(super) unsafe extern "C" fn rx_burst(
             )
         };
         q.burst(out) as u16
-    }));
-    r.unwrap_or_else(|_| {
-        burst_panicked();
-        0
     })
 }
 
 /// `rx_queue_count` (`rte_eth_rx_queue_count`): buffers filled and not yet received.
 pub(super) unsafe extern "C" fn rx_queue_count(q: *mut c_void) -> u32 {
-    let r = catch_unwind(AssertUnwindSafe(|| {
+    fast_path(0, || {
         // SAFETY: ethdev passes an Rx queue of ours; like the burst, this runs on the queue's
         // lcore (DPDK's rule for these fast-path calls).
         let q = unsafe { &*(q as *const RxQ) };
         q.filled(u32::MAX)
-    }));
-    r.unwrap_or_else(|_| {
-        burst_panicked();
-        0
     })
 }
 
 /// `rx_descriptor_status` (`rte_eth_rx_descriptor_status`).
 pub(super) unsafe extern "C" fn rx_descriptor_status(q: *mut c_void, offset: u16) -> c_int {
-    let r = catch_unwind(AssertUnwindSafe(|| {
+    fast_path(-errno::EIO, || {
         // SAFETY: as in rx_queue_count.
         let q = unsafe { &*(q as *const RxQ) };
         match q.descriptor_status(offset as u32) {
@@ -267,16 +269,12 @@ pub(super) unsafe extern "C" fn rx_descriptor_status(q: *mut c_void, offset: u16
             Some(RxDescStatus::Unavail) => sys::RTE_ETH_RX_DESC_UNAVAIL as c_int,
             None => -errno::EINVAL,
         }
-    }));
-    r.unwrap_or_else(|_| {
-        burst_panicked();
-        -errno::EIO
     })
 }
 
 /// `tx_descriptor_status` (`rte_eth_tx_descriptor_status`).
 pub(super) unsafe extern "C" fn tx_descriptor_status(q: *mut c_void, offset: u16) -> c_int {
-    let r = catch_unwind(AssertUnwindSafe(|| {
+    fast_path(-errno::EIO, || {
         // SAFETY: ethdev passes a Tx queue of ours, on the queue's lcore.
         let q = unsafe { &*(q as *const TxQ) };
         match q.descriptor_status(offset as u32) {
@@ -285,10 +283,6 @@ pub(super) unsafe extern "C" fn tx_descriptor_status(q: *mut c_void, offset: u16
             Some(TxDescStatus::Unavail) => sys::RTE_ETH_TX_DESC_UNAVAIL as c_int,
             None => -errno::EINVAL,
         }
-    }));
-    r.unwrap_or_else(|_| {
-        burst_panicked();
-        -errno::EIO
     })
 }
 
@@ -298,7 +292,7 @@ pub(super) unsafe extern "C" fn tx_burst(
     pkts: *mut *mut sys::rte_mbuf,
     n: u16,
 ) -> u16 {
-    let r = catch_unwind(AssertUnwindSafe(|| {
+    fast_path(0, || {
         // SAFETY: as for rx_burst; the array holds n valid mbuf pointers.
         let (q, pkts) = unsafe {
             (
@@ -307,10 +301,6 @@ pub(super) unsafe extern "C" fn tx_burst(
             )
         };
         q.burst(pkts) as u16
-    }));
-    r.unwrap_or_else(|_| {
-        burst_panicked();
-        0
     })
 }
 
@@ -335,7 +325,7 @@ pub(super) unsafe extern "C" fn tx_prepare(
     pkts: *mut *mut sys::rte_mbuf,
     n: u16,
 ) -> u16 {
-    let r = catch_unwind(AssertUnwindSafe(|| {
+    fast_path(0, || {
         for i in 0..n as usize {
             // SAFETY: ethdev passes n valid mbufs that the application is about to send; until
             // then nobody else touches them.
@@ -347,10 +337,6 @@ pub(super) unsafe extern "C" fn tx_prepare(
             }
         }
         n
-    }));
-    r.unwrap_or_else(|_| {
-        burst_panicked();
-        0
     })
 }
 
@@ -460,14 +446,10 @@ fn check_lso(
 /// `tx_done_cleanup`: frees what the device has sent (free_cnt 0 = all; the driver frees
 /// whole completion batches, so it may free more than asked).
 unsafe extern "C" fn tx_done_cleanup(q: *mut c_void, _free_cnt: u32) -> c_int {
-    let r = catch_unwind(AssertUnwindSafe(|| {
+    fast_path(-errno::EIO, || {
         // SAFETY: ethdev passes a Tx queue of ours; the caller owns the queue's lcore role.
         let q = unsafe { &mut *(q as *mut TxQ) };
         q.cleanup() as c_int
-    }));
-    r.unwrap_or_else(|_| {
-        burst_panicked();
-        -errno::EIO
     })
 }
 
