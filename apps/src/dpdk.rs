@@ -525,6 +525,42 @@ pub fn reta_query(port: u16, size: usize) -> Result<Vec<u16>, String> {
     Ok((0..size).map(|i| groups[i / 64].reta[i % 64]).collect())
 }
 
+/// The size of a port's register dump (`rte_eth_dev_get_reg_info` without a buffer):
+/// registers, bytes per register, and the dump's version.
+pub fn reg_dump_size(port: u16) -> Result<(u32, u32, u32), String> {
+    let mut info = sys::rte_dev_reg_info::default();
+    // SAFETY: info is a valid request with no buffer.
+    let rc = unsafe { sys::rte_eth_dev_get_reg_info(port, &mut info) };
+    check("get_reg_info", rc)?;
+    Ok((info.length, info.width, info.version))
+}
+
+/// Reads `length` registers (0: the rest of the dump) from slot `offset` into `buf` (any
+/// alignment) with `rte_eth_dev_get_reg_info`; returns its return code and the length it
+/// reports. Refused here, before the call, when `buf` cannot hold what is asked for.
+pub fn reg_dump(port: u16, offset: u32, length: u32, buf: &mut [u8]) -> Result<(i32, u32), String> {
+    let (total, width, _) = reg_dump_size(port)?;
+    let want = match length {
+        0 => total.saturating_sub(offset),
+        n => n,
+    };
+    if (buf.len() as u64) < want as u64 * width as u64 {
+        return Err(format!(
+            "reg_dump: {} bytes cannot hold {want} registers of {width} bytes",
+            buf.len()
+        ));
+    }
+    let mut info = sys::rte_dev_reg_info {
+        data: buf.as_mut_ptr().cast(),
+        offset,
+        length,
+        ..Default::default()
+    };
+    // SAFETY: info points at buf, which holds the registers asked for (checked above).
+    let rc = unsafe { sys::rte_eth_dev_get_reg_info(port, &mut info) };
+    Ok((rc, info.length))
+}
+
 /// Device limits the apps care about.
 #[derive(Clone, Debug)]
 pub struct DevInfo {

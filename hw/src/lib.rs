@@ -19,6 +19,7 @@ pub mod desc;
 pub mod link;
 pub mod mac;
 pub mod msg;
+pub mod regdump;
 pub mod regs;
 pub mod tlv;
 pub mod toeplitz;

@@ -13,6 +13,7 @@ use std::time::Duration;
 use fbnic_hw::link::{Fec, LinkSpeed};
 use fbnic_hw::mac::MacAddr;
 use fbnic_hw::msg::Msg;
+use fbnic_hw::regdump;
 use fbnic_hw::regs::{self, Bar, MacCommandConfig, RmiConfig};
 use fbnic_hw::version::FwVersion;
 
@@ -803,6 +804,24 @@ impl Port {
         let mut g = self.lock();
         g.counters.update(self.tp.as_ref());
         g.counters.clone()
+    }
+
+    /// Reads `out.len()` registers of a register dump from slot `first` on (the layout:
+    /// [`fbnic_hw::regdump`]; a whole dump is `regdump::LEN` registers). Reading has no side
+    /// effect on the device.
+    pub fn dump_regs(&self, first: usize, out: &mut [u32]) -> Result<()> {
+        if first > regdump::LEN || out.len() > regdump::LEN - first {
+            return Err(Error::invalid(format!(
+                "registers {first}..{} requested, the dump has {}",
+                first.saturating_add(out.len()),
+                regdump::LEN
+            )));
+        }
+        let tp = self.tp.as_ref();
+        for (slot, reg) in out.iter_mut().zip(regdump::registers().skip(first)) {
+            *slot = tp.read32(Bar::Bar0, reg);
+        }
+        Ok(())
     }
 
     /// Restarts every hardware counter total from zero.

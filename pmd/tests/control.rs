@@ -1257,3 +1257,96 @@ fn flow_rules_steer_across_types_masks_and_restarts() {
         "flushed",
     );
 }
+
+/// The register dump: its slots hold what the driver programmed (MAC enables, RSS key and
+/// tables, ring sizes and enables) and what the device counted (frames per queue), a part read
+/// alone equals the same part of a whole dump, and a request past the end is refused.
+#[test]
+fn register_dump_holds_programmed_values_and_counters() {
+    use fbnic_hw::regdump;
+    let spec = PortSpec {
+        rx_queues: 3,
+        ..Default::default()
+    };
+    let (mut a, mut b) = cabled_pair(&spec, &PortSpec::default());
+    a.start().unwrap();
+    b.start().unwrap();
+    let sent = 48usize;
+    let pkts: Vec<NativeBuf> = (0..sent as u16)
+        .map(|i| {
+            let f = Flow::v4(false, [10, 0, 0, 1], [10, 0, 0, 2], 1000 + i, 2000);
+            let f = frame(a.port.perm_addr(), b.port.perm_addr(), &f, 96, i as u64);
+            b.pool.packet(&f).unwrap()
+        })
+        .collect();
+    b.send_all(0, &pkts);
+    let got = a.recv(sent, Duration::from_secs(5));
+    assert_eq!(got.len(), sent);
+    let mut per_queue = [0u32; 3];
+    for (q, buf) in got {
+        per_queue[q] += 1;
+        buf.free_pkt();
+    }
+    b.settle_tx();
+
+    let mut dump = vec![0u32; regdump::LEN];
+    a.port.dump_regs(0, &mut dump).unwrap();
+    let at = |r: u32| dump[regdump::index_of(r).expect("dumped register")];
+    let mac = MacCommandConfig::from_raw(at(regs::MAC_COMMAND_CONFIG));
+    assert!(mac.tx_ena() && mac.rx_ena(), "MAC enabled: {mac:?}");
+    let rss = a.port.rss();
+    for (i, k) in rss.key.chunks_exact(4).enumerate() {
+        let want = u32::from_be_bytes(k.try_into().unwrap());
+        assert_eq!(at(regs::rpc_rss_key(i as u32)), want, "key word {i}");
+    }
+    for t in 0..regs::RSS_TBL_COUNT {
+        for (i, &q) in rss.reta.iter().enumerate() {
+            assert_eq!(
+                at(regs::rpc_rss_tbl(t, i as u32)),
+                q as u32,
+                "table {t}[{i}]"
+            );
+        }
+    }
+    // Two completions per buffer (PAY_AL and META): the RCQ is twice the buffer ring.
+    let rcq_size = at(regs::RCQ_SIZE.at(0));
+    assert_eq!(1u32 << rcq_size, 2 * spec.rx_desc, "RCQ_SIZE (log2)");
+    assert_eq!(
+        1u32 << at(regs::BDQ_PPQ_SIZE.at(2)),
+        spec.rx_desc,
+        "PPQ_SIZE (log2)"
+    );
+    for q in 0..8u32 {
+        let on = at(regs::RCQ_CTL.at(q)) & 2 != 0;
+        assert_eq!(on, q < 3, "RCQ {q} enabled");
+        let frames = at(regs::RDE_PKT_CNT.at(q));
+        let want = per_queue.get(q as usize).copied().unwrap_or(0);
+        assert_eq!(frames, want, "RDE_PKT_CNT of queue {q}");
+    }
+    assert_eq!(per_queue.iter().sum::<u32>(), sent as u32);
+    let tx = b.reg(regs::TWQ0_PKT_CNT.at(0));
+    assert_eq!(tx, sent as u32, "the sender's own view (direct read)");
+
+    // Parts read alone equal the whole dump's (the clock's counter excepted: it runs).
+    let clock = [
+        regdump::index_of(regs::PTP_CTR_VAL_HI).unwrap(),
+        regdump::index_of(regs::PTP_CTR_VAL_LO).unwrap(),
+    ];
+    for (first, n) in [
+        (0, 17),
+        (regdump::DEVICE_LEN - 5, 400),
+        (regdump::LEN - 9, 9),
+    ] {
+        let mut part = vec![0u32; n];
+        a.port.dump_regs(first, &mut part).unwrap();
+        for (k, v) in part.iter().enumerate() {
+            if !clock.contains(&(first + k)) {
+                assert_eq!(*v, dump[first + k], "slot {}", first + k);
+            }
+        }
+    }
+    assert!(a.port.dump_regs(regdump::LEN, &mut []).is_ok());
+    let e = a.port.dump_regs(regdump::LEN - 1, &mut [0; 2]).unwrap_err();
+    assert!(e.to_string().contains("the dump has"), "{e}");
+    assert!(a.port.dump_regs(usize::MAX, &mut [0; 1]).is_err());
+}

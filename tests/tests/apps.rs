@@ -25,8 +25,9 @@ fn line<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
 /// and hash.rss equal to rte_softrss() of its tuple and the key; packet types and checksum
 /// flags right; every queue used; the per-queue ethdev counters equal what the application
 /// counted; RSS keys of the wrong size rejected with the driver naming the problem; Tx
-/// checksum offload (three ways of handing frames over) gives correct checksums; the mbuf
-/// pool is whole again at the end.
+/// checksum offload (three ways of handing frames over) gives correct checksums; the register
+/// dump holds the key, the tables and per-queue frame counters; the mbuf pool is whole again
+/// at the end.
 #[test]
 fn rss_matches_rte_softrss() {
     rss_check("fbnic-rss-check", &[]);
@@ -98,8 +99,22 @@ fn rss_check(name: &str, eal: &[&str]) {
     }
     let logs: Vec<String> = driver_log_lines(&text)
         .into_iter()
-        .filter(|l| !l.contains("RSS key of"))
+        .filter(|l| !l.contains("RSS key of") && !l.contains("get_reg: "))
         .collect();
+    // The register dump (decoded by fbnic_hw::regdump): the key, both tables and the queue
+    // counters as set and counted; a part equal to the whole's; a request past the end
+    // refused, and the driver says why.
+    r.expect(&format!(
+        "register dump: {} registers of 4 bytes, version {:#x}: RSS key, 2 tables and 8 queue counters match",
+        fbnic_hw::regdump::LEN,
+        fbnic_hw::regdump::VERSION
+    ));
+    r.expect(&format!(
+        "NET_FBNIC: net_fbnic0: get_reg: invalid argument: registers {}..{} requested, the dump has {}",
+        fbnic_hw::regdump::LEN - 1,
+        fbnic_hw::regdump::LEN + 1,
+        fbnic_hw::regdump::LEN
+    ));
     r.check(logs.is_empty(), || {
         format!("unexpected driver log lines:\n{}", logs.join("\n"))
     });

@@ -11,6 +11,10 @@
 //! * its packet type and checksum flags match what was sent, its bytes are intact;
 //! * every frame sent arrives exactly once, and the per-queue ethdev counters agree.
 //!
+//! After the traffic it reads the register dump (`rte_eth_dev_get_reg_info`, decoded with
+//! `fbnic_hw::regdump`): the key, both indirection tables and each queue's frame counter must
+//! be what was set and what arrived.
+//!
 //! Before that it checks that RSS keys of the wrong size are refused (configure and
 //! rss_hash_update). Prints a summary; exits 0 on PASS, 1 on any mismatch, 2 on errors.
 //!
@@ -426,6 +430,84 @@ fn bad_key_checks(port: u16, pool: &Pool, nq: u16) -> Result<bool, String> {
     Ok(ok)
 }
 
+/// The register dump (`rte_eth_dev_get_reg_info`, decoded with `fbnic_hw::regdump`) after
+/// the traffic: its size and version, the RSS key and both indirection tables as this
+/// application set them, each queue's frame counter equal to what arrived on it; a part read
+/// from an offset into an unaligned buffer equals the same slots of the whole; a request past
+/// the end refused with -EINVAL.
+fn reg_dump_check(port: u16, key: &[u8], reta: &[u16], per_queue: &[u64]) -> Result<bool, String> {
+    use fbnic_hw::regdump;
+    use fbnic_hw::regs;
+    let (len, width, version) = dpdk::reg_dump_size(port)?;
+    let mut fails = Vec::new();
+    if (len as usize, width, version) != (regdump::LEN, 4, regdump::VERSION) {
+        fails.push(format!(
+            "size: {len} registers of {width} bytes, version {version:#x}; expected {} of 4, {:#x}",
+            regdump::LEN,
+            regdump::VERSION
+        ));
+    }
+    let mut raw = vec![0u8; regdump::LEN * 4];
+    let (rc, got) = dpdk::reg_dump(port, 0, 0, &mut raw)?;
+    if rc != 0 || got as usize != regdump::LEN {
+        return Err(format!("full register dump: rc {rc}, {got} registers"));
+    }
+    let dump: Vec<u32> = raw
+        .chunks_exact(4)
+        .map(|c| u32::from_ne_bytes(c.try_into().expect("4 bytes")))
+        .collect();
+    let at = |r: u32| regdump::index_of(r).map(|i| dump[i]);
+    for (i, k) in key.chunks_exact(4).enumerate() {
+        let want = u32::from_be_bytes(k.try_into().expect("4 bytes"));
+        if at(regs::rpc_rss_key(i as u32)) != Some(want) {
+            fails.push(format!(
+                "RSS key word {i}: {:?}, set {want:#010x}",
+                at(regs::rpc_rss_key(i as u32))
+            ));
+        }
+    }
+    let reta_bad = (0..regs::RSS_TBL_COUNT)
+        .flat_map(|t| reta.iter().enumerate().map(move |(i, &q)| (t, i, q)))
+        .filter(|&(t, i, q)| at(regs::rpc_rss_tbl(t, i as u32)) != Some(q as u32))
+        .count();
+    if reta_bad != 0 {
+        fails.push(format!(
+            "{reta_bad} indirection table entries differ from the RETA set"
+        ));
+    }
+    for (q, &n) in per_queue.iter().enumerate() {
+        let frames = at(regs::RDE_PKT_CNT.at(q as u32));
+        if frames != Some(n as u32) {
+            fails.push(format!(
+                "queue {q}: RDE_PKT_CNT {frames:?}, {n} frames arrived"
+            ));
+        }
+    }
+    // Ten registers from the key's slot, into a buffer one byte off alignment.
+    let first = regdump::index_of(regs::rpc_rss_key(0)).expect("dumped") as u32;
+    let mut part = [0u8; 41];
+    let (rc, got) = dpdk::reg_dump(port, first, 10, &mut part[1..])?;
+    if rc != 0 || got != 10 || part[1..] != raw[first as usize * 4..first as usize * 4 + 40] {
+        fails.push(format!("part of 10 registers from slot {first}: rc {rc}, {got} registers, equal to the whole dump's: {}", part[1..] == raw[first as usize * 4..first as usize * 4 + 40]));
+    }
+    let (rc, _) = dpdk::reg_dump(port, len - 1, 2, &mut [0u8; 8])?;
+    if rc != -EINVAL {
+        fails.push(format!(
+            "2 registers from the last slot: rc {rc}, expected -EINVAL"
+        ));
+    }
+    for f in &fails {
+        println!("{P}: mismatch: register dump: {f}");
+    }
+    println!(
+        "{P}: register dump: {len} registers of {width} bytes, version {version:#x}: RSS key, {} tables and {} queue counters {}",
+        regs::RSS_TBL_COUNT,
+        per_queue.len(),
+        if fails.is_empty() { "match" } else { "DO NOT MATCH" }
+    );
+    Ok(fails.is_empty())
+}
+
 fn run() -> Result<bool, String> {
     let args: Vec<String> = std::env::args().collect();
     let app = dpdk::eal_init(&args)?;
@@ -632,6 +714,13 @@ fn run() -> Result<bool, String> {
         }
     );
 
+    let regs_ok = reg_dump_check(
+        rx_port,
+        &TEST_RSS_KEY,
+        &reta,
+        &tally.per_queue[..nq as usize],
+    )?;
+
     let (cso_sent, cso_seen, cso_correct, cso_good, cso_examples) =
         tx_cso_check(&pool, &flows, (rx_port, tx_port), (dst, src), nq)?;
     for e in &cso_examples {
@@ -663,6 +752,7 @@ fn run() -> Result<bool, String> {
         && tally.cksum_flag_bad == 0
         && tally.multi_seg == 0
         && stats_ok
+        && regs_ok
         && cso_ok
         && avail_end == avail0;
     println!("{P}: {}", if pass { "PASS" } else { "FAIL" });

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use dpdk_sys as sys;
 use fbnic_hw::mac::MacAddr;
+use fbnic_hw::regdump;
 
 use super::{adapter, guard, Adapter, Mbuf, MbufRxPool, RxInfo, TxInfo, MAX_MAC_ADDRS};
 use crate::error::{errno, Error, Result};
@@ -888,6 +889,52 @@ unsafe extern "C" fn get_module_eeprom(
     })
 }
 
+/// `get_reg`: a register dump (layout and `version`: `fbnic_hw::regdump`). With no buffer it
+/// reports the size (length in registers, width 4); with one it fills `length` registers from
+/// slot `offset`, or the whole rest of the dump from `offset` when `length` is 0 (as
+/// dpdk-proc-info asks).
+unsafe extern "C" fn get_reg(
+    dev: *mut sys::rte_eth_dev,
+    info: *mut sys::rte_dev_reg_info,
+) -> c_int {
+    with_adapter!(dev, "get_reg", |a| {
+        // SAFETY: ethdev passes the caller's request (checked for null first).
+        let req =
+            unsafe { info.as_mut() }.ok_or_else(|| Error::invalid("null register request"))?;
+        req.width = 4;
+        req.version = regdump::VERSION;
+        if req.data.is_null() {
+            req.length = regdump::LEN as u32;
+            return Ok(0);
+        }
+        let first = req.offset as usize;
+        let len = match req.length {
+            0 => regdump::LEN.saturating_sub(first),
+            n => n as usize,
+        };
+        if len > regdump::LEN {
+            return Err(Error::invalid(format!(
+                "{len} registers requested, the dump has {}",
+                regdump::LEN
+            )));
+        }
+        let mut regs = vec![0u32; len];
+        a.port.dump_regs(first, &mut regs)?;
+        // SAFETY: the caller's buffer holds `length` registers of `width` bytes, or the whole
+        // dump from `offset` when `length` is 0 (the ethdev API contract); it is written as
+        // bytes, so it need not be aligned.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                regs.as_ptr().cast::<u8>(),
+                req.data.cast::<u8>(),
+                len * 4,
+            )
+        };
+        req.length = len as u32;
+        Ok(0)
+    })
+}
+
 // ----------------------------------------------------------------------------------------
 // Queues
 // ----------------------------------------------------------------------------------------
@@ -1663,6 +1710,7 @@ pub(super) static OPS: sys::eth_dev_ops = {
     o.fw_version_get = Some(fw_version_get);
     o.get_module_info = Some(get_module_info);
     o.get_module_eeprom = Some(get_module_eeprom);
+    o.get_reg = Some(get_reg);
     o.dev_set_link_up = Some(dev_set_link_up);
     o.dev_set_link_down = Some(dev_set_link_down);
     o.flow_ctrl_get = Some(flow_ctrl_get);
