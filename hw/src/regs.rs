@@ -54,6 +54,37 @@ pub const fn intr_clear(n: u32) -> Reg {
 }
 /// INTR_STATUS(0) bit 0: the firmware mailbox interrupt, raised once the FW is alive.
 pub const INTR_STATUS0_FW_MBX: u32 = 1 << 0;
+/// Write-1-to-set for bits of interrupt mask bank `n` (a bit per MSI-X vector).
+pub const fn intr_mask_set(n: u32) -> Reg {
+    0x030 + n
+}
+/// Write-1-to-clear (unmask) for bits of interrupt mask bank `n`.
+pub const fn intr_mask_clear(n: u32) -> Reg {
+    0x038 + n
+}
+/// MSI-X vectors (and bits in the 8 interrupt banks).
+pub const MSIX_VECTORS: u32 = 256;
+/// INTR_CQ_REARM of MSI-X vector `v` (0..256): re-arms the vector's completion interrupt.
+pub const fn intr_cq_rearm(v: u32) -> Reg {
+    0x400 + 4 * v
+}
+bitfields! {
+    /// INTR_CQ_REARM fields (facts from the public Linux driver; the spec names the block).
+    pub struct CqRearm(u32) {
+        /// Rx coalescing timeout in microseconds (taken when `rcq_timeout_upd` is set).
+        field rcq_timeout, with_rcq_timeout: 13, 0;
+        /// Update the Rx timeout.
+        flag rcq_timeout_upd, with_rcq_timeout_upd: 14;
+        /// Tx coalescing timeout in microseconds.
+        field tcq_timeout, with_tcq_timeout: 28, 15;
+        /// Update the Tx timeout.
+        flag tcq_timeout_upd, with_tcq_timeout_upd: 29;
+        /// Reload the timers.
+        flag reload, with_reload: 30;
+        /// Unmask (arm) the vector: it signals once, then masks itself until re-armed.
+        flag unmask, with_unmask: 31;
+    }
+}
 
 // ---------------------------------------------------------------------------------------------
 // QM idle bits (a bit per queue, 4 registers each)
@@ -655,11 +686,15 @@ pub const RDE_BYTE_CNT: QReg = QReg(0x2a6);
 /// **[project choice]** High half of [`RDE_BYTE_CNT`].
 pub const RDE_BYTE_CNT_HI: QReg = QReg(0x2a7);
 
-/// RIM_CTL (Rx interrupt; unused in poll mode).
+/// RIM_CTL (the Rx interrupt manager): bits 7:0 = the MSI-X vector the RCQ signals.
 pub const RIM_CTL: QReg = QReg(0x2c0);
-/// RIM_THRESHOLD.
+/// RIM_CTL: the vector field.
+pub const RIM_CTL_VECTOR: u32 = 0xff;
+/// RIM_THRESHOLD: bits 14:0 = unread completions (RCDs) that make the RCQ signal.
 pub const RIM_THRESHOLD: QReg = QReg(0x2c1);
-/// RIM_MASK: 1 = masked.
+/// RIM_THRESHOLD: the count field.
+pub const RIM_THRESHOLD_RCD: u32 = 0x7fff;
+/// RIM_MASK: 1 = masked (the RCQ never signals).
 pub const RIM_MASK: QReg = QReg(0x2c4);
 
 bitfields! {

@@ -18,6 +18,7 @@ use crate::bmc::{BmcConfig, BmcHandle, BmcShared};
 use crate::dma::DmaTable;
 use crate::fifo::FrameFifo;
 use crate::fw::{FwConfig, FwFaults, FwShared, FwState};
+use crate::irq::{Msix, MsixTrigger};
 use crate::lso::LsoState;
 use crate::mac::{self, MacDirStats, Offer, PortRx, MAX_FRAME};
 use crate::parse;
@@ -120,6 +121,8 @@ pub(crate) struct DevState {
     pub lso: LsoState,
     /// Queues with staged RCQ completions.
     pub staged: Vec<u16>,
+    /// MSI-X vectors of the Rx completion interrupts.
+    pub msix: Msix,
 }
 
 impl DevState {
@@ -139,6 +142,7 @@ impl DevState {
             pieces: Box::new([(0, 0); MAX_PIECES]),
             lso: LsoState::default(),
             staged: Vec::with_capacity(MAX_QUEUES as usize),
+            msix: Msix::new(),
         }
     }
 }
@@ -454,6 +458,18 @@ impl Device {
         self.inject_panic.store(true, Ordering::Release);
     }
 
+    /// Routes MSI-X vector `v` (0..256) to `trigger` (None: the vector's messages go
+    /// nowhere, as with an MSI-X table entry that is masked). The model's counterpart of
+    /// programming the MSI-X table; see [`crate::irq`] for when a vector signals.
+    pub fn set_msix_trigger(&self, v: u32, trigger: Option<MsixTrigger>) {
+        self.state.lock().msix.set_trigger(v, trigger);
+    }
+
+    /// MSI-X messages the device has sent.
+    pub fn msix_sent(&self) -> u64 {
+        self.state.lock().msix.sent
+    }
+
     /// Marks the device failed.
     pub(crate) fn fail(&self) {
         self.regs.poison();
@@ -495,6 +511,27 @@ impl Device {
             regs::PTP_ADJUST => self.ptp.adjust(regs::PtpAdjust::from_raw(val), r),
             i if (regs::intr_clear(0)..regs::intr_clear(8)).contains(&i) => {
                 r.clear(regs::intr_status(i - regs::intr_clear(0)), val);
+            }
+            i if (regs::intr_mask_set(0)..regs::intr_mask_set(8)).contains(&i) => {
+                r.or(regs::intr_mask(i - regs::intr_mask_set(0)), val);
+            }
+            i if (regs::intr_mask_clear(0)..regs::intr_mask_clear(8)).contains(&i) => {
+                r.clear(regs::intr_mask(i - regs::intr_mask_clear(0)), val);
+            }
+            i if (regs::intr_cq_rearm(0)..regs::intr_cq_rearm(regs::MSIX_VECTORS)).contains(&i)
+                && (i - regs::intr_cq_rearm(0)) % 4 == 0 =>
+            {
+                r.set(idx, val);
+                let v = (i - regs::intr_cq_rearm(0)) / 4;
+                let rearm = regs::CqRearm::from_raw(val);
+                let mut guard = self.state.lock();
+                let DevState {
+                    q, active_rx, msix, ..
+                } = &mut *guard;
+                msix.rearm(v, rearm);
+                if rearm.unmask() {
+                    msix.check_vector(r, v, q, active_rx);
+                }
             }
             regs::MAC_COMMAND_CONFIG => {
                 r.set(idx, val);
@@ -833,6 +870,17 @@ impl Device {
 
         // A DMA fault while flushing (a bad RCQ base) shows at once too.
         dma.publish(regs);
+
+        // Rx completion interrupts: only while a vector is armed (a polling driver arms none).
+        if st.msix.any_armed() {
+            let DevState {
+                q, active_rx, msix, ..
+            } = st;
+            let mut now = None;
+            for &qi in active_rx.iter() {
+                msix.check(regs, qi as u32, &mut q[qi as usize], &mut now);
+            }
+        }
         work
     }
 

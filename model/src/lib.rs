@@ -168,6 +168,7 @@ mod fifo;
 #[doc(hidden)]
 pub mod fuzzing;
 mod fw;
+mod irq;
 mod lso;
 mod mac;
 mod parse;
@@ -188,6 +189,7 @@ pub use dma::MAX_REGIONS;
 pub use fabric::{Fabric, FabricConfig, IdlePolicy};
 pub use fbnic_hw::regs::Bar;
 pub use fw::{FwConfig, FwFaults, FwState, MacSync, HISTORY_LEN};
+pub use irq::MsixTrigger;
 pub use stats::DeviceStats;
 pub use wire::{GenFn, GenSource, Generator, GeneratorHandle, SinkHandle};
 

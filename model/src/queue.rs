@@ -212,6 +212,9 @@ pub(crate) struct Queue {
     /// The PPQ head whose buffer [`crate::rx::prime`] last asked for (with the ring's
     /// phase in bit 31), so an idle engine asks once per buffer.
     pub primed: u32,
+    /// Since when the RCQ has held unread completions (the interrupt coalescing timer;
+    /// tracked only while a vector is armed, see [`crate::irq`]).
+    pub unread_since: Option<std::time::Instant>,
 }
 
 /// The register set of one of a queue's rings.

@@ -20,6 +20,7 @@ use fbnic_model::{
 
 use crate::devargs::{FwFault, Wire};
 use crate::error::{Error, Result};
+use crate::irq::IrqEvent;
 use crate::transport::{Doorbell, Transport};
 
 /// What a port's model device looks like.
@@ -300,5 +301,16 @@ impl Transport for EmbeddedTransport {
         self.dev
             .dma_unmap(iova, len)
             .map_err(|e| Error::Hardware(format!("unmapping IOVA {iova:#x}: {e}")))
+    }
+
+    fn set_msix(&self, vector: u32, event: Option<Arc<IrqEvent>>) -> Result<()> {
+        if vector >= fbnic_hw::regs::MSIX_VECTORS {
+            return Err(Error::invalid(format!(
+                "MSI-X vector {vector}: the device has 256"
+            )));
+        }
+        let trigger = event.map(|e| Arc::new(move || e.signal()) as fbnic_model::MsixTrigger);
+        self.dev.set_msix_trigger(vector, trigger);
+        Ok(())
     }
 }

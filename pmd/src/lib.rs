@@ -18,6 +18,7 @@ pub mod error;
 pub mod fake;
 pub mod flow;
 pub mod fw;
+pub mod irq;
 pub mod mbx;
 pub mod module;
 pub mod native;

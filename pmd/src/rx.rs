@@ -66,6 +66,9 @@ pub enum RxDescStatus {
     Unavail,
 }
 
+/// The MSI-X vector of Rx queue 0 (see [`RxQueue::irq_vector`]).
+pub const RX_VECTOR_BASE: u32 = 2;
+
 /// The receive half of queue `qid`.
 pub struct RxQueue<P: RxPool> {
     rcq: DescRing,
@@ -235,6 +238,10 @@ impl<P: RxPool> RxQueue<P> {
         w(regs::RCQ_CTL, QueueCtl::default().with_reset(true).raw());
         self.rcq
             .program(tp, q, regs::RCQ_BAL, regs::RCQ_BAH, regs::RCQ_SIZE);
+        // The completion interrupt: this queue's vector, signalled from the first unread
+        // completion on; masked until the application arms it (irq_arm).
+        w(regs::RIM_CTL, self.irq_vector());
+        w(regs::RIM_THRESHOLD, 1);
         w(regs::RIM_MASK, 1);
         w(regs::RCQ_CTL, QueueCtl::default().with_enable(true).raw());
 
@@ -247,6 +254,40 @@ impl<P: RxPool> RxQueue<P> {
             )));
         }
         Ok(())
+    }
+
+    /// The MSI-X vector of this queue's completion interrupt (**[project choice]**: vectors 0
+    /// and 1 are the firmware mailbox's and the link's, as in the Linux driver; Rx queue `q`
+    /// signals vector 2 + `q`).
+    pub fn irq_vector(&self) -> u32 {
+        RX_VECTOR_BASE + self.qid
+    }
+
+    /// Arms the completion interrupt: the queue's vector signals once there is a completion
+    /// the driver has not read (at once if there is one already), then stays quiet until
+    /// armed again. For an application that has polled the queue empty and wants to sleep.
+    pub fn irq_arm(&self) -> Result<()> {
+        if !self.running {
+            return Err(Error::Busy(format!("Rx queue {}: not started", self.qid)));
+        }
+        let tp = self.tp.as_ref();
+        let v = self.irq_vector();
+        tp.write32(Bar::Bar0, regs::RIM_MASK.at(self.qid), 0);
+        tp.write32(Bar::Bar0, regs::intr_mask_clear(v / 32), 1 << (v % 32));
+        let arm = regs::CqRearm::default()
+            .with_rcq_timeout_upd(true)
+            .with_unmask(true);
+        tp.write32(Bar::Bar0, regs::intr_cq_rearm(v), arm.raw());
+        Ok(())
+    }
+
+    /// Masks the completion interrupt again (the queue is polled).
+    pub fn irq_disarm(&self) {
+        if self.running {
+            self.tp
+                .as_ref()
+                .write32(Bar::Bar0, regs::RIM_MASK.at(self.qid), 1);
+        }
     }
 
     /// Disables the queue, waits until the device is idle, and takes back every buffer.

@@ -16,7 +16,10 @@ use core::sync::atomic::{AtomicU32, Ordering};
 
 use fbnic_hw::regs::{Bar, Reg};
 
-use crate::error::Result;
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::irq::IrqEvent;
 
 /// Access to one fbnic PCI function.
 pub trait Transport: Send + Sync + fmt::Debug {
@@ -41,6 +44,15 @@ pub trait Transport: Send + Sync + fmt::Debug {
 
     /// Revokes a mapping made by [`dma_map`](Self::dma_map).
     fn dma_unmap(&self, iova: u64, len: usize) -> Result<()>;
+
+    /// Routes MSI-X vector `vector` to `event` (None: its messages go nowhere), as VFIO's
+    /// per-vector eventfds do. The device keeps the event until it is routed elsewhere.
+    fn set_msix(&self, vector: u32, event: Option<Arc<IrqEvent>>) -> Result<()> {
+        let _ = event;
+        Err(Error::NotSupported(format!(
+            "MSI-X vector {vector}: this transport delivers no interrupts"
+        )))
+    }
 }
 
 /// A register the fast path writes with a single store: a ring tail or head.

@@ -1350,3 +1350,85 @@ fn register_dump_holds_programmed_values_and_counters() {
     assert!(e.to_string().contains("the dump has"), "{e}");
     assert!(a.port.dump_regs(usize::MAX, &mut [0; 1]).is_err());
 }
+
+/// Rx completion interrupts: an armed queue's vector signals its event when a frame arrives
+/// (not before), once (it stays quiet until armed again), at once when armed with a frame
+/// already waiting, and never while disarmed; the device counts the messages it sent.
+#[test]
+fn rx_interrupt_signals_once_per_arming() {
+    use rte_net_fbnic::irq::IrqEvent;
+    use std::sync::Arc;
+    let (mut a, mut b) = cabled_pair(&PortSpec::default(), &PortSpec::default());
+    a.start().unwrap();
+    b.start().unwrap();
+    let ev = Arc::new(IrqEvent::new().unwrap());
+    let v = a.rx[0].irq_vector();
+    assert_eq!(v, 2);
+    a.tp.set_msix(v, Some(ev.clone())).unwrap();
+    let quiet = Duration::from_millis(150);
+    let send = |b: &mut TestPort, dst: MacAddr, seq: u64| {
+        let f = frame(dst, b.port.perm_addr(), &flow(), 128, seq);
+        let p = b.pool.packet(&f).unwrap();
+        b.send_all(0, &[p]);
+    };
+    let dst = a.port.perm_addr();
+    let sent0 = a.tp.device().msix_sent();
+
+    // Armed on an empty ring: quiet until a frame comes, then one message.
+    a.rx[0].irq_arm().unwrap();
+    assert!(!ev.wait(quiet), "no frame, no interrupt");
+    send(&mut b, dst, 1);
+    assert!(
+        ev.wait(Duration::from_secs(2)),
+        "a frame arrived: interrupt"
+    );
+    assert_eq!(ev.take(), 1);
+    assert_eq!(a.rx[0].filled(u32::MAX), 1, "the frame waits in the ring");
+    // Not armed again: the next frame is quiet.
+    send(&mut b, dst, 2);
+    assert!(!ev.wait(quiet), "auto-masked after signalling");
+    let got = a.recv(2, Duration::from_secs(2));
+    assert_eq!(got.len(), 2);
+    got.into_iter().for_each(|(_, p)| p.free_pkt());
+
+    // A frame already waiting when armed: at once.
+    send(&mut b, dst, 3);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while a.rx[0].filled(u32::MAX) == 0 && Instant::now() < deadline {
+        std::thread::yield_now();
+    }
+    assert!(!ev.wait(Duration::ZERO), "not armed: quiet");
+    a.rx[0].irq_arm().unwrap();
+    assert!(
+        ev.wait(Duration::from_millis(500)),
+        "armed with a frame waiting"
+    );
+    assert_eq!(ev.take(), 1);
+    let got = a.recv(1, Duration::from_secs(2));
+    assert_eq!(got.len(), 1);
+    got.into_iter().for_each(|(_, p)| p.free_pkt());
+
+    // Armed, then disarmed (the application polls again): quiet.
+    a.rx[0].irq_arm().unwrap();
+    a.rx[0].irq_disarm();
+    send(&mut b, dst, 4);
+    assert!(!ev.wait(quiet), "disarmed");
+    let got = a.recv(1, Duration::from_secs(2));
+    assert_eq!(got.len(), 1);
+    got.into_iter().for_each(|(_, p)| p.free_pkt());
+    assert_eq!(a.tp.device().msix_sent() - sent0, 2);
+
+    // Unrouted: the device still signals (and counts), the event sees nothing.
+    a.tp.set_msix(v, None).unwrap();
+    a.rx[0].irq_arm().unwrap();
+    send(&mut b, dst, 5);
+    let got = a.recv(1, Duration::from_secs(2));
+    assert_eq!(got.len(), 1);
+    got.into_iter().for_each(|(_, p)| p.free_pkt());
+    assert!(!ev.wait(Duration::ZERO));
+    assert_eq!(a.tp.device().msix_sent() - sent0, 3);
+    b.settle_tx();
+    // A stopped queue cannot be armed.
+    a.stop().unwrap();
+    assert!(a.rx[0].irq_arm().is_err());
+}
