@@ -333,6 +333,8 @@ pub struct PortConf {
     pub rx_offloads: u64,
     /// Tx offloads.
     pub tx_offloads: u64,
+    /// Rx queue interrupts (`intr_conf.rxq`).
+    pub rx_intr: bool,
 }
 
 impl Default for PortConf {
@@ -346,6 +348,7 @@ impl Default for PortConf {
             rss_key: None,
             rx_offloads: 0,
             tx_offloads: 0,
+            rx_intr: false,
         }
     }
 }
@@ -365,6 +368,7 @@ pub fn dev_configure(port: u16, c: &PortConf) -> c_int {
     }
     conf.rxmode.offloads = c.rx_offloads;
     conf.txmode.offloads = c.tx_offloads;
+    conf.intr_conf.set_rxq(c.rx_intr as u32);
     // SAFETY: conf (and the key it points to) are valid for the call; ethdev copies them.
     unsafe { sys::rte_eth_dev_configure(port, c.nb_rxq, c.nb_txq, &conf) }
 }

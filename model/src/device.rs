@@ -460,7 +460,7 @@ impl Device {
 
     /// Routes MSI-X vector `v` (0..256) to `trigger` (None: the vector's messages go
     /// nowhere, as with an MSI-X table entry that is masked). The model's counterpart of
-    /// programming the MSI-X table; see [`crate::irq`] for when a vector signals.
+    /// programming the MSI-X table (the model's `irq` module says when a vector signals).
     pub fn set_msix_trigger(&self, v: u32, trigger: Option<MsixTrigger>) {
         self.state.lock().msix.set_trigger(v, trigger);
     }

@@ -106,8 +106,9 @@
 //! - Page (header-split) Rx mode (EN_HDR_SPLIT=1 or PAYLD_PACK!=0): frames for such a queue
 //!   are dropped and counted in RDE_PKT_ERR (and [`DeviceStats::rx_page_mode_drops`]); the
 //!   HPQ is configured and idles but is never used.
-//! - Interrupts other than INTR_STATUS(0) bit 0 (the firmware mailbox): no MSI-X, the TIM/RIM
-//!   registers are plain storage (a poll-mode driver masks them).
+//! - Interrupts other than INTR_STATUS(0) bit 0 (the firmware mailbox) and the Rx completion
+//!   interrupts (RIM, INTR_CQ_REARM Rx side, INTR_MASK; see the `irq` module): the TIM (Tx
+//!   completion) registers and the Tx timeout are plain storage, MSIX_CTRL maps nothing.
 //! - The Tx classifier (TCE) and its TCAM: host frames reach the BMC only with TWD DEST_BMC.
 //! - IP address TCAMs, tunnels (OUTER_IP_VALID is never set), IPv6 extension headers other
 //!   than the fragment header, ACT_TBL1 hash fields other than the four address/port ones.

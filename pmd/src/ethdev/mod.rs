@@ -7,6 +7,7 @@
 //! functions are the driver core's loops over `rte_mbuf`s.
 
 mod flow;
+mod intr;
 mod log;
 mod mbuf;
 mod mem;
@@ -85,6 +86,8 @@ struct Adapter {
     closing: AtomicBool,
     /// Service alarm ticks so far.
     ticks: AtomicU64,
+    /// Rx queue interrupts, while installed (started with `intr_conf.rxq`).
+    rx_intr: Mutex<Option<intr::RxIntr>>,
 }
 
 // SAFETY: the raw eth_dev pointer is DPDK's process-global port structure, valid until the
@@ -96,6 +99,10 @@ unsafe impl Sync for Adapter {}
 impl Adapter {
     fn queues(&self) -> std::sync::MutexGuard<'_, QueueTable> {
         self.queues.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn rx_intr(&self) -> std::sync::MutexGuard<'_, Option<intr::RxIntr>> {
+        self.rx_intr.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     // The data lives in DPDK's shared memory, reached through a raw pointer.
@@ -279,6 +286,7 @@ unsafe fn probe_port(
         queues: Mutex::new(QueueTable::default()),
         closing: AtomicBool::new(false),
         ticks: AtomicU64::new(0),
+        rx_intr: Mutex::new(None),
     });
     // SAFETY: eth_dev is freshly allocated and ours; data and dev_private are valid.
     unsafe {

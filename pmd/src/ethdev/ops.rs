@@ -526,6 +526,10 @@ unsafe extern "C" fn dev_start(dev: *mut sys::rte_eth_dev) -> c_int {
     with_adapter!(dev, "start", |a| {
         let mut qs = DevQueues { a };
         a.port.start(&mut qs)?;
+        if let Err(e) = super::intr::install(a) {
+            let _ = a.port.stop(&mut qs);
+            return Err(e);
+        }
         update_link(a, false);
         Ok(0)
     })
@@ -533,6 +537,7 @@ unsafe extern "C" fn dev_start(dev: *mut sys::rte_eth_dev) -> c_int {
 
 unsafe extern "C" fn dev_stop(dev: *mut sys::rte_eth_dev) -> c_int {
     with_adapter!(dev, "stop", |a| {
+        super::intr::uninstall(a);
         let mut qs = DevQueues { a };
         let r = a.port.stop(&mut qs);
         update_link(a, false);
@@ -550,6 +555,7 @@ unsafe extern "C" fn dev_close(dev: *mut sys::rte_eth_dev) -> c_int {
         a.closing.store(true, Ordering::Release);
         // SAFETY: waits for a running alarm callback, removes pending ones.
         unsafe { sys::rte_eal_alarm_cancel(Some(super::service_alarm), dev.cast()) };
+        super::intr::uninstall(a);
         let mut qs = DevQueues { a };
         if let Err(e) = a.port.stop(&mut qs) {
             ::log::warn!("{name}: stop at close: {e}");
@@ -887,6 +893,40 @@ unsafe extern "C" fn get_module_eeprom(
         a.port.read_module_eeprom(req.offset, buf)?;
         Ok(0)
     })
+}
+
+/// `rx_queue_intr_enable`: arms queue `qid`'s interrupt (its event fires once a packet
+/// waits, at once if one does already). Needs `intr_conf.rxq` at start.
+unsafe extern "C" fn rx_queue_intr_enable(dev: *mut sys::rte_eth_dev, qid: u16) -> c_int {
+    with_adapter!(dev, "rx_queue_intr_enable", |a| {
+        rx_intr_queue(a, qid, |q| q.irq_arm())?;
+        Ok(0)
+    })
+}
+
+/// `rx_queue_intr_disable`: masks queue `qid`'s interrupt again.
+unsafe extern "C" fn rx_queue_intr_disable(dev: *mut sys::rte_eth_dev, qid: u16) -> c_int {
+    with_adapter!(dev, "rx_queue_intr_disable", |a| {
+        rx_intr_queue(a, qid, |q| {
+            q.irq_disarm();
+            Ok(())
+        })?;
+        Ok(0)
+    })
+}
+
+/// Runs `f` on Rx queue `qid`, when its interrupt can be used.
+fn rx_intr_queue(a: &Adapter, qid: u16, f: impl FnOnce(&RxQ) -> Result<()>) -> Result<()> {
+    if !super::intr::installed(a) {
+        return Err(Error::NotSupported(
+            "Rx interrupts are off: configure the port with intr_conf.rxq = 1 and start it".into(),
+        ));
+    }
+    let qs = DevQueues { a };
+    let q = qs
+        .rxq(qid)
+        .ok_or_else(|| Error::invalid(format!("Rx queue {qid} is not set up")))?;
+    f(q)
 }
 
 /// `get_reg`: a register dump (layout and `version`: `fbnic_hw::regdump`). With no buffer it
@@ -1711,6 +1751,8 @@ pub(super) static OPS: sys::eth_dev_ops = {
     o.get_module_info = Some(get_module_info);
     o.get_module_eeprom = Some(get_module_eeprom);
     o.get_reg = Some(get_reg);
+    o.rx_queue_intr_enable = Some(rx_queue_intr_enable);
+    o.rx_queue_intr_disable = Some(rx_queue_intr_disable);
     o.dev_set_link_up = Some(dev_set_link_up);
     o.dev_set_link_down = Some(dev_set_link_down);
     o.flow_ctrl_get = Some(flow_ctrl_get);
