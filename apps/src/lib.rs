@@ -15,6 +15,40 @@ pub mod pkt;
 
 use dpdk_sys as sys;
 
+/// Named checks of a checker application, each printed as it is made:
+/// `<prog>: check <name>: ok (<detail>)` or `... FAIL (<detail>)`.
+#[derive(Debug)]
+pub struct Checks {
+    prog: &'static str,
+    /// Checks that failed.
+    pub failed: u32,
+    /// Checks that passed.
+    pub passed: u32,
+}
+
+impl Checks {
+    /// No checks yet, for application `prog`.
+    pub fn new(prog: &'static str) -> Self {
+        Self {
+            prog,
+            failed: 0,
+            passed: 0,
+        }
+    }
+
+    /// Records and prints one check.
+    pub fn check(&mut self, name: &str, ok: bool, detail: String) {
+        let prog = self.prog;
+        if ok {
+            self.passed += 1;
+            println!("{prog}: check {name}: ok ({detail})");
+        } else {
+            self.failed += 1;
+            println!("{prog}: check {name}: FAIL ({detail})");
+        }
+    }
+}
+
 /// Ends an application with the project's exit codes: 0 when `outcome` is `Ok(true)` (every
 /// check passed), 1 for `Ok(false)` (a check failed, already reported), 2 for an error, which
 /// is printed as `<prog>: ERROR: <e>`.

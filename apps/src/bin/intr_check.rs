@@ -17,30 +17,13 @@ use std::time::{Duration, Instant};
 use dpdk_sys as sys;
 use fbnic_apps::dpdk::{self, Mbuf, Pool, PortConf};
 use fbnic_apps::pkt::{Flow, Kind, Rng};
+use fbnic_apps::Checks;
 
 const P: &str = "fbnic-intr-check";
 const ENOTSUP: i32 = 95;
 
 fn main() {
     fbnic_apps::exit_with(P, run())
-}
-
-#[derive(Default)]
-struct Checks {
-    failed: u32,
-    passed: u32,
-}
-
-impl Checks {
-    fn check(&mut self, name: &str, ok: bool, detail: String) {
-        if ok {
-            self.passed += 1;
-            println!("{P}: check {name}: ok ({detail})");
-        } else {
-            self.failed += 1;
-            println!("{P}: check {name}: FAIL ({detail})");
-        }
-    }
 }
 
 /// An mbuf moved to the sending thread (owned by exactly one thread at a time).
@@ -227,7 +210,7 @@ fn run() -> Result<bool, String> {
     let flow = Flow::random(Kind::ALL[0], &mut Rng::new(7));
     let frame = flow.frame(dst, src, 1, 64);
 
-    let mut c = Checks::default();
+    let mut c = Checks::new(P);
     c.check(
         "event added to epoll",
         ctl_add(rx) == 0,

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use dpdk_sys as sys;
 use fbnic_apps::dpdk::{self, Mbuf, Pool, PortConf};
 use fbnic_apps::pkt::{Flow, Kind, Rng};
+use fbnic_apps::Checks;
 use fbnic_apps::{check_args, opt_num};
 
 const P: &str = "fbnic-ptp-check";
@@ -30,24 +31,6 @@ fn main() {
 }
 
 /// Collects named checks and prints each.
-#[derive(Default)]
-struct Checks {
-    failed: u32,
-    passed: u32,
-}
-
-impl Checks {
-    fn check(&mut self, name: &str, ok: bool, detail: String) {
-        if ok {
-            self.passed += 1;
-            println!("{P}: check {name}: ok ({detail})");
-        } else {
-            self.failed += 1;
-            println!("{P}: check {name}: FAIL ({detail})");
-        }
-    }
-}
-
 /// A PTPv2 Sync message over Ethernet with sequence id `seq`.
 fn ptp_sync(dst: [u8; 6], src: [u8; 6], seq: u16) -> Vec<u8> {
     let mut f = Vec::with_capacity(60);
@@ -178,7 +161,7 @@ fn run() -> Result<bool, String> {
     }
     let field = dpdk::rx_timestamp_field()
         .ok_or("no Rx timestamp dynamic field after configuring the offload")?;
-    let mut c = Checks::default();
+    let mut c = Checks::new(P);
     let mut err = None;
     let rc = dpdk::run_on_worker(
         || match datapath_checks(&mut c, &pool, ports, macs, field, n) {
