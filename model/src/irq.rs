@@ -42,8 +42,8 @@ struct Vector {
     trigger: Option<MsixTrigger>,
 }
 
-/// The device's MSI-X vectors.
-#[derive(Default)]
+/// The device's MSI-X vectors (built by [`Msix::new`] with all 256: no `Default`, which
+/// would leave none and make `check` index out of range).
 pub(crate) struct Msix {
     vectors: Vec<Vector>,
     /// Vectors armed now: the engine looks at Rx queues only while this is not zero.
