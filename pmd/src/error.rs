@@ -68,6 +68,8 @@ pub enum Error {
     },
     /// A hardware queue did not go idle or refused its configuration.
     Hardware(String),
+    /// A secondary process's request to the primary failed (no answer, a malformed one).
+    Ipc(String),
 }
 
 impl Error {
@@ -82,7 +84,7 @@ impl Error {
             Self::DeviceGone => errno::ENODEV,
             Self::Timeout { .. } => errno::ETIMEDOUT,
             Self::Firmware(_) | Self::FirmwareTooOld { .. } => errno::EPROTO,
-            Self::Hardware(_) => errno::EIO,
+            Self::Hardware(_) | Self::Ipc(_) => errno::EIO,
         }
     }
 
@@ -116,6 +118,7 @@ impl fmt::Display for Error {
                 )
             }
             Self::Hardware(m) => write!(f, "hardware error: {m}"),
+            Self::Ipc(m) => write!(f, "multi-process request: {m}"),
         }
     }
 }

@@ -133,6 +133,24 @@ impl TestPmd {
 
     /// [`TestPmd::start`] for sessions where start-up is expected to report failures (a port
     /// that cannot start): the caller checks them.
+    /// [`TestPmd::start`] as a primary process secondaries can attach to: shared runtime
+    /// files under `--file-prefix=prefix` instead of `--in-memory`. Call
+    /// [`remove_prefix_files`] once it has quit.
+    pub fn start_primary(name: &str, prefix: &str, vdevs: &[&str], args: &[&str]) -> TestPmd {
+        let env = env();
+        let eal: Vec<String> = eal_args(env, vdevs, &[])
+            .into_iter()
+            .map(|a| {
+                if a == "--in-memory" {
+                    format!("--file-prefix={prefix}")
+                } else {
+                    a
+                }
+            })
+            .collect();
+        Self::launch_eal(name, eal, args, true)
+    }
+
     pub fn start_with_failures(
         name: &str,
         vdevs: &[&str],
@@ -149,9 +167,13 @@ impl TestPmd {
         args: &[&str],
         strict: bool,
     ) -> TestPmd {
+        Self::launch_eal(name, eal_args(env(), vdevs, eal_extra), args, strict)
+    }
+
+    fn launch_eal(name: &str, eal: Vec<String>, args: &[&str], strict: bool) -> TestPmd {
         let lock = dpdk_lock();
         let env = env();
-        let mut a = eal_args(env, vdevs, eal_extra);
+        let mut a = eal;
         a.push("--".into());
         a.push("-i".into());
         // net_fbnic reports link state changes (LSC events), which testpmd prints from the
@@ -339,6 +361,35 @@ impl TestPmd {
         self.p.save_log();
         text
     }
+}
+
+/// EAL arguments of a secondary process attaching to the primary started with
+/// [`TestPmd::start_primary`] under `prefix` (our PMD loaded, no PCI), then `extra`.
+pub fn secondary_args(prefix: &str, extra: &[&str]) -> Vec<String> {
+    let mut a: Vec<String> = vec![
+        format!("--file-prefix={prefix}"),
+        "--no-pci".into(),
+        "-d".into(),
+        env().pmd.display().to_string(),
+    ];
+    a.extend(extra.iter().map(|s| s.to_string()));
+    a
+}
+
+/// Removes what a primary started with [`TestPmd::start_primary`] leaves behind (its
+/// hugepage files and runtime directory), so the pages go back to the pool.
+pub fn remove_prefix_files(prefix: &str) {
+    if let Ok(dir) = std::fs::read_dir("/dev/hugepages") {
+        for e in dir.flatten() {
+            if e.file_name()
+                .to_string_lossy()
+                .starts_with(&format!("{prefix}map_"))
+            {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(format!("/var/run/dpdk/{prefix}"));
 }
 
 /// Formats counters for a failure message.

@@ -11,6 +11,7 @@ mod intr;
 mod log;
 mod mbuf;
 mod mem;
+mod mp;
 mod ops;
 
 use core::ffi::{c_char, c_int, c_void, CStr};
@@ -202,9 +203,8 @@ unsafe extern "C" fn probe(vdev: *mut sys::rte_vdev_device) -> c_int {
     guard("probe", Some(&n), || {
         // SAFETY: plain EAL query.
         if unsafe { sys::rte_eal_process_type() } != sys::RTE_PROC_PRIMARY {
-            return Err(Error::NotSupported(
-                "secondary processes cannot drive net_fbnic ports".into(),
-            ));
+            // SAFETY: as above.
+            return unsafe { probe_secondary(vdev, &name) };
         }
         let devargs: Devargs = args
             .parse()
@@ -212,6 +212,32 @@ unsafe extern "C" fn probe(vdev: *mut sys::rte_vdev_device) -> c_int {
         // SAFETY: as above.
         unsafe { probe_port(vdev, &name, devargs) }
     })
+}
+
+/// Attaches a secondary process to the primary's port `name` (see [`mp`]).
+///
+/// # Safety
+/// `vdev` is the valid device EAL passed to [`probe`].
+unsafe fn probe_secondary(vdev: *mut sys::rte_vdev_device, name: &str) -> Result<c_int> {
+    let cname = std::ffi::CString::new(name).map_err(|_| Error::invalid("port name"))?;
+    // SAFETY: a NUL-terminated name; ethdev looks the port up in the shared data.
+    let eth_dev = unsafe { sys::rte_eth_dev_attach_secondary(cname.as_ptr()) };
+    if eth_dev.is_null() {
+        return Err(Error::invalid(format!(
+            "{name}: the primary process has no such port"
+        )));
+    }
+    // SAFETY: the port just attached (this process's ethdev entry, the shared data); the
+    // vdev outlives it.
+    unsafe {
+        (*eth_dev).device = &mut (*vdev).device;
+        (*eth_dev).dev_ops = &mp::SECONDARY_OPS;
+        (*eth_dev).rx_pkt_burst = Some(mp::rx_burst);
+        (*eth_dev).tx_pkt_burst = Some(mp::tx_burst);
+        sys::rte_eth_dev_probing_finish(eth_dev);
+    }
+    ::log::info!("{name}: attached (secondary process: statistics and information only)");
+    Ok(0)
 }
 
 /// Creates port `name` on its model device and allocates its ethdev.
@@ -240,6 +266,7 @@ unsafe fn probe_port(
     opts.engine_poll = devargs.model_poll_us.map(std::time::Duration::from_micros);
     opts.engine_nice = devargs.model_nice;
     let tp = EmbeddedTransport::attach(&opts)?;
+    mp::register_primary();
     let dyn_tp: Arc<dyn Transport> = tp.clone();
     // From here on, undo on failure (the embedded transport detaches on drop).
     let undo_mem = |tp: &Arc<dyn Transport>| mem::unregister(tp);
@@ -379,6 +406,12 @@ unsafe extern "C" fn remove(vdev: *mut sys::rte_vdev_device) -> c_int {
         let eth_dev = unsafe { sys::rte_eth_dev_allocated(name) };
         if eth_dev.is_null() {
             return Ok(0);
+        }
+        // SAFETY: plain EAL query.
+        if unsafe { sys::rte_eal_process_type() } != sys::RTE_PROC_PRIMARY {
+            // SAFETY: a port this secondary attached; releasing it frees only this
+            // process's entry (the shared data stays the primary's).
+            return Ok(unsafe { sys::rte_eth_dev_release_port(eth_dev) });
         }
         // SAFETY: a port of ours; close runs dev_close then releases it.
         let port_id = unsafe { (*(*eth_dev).data).port_id };

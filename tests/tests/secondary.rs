@@ -1,0 +1,220 @@
+//! Secondary processes: the real `dpdk-proc-info` attaches to a running dpdk-testpmd (the
+//! primary, which owns two cabled net_fbnic ports with 4 queues each and has forwarded
+//! traffic) and reads the ports through the driver: statistics, extended statistics,
+//! firmware version, port and queue information, RSS key and redirection table, the register
+//! dump, and a statistics reset that the primary then shows. Every figure is compared with
+//! what testpmd itself shows for the same port.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use fbnic_hw::regdump;
+use fbnic_hw::regs;
+use fbnic_it::dpdk::{self, remove_prefix_files, secondary_args, TestPmd};
+use fbnic_it::parse::{self, get, Counters};
+use regex::Regex;
+
+const PREFIX: &str = "fbnic-it-secondary";
+const QUEUES: usize = 4;
+
+/// The part of `text` from the heading for `port` up to the next port's heading (or the end).
+fn section<'a>(text: &'a str, heading: &str, port: u16) -> &'a str {
+    let start = text
+        .find(&format!("{heading} {port}"))
+        .unwrap_or_else(|| panic!("no \"{heading} {port}\" in:\n{text}"));
+    let rest = &text[start..];
+    let end = rest[1..].find(heading).map_or(rest.len(), |i| i + 1);
+    &rest[..end]
+}
+
+/// Runs dpdk-proc-info with `opts` against the primary; its output (exit status 0).
+fn proc_info(opts: &[&str]) -> String {
+    let mut args = secondary_args(PREFIX, &[]);
+    args.push("--".into());
+    args.extend(opts.iter().map(|s| s.to_string()));
+    let run = dpdk::run(
+        "proc-info",
+        "dpdk-proc-info",
+        &args,
+        Duration::from_secs(60),
+    );
+    run.check(run.status().success(), || "dpdk-proc-info failed".into());
+    run.text()
+}
+
+/// testpmd's RETA of port 0 for the first 256 entries: index -> queue.
+fn testpmd_reta(tp: &mut TestPmd) -> BTreeMap<usize, u64> {
+    let out = tp.cmd("show port 0 rss reta 256 (0xffffffffffffffff,0xffffffffffffffff,0xffffffffffffffff,0xffffffffffffffff)");
+    let re = Regex::new(r"RSS RETA configuration: hash index=(\d+), queue=(\d+)").unwrap();
+    re.captures_iter(&out)
+        .map(|c| (c[1].parse().unwrap(), c[2].parse().unwrap()))
+        .collect()
+}
+
+#[test]
+fn proc_info_reads_ports_of_a_running_testpmd() {
+    remove_prefix_files(PREFIX);
+    let mut tp = TestPmd::start_primary(
+        "testpmd-primary",
+        PREFIX,
+        &["net_fbnic0", "net_fbnic1"],
+        &[
+            "--nb-cores=1",
+            "--rxq=4",
+            "--txq=4",
+            "--rss-ip",
+            "--txonly-multi-flow",
+        ],
+    );
+    tp.cmd("set fwd io");
+    tp.cmd("start tx_first 4");
+    std::thread::sleep(Duration::from_millis(1500));
+    tp.cmd("stop");
+    let x = tp.settle(&[0, 1]);
+    let stats: Vec<Counters> = (0..2).map(|p| tp.stats(p)).collect();
+    let info = tp.cmd("show port info 0");
+    let fw = Regex::new(r"Firmware-version: (\S+)")
+        .unwrap()
+        .captures(&info)
+        .map(|c| c[1].to_string())
+        .unwrap_or_else(|| tp.fail("testpmd shows no firmware version"));
+    tp.check(get(&stats[0], "RX-packets") > 1000, || {
+        format!("too little traffic to compare: {stats:?}")
+    });
+
+    // --- basic and extended statistics: what testpmd shows, from the other process.
+    // (proc-info shows one of --stats and --xstats per run.)
+    let out = proc_info(&["--stats"]);
+    let xout = proc_info(&["--xstats"]);
+    for p in 0..2u16 {
+        // The port's totals: what comes before the per-queue "Stats reg" lines.
+        let block = section(&out, "NIC statistics for port", p);
+        let s = parse::port_stats(&block[..block.find("Stats reg").unwrap_or(block.len())]);
+        for k in [
+            "RX-packets",
+            "RX-bytes",
+            "RX-errors",
+            "TX-packets",
+            "TX-bytes",
+        ] {
+            tp.check(s.get(k) == stats[p as usize].get(k), || {
+                format!(
+                    "port {p} {k}: proc-info {:?}, testpmd {:?}\n{out}",
+                    s.get(k),
+                    stats[p as usize].get(k)
+                )
+            });
+        }
+        let theirs = parse::xstats(section(&xout, "NIC extended statistics for port", p));
+        tp.check(theirs == x[p as usize], || {
+            let diff: Vec<_> = x[p as usize]
+                .iter()
+                .filter(|(k, v)| theirs.get(*k) != Some(v))
+                .map(|(k, v)| format!("{k}: testpmd {v}, proc-info {:?}", theirs.get(k)))
+                .collect();
+            format!(
+                "port {p} xstats differ ({} vs {} names): {diff:?}",
+                x[p as usize].len(),
+                theirs.len()
+            )
+        });
+        // The device's own counters are there too, and the cable adds up.
+        let q: u64 = (0..QUEUES)
+            .map(|q| get(&theirs, &format!("rx_q{q}_packets")))
+            .sum();
+        tp.check(q == get(&theirs, "rx_good_packets"), || {
+            format!("port {p}: queues sum to {q}")
+        });
+    }
+    let x0 = parse::xstats(section(&xout, "NIC extended statistics for port", 0));
+    let x1 = parse::xstats(section(&xout, "NIC extended statistics for port", 1));
+    tp.check(
+        get(&x0, "mac_tx_frames_ok") == get(&x1, "mac_rx_frames_ok"),
+        || "port 0 sent what port 1's MAC received".into(),
+    );
+    tp.check(
+        (0..QUEUES).all(|q| get(&x0, &format!("rx_q{q}_packets")) > 0),
+        || format!("RSS used every queue: {x0:?}"),
+    );
+
+    // --- firmware version, port and queue information, RSS.
+    let out = proc_info(&["--firmware-version", "--show-port", "--show-rss-reta"]);
+    for p in 0..2 {
+        tp.check(
+            out.contains(&format!("Ethdev port {p} firmware version: {fw}")),
+            || format!("firmware version {fw} for port {p}:\n{out}"),
+        );
+    }
+    let port0 = section(&out, "===== Port", 0);
+    for want in [
+        "driver net_fbnic device net_fbnic0",
+        "Link up at 100 Gbps",
+        "mac 02:1D:9B:00:00:00",
+        "flow control mode full",
+        "key len : 40",
+        "key (hex) : 6d5a56da255b0ec24167253d43a38fb0d0ca2bcbae7b30b477cb2da38030f20c6a42b73bbeac01fa",
+        "burst mode : Scalar, one doorbell per burst",
+    ] {
+        tp.check(port0.contains(want), || format!("{want:?} missing:\n{port0}"));
+    }
+    for q in 0..QUEUES {
+        let rx = format!("-- {q} descriptors 1024 rx buffer size");
+        tp.check(port0.contains(&rx), || format!("{rx:?} missing:\n{port0}"));
+    }
+    let re = Regex::new(r"RSS RETA configuration: hash index=(\d+), queue=(\d+)").unwrap();
+    let reta_text = &out[out.find("RSS RETA").unwrap_or(0)..];
+    let reta_text = &reta_text[..reta_text.find("===== Port 1").unwrap_or(reta_text.len())];
+    let theirs: BTreeMap<usize, u64> = re
+        .captures_iter(reta_text)
+        .map(|c| (c[1].parse().unwrap(), c[2].parse().unwrap()))
+        .collect();
+    let ours = testpmd_reta(&mut tp);
+    tp.check(ours.len() == 256 && theirs == ours, || {
+        format!(
+            "RETA: proc-info {} entries, testpmd {}; differ",
+            theirs.len(),
+            ours.len()
+        )
+    });
+
+    // --- the register dump: the file proc-info writes holds the primary's registers.
+    let dir = &fbnic_it::setup::env().scratch;
+    let file = dir.join("secondary-regs");
+    let out = proc_info(&["--dump-regs", &file.display().to_string()]);
+    tp.check(
+        out.contains(
+            "Device (net_fbnic0) regs dumped successfully, driver:net_fbnic version:0X00010013",
+        ),
+        || format!("register dump:\n{out}"),
+    );
+    let bytes = std::fs::read(format!("{}-port0", file.display())).expect("the dump file");
+    tp.check(bytes.len() == regdump::LEN * 4, || {
+        format!("{} bytes, want {}", bytes.len(), regdump::LEN * 4)
+    });
+    let word = |reg: u32| {
+        let i = regdump::index_of(reg).expect("a dumped register") * 4;
+        u32::from_le_bytes(bytes[i..i + 4].try_into().unwrap())
+    };
+    tp.check(word(regs::rpc_rss_key(0)) == 0x6d5a_56da, || {
+        format!("RSS key word 0 reads {:#x}", word(regs::rpc_rss_key(0)))
+    });
+    let frames: u64 = (0..QUEUES as u32)
+        .map(|q| u64::from(word(regs::RDE_PKT_CNT.at(q))))
+        .sum();
+    let hw: u64 = (0..QUEUES)
+        .map(|q| get(&x0, &format!("rx_q{q}_hw_packets")) % (1 << 32))
+        .sum();
+    tp.check(frames == hw, || {
+        format!("RDE_PKT_CNT sums to {frames}, the device counters to {hw}")
+    });
+
+    // --- a reset from the secondary clears the primary's counters.
+    proc_info(&["--stats-reset"]);
+    let after = tp.stats(0);
+    tp.check(get(&after, "RX-packets") == 0, || {
+        format!("after proc-info --stats-reset: {after:?}")
+    });
+
+    tp.quit();
+    remove_prefix_files(PREFIX);
+}
