@@ -293,6 +293,7 @@ fn answer(req: &Request) -> Result<(Answer, Vec<u8>)> {
             Vec::new()
         }
         Op::XstatsNames => {
+            let room = capped::<sys::rte_eth_xstat_name>(room);
             // SAFETY: zeroed names are valid.
             let mut v: Vec<sys::rte_eth_xstat_name> = vec![unsafe { core::mem::zeroed() }; room];
             let p = if room == 0 {
@@ -308,6 +309,7 @@ fn answer(req: &Request) -> Result<(Answer, Vec<u8>)> {
             sys::rte_eth_xstat_name::bytes(&v).to_vec()
         }
         Op::Xstats => {
+            let room = capped::<sys::rte_eth_xstat>(room);
             // SAFETY: as above.
             let mut v: Vec<sys::rte_eth_xstat> = vec![unsafe { core::mem::zeroed() }; room];
             let p = if room == 0 {
@@ -386,6 +388,7 @@ fn answer(req: &Request) -> Result<(Answer, Vec<u8>)> {
         }
         Op::Reta => {
             // Every entry of `room` (the table size), all masks set.
+            let room = room.min(usize::from(u16::MAX));
             let groups = room.div_ceil(sys::RTE_ETH_RETA_GROUP_SIZE as usize);
             // SAFETY: as above.
             let mut v: Vec<sys::rte_eth_rss_reta_entry64> =
@@ -411,6 +414,12 @@ fn answer(req: &Request) -> Result<(Answer, Vec<u8>)> {
         return Err(Error::invalid("answer too large"));
     }
     Ok((a, bytes))
+}
+
+/// `room` entries of `T` cut to what one answer may carry: the count comes from another
+/// process, and the buffer for it is allocated here before the callback runs.
+fn capped<T>(room: usize) -> usize {
+    room.min(MAX_ANSWER / core::mem::size_of::<T>().max(1))
 }
 
 /// A queue id the primary's port has (ethdev checks this before calling a queue callback).
@@ -707,9 +716,15 @@ unsafe extern "C" fn get_reg(
         if a.rc == 0 {
             (info.length, info.width, info.version) = (a.reg_length, a.reg_width, a.reg_version);
             if !info.data.is_null() {
-                // SAFETY: the caller has room for the registers it asked for, which is what
-                // the primary's callback filled (the same checks ran there).
-                unsafe { core::ptr::copy_nonoverlapping(b.as_ptr(), info.data.cast(), b.len()) };
+                // An explicit count bounds the copy; 0 means "to the end", which the caller
+                // sized from the length the size query gave (the primary checked the range).
+                let n = match r.reg_length {
+                    0 => b.len(),
+                    len => b.len().min(len as usize * a.reg_width.max(1) as usize),
+                };
+                // SAFETY: the caller has room for the registers it asked for, and `n` bytes
+                // are at most those.
+                unsafe { core::ptr::copy_nonoverlapping(b.as_ptr(), info.data.cast(), n) };
                 info.offset = a.reg_offset;
             }
         }
@@ -962,6 +977,14 @@ mod tests {
         };
         let back = Answer::from_bytes(Answer::bytes(&[a]), 3);
         assert_eq!((back.len(), back[0].rc, back[0].bytes), (1, -22, 5));
+    }
+
+    #[test]
+    fn counts_from_a_secondary_are_capped() {
+        assert_eq!(capped::<sys::rte_eth_xstat>(10), 10);
+        let names = capped::<sys::rte_eth_xstat_name>(u32::MAX as usize);
+        assert!(names * core::mem::size_of::<sys::rte_eth_xstat_name>() <= MAX_ANSWER);
+        assert!(names > 1000);
     }
 
     #[test]
