@@ -267,6 +267,19 @@ impl TestPmd {
         out
     }
 
+    /// The port's RSS redirection table as testpmd shows it (first 256 entries): index ->
+    /// queue.
+    pub fn reta(&mut self, port: u16) -> std::collections::BTreeMap<usize, u16> {
+        let out = self.cmd(&format!(
+            "show port {port} rss reta 256 (0xffffffffffffffff,0xffffffffffffffff,0xffffffffffffffff,0xffffffffffffffff)"
+        ));
+        let re = regex::Regex::new(r"RSS RETA configuration: hash index=(\d+), queue=(\d+)")
+            .expect("a valid regex");
+        re.captures_iter(&out)
+            .map(|c| (c[1].parse().unwrap(), c[2].parse().unwrap()))
+            .collect()
+    }
+
     /// `show port xstats <port>`.
     pub fn xstats(&mut self, port: u16) -> Counters {
         let out = self.cmd(&format!("show port xstats {port}"));

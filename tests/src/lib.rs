@@ -1,8 +1,8 @@
 //! Helpers for the net_fbnic integration tests (`tests/tests/*.rs`), which run real DPDK
 //! applications against the installed PMD: dpdk-testpmd (every forwarding mode, a scripted
 //! interactive session, bad input), dpdk-test (pmd_perf_autotest, pcapng_autotest),
-//! dpdk-pmdinfo.py, and the fbnic-apps programs (fbnic-rss-check, fbnic-cycles,
-//! fbnic-ptp-check).
+//! dpdk-proc-info and dpdk-dumpcap (secondary processes), dpdk-pmdinfo.py, and the
+//! fbnic-apps programs (fbnic-rss-check, fbnic-cycles, fbnic-ptp-check).
 //!
 //! * [`setup`]: builds and installs the PMD once per test run (the scheme is described
 //!   there) and knows the paths;
@@ -11,7 +11,7 @@
 //! * [`process`]: child processes with collected output, timeouts and kill-on-drop;
 //! * [`dpdk`]: EAL arguments, one-shot runs, scripted testpmd sessions;
 //! * [`parse`]: what testpmd and friends print, as numbers;
-//! * [`pcap`]: pcap files for net_pcap.
+//! * [`pcap`]: pcap files for net_pcap; [`pcapng`]: the pcapng files dpdk-dumpcap writes.
 //!
 //! Every DPDK process runs with `-l 0-1 --in-memory --no-pci --socket-limit=512`.
 
@@ -19,6 +19,7 @@ pub mod dpdk;
 pub mod lock;
 pub mod parse;
 pub mod pcap;
+pub mod pcapng;
 pub mod process;
 pub mod setup;
 

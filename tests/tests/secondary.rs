@@ -42,15 +42,6 @@ fn proc_info(opts: &[&str]) -> String {
     run.text()
 }
 
-/// testpmd's RETA of port 0 for the first 256 entries: index -> queue.
-fn testpmd_reta(tp: &mut TestPmd) -> BTreeMap<usize, u64> {
-    let out = tp.cmd("show port 0 rss reta 256 (0xffffffffffffffff,0xffffffffffffffff,0xffffffffffffffff,0xffffffffffffffff)");
-    let re = Regex::new(r"RSS RETA configuration: hash index=(\d+), queue=(\d+)").unwrap();
-    re.captures_iter(&out)
-        .map(|c| (c[1].parse().unwrap(), c[2].parse().unwrap()))
-        .collect()
-}
-
 #[test]
 fn proc_info_reads_ports_of_a_running_testpmd() {
     remove_prefix_files(PREFIX);
@@ -164,11 +155,11 @@ fn proc_info_reads_ports_of_a_running_testpmd() {
     let re = Regex::new(r"RSS RETA configuration: hash index=(\d+), queue=(\d+)").unwrap();
     let reta_text = &out[out.find("RSS RETA").unwrap_or(0)..];
     let reta_text = &reta_text[..reta_text.find("===== Port 1").unwrap_or(reta_text.len())];
-    let theirs: BTreeMap<usize, u64> = re
+    let theirs: BTreeMap<usize, u16> = re
         .captures_iter(reta_text)
         .map(|c| (c[1].parse().unwrap(), c[2].parse().unwrap()))
         .collect();
-    let ours = testpmd_reta(&mut tp);
+    let ours = tp.reta(0);
     tp.check(ours.len() == 256 && theirs == ours, || {
         format!(
             "RETA: proc-info {} entries, testpmd {}; differ",

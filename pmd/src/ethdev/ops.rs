@@ -503,6 +503,12 @@ unsafe extern "C" fn dev_configure(dev: *mut sys::rte_eth_dev) -> c_int {
         } else {
             rss.hash = RssHash::default();
         }
+        if rss_on {
+            // As in-tree PMDs do: with RSS on, the hash goes in every mbuf whether or not
+            // the application asked for the offload (applications written before it existed
+            // read hash.rss; testpmd does not ask; neither does pdump, which records it).
+            d.dev_conf.rxmode.offloads |= sys::RTE_ETH_RX_OFFLOAD_RSS_HASH;
+        }
         let nrx = d.nb_rx_queues;
         if nrx != a.port.settings().nb_rx_queues || rss.check(nrx).is_err() {
             rss.reta = rpc::RssConfig::spread(nrx, rss.hash).reta;
