@@ -74,16 +74,9 @@ pub fn parse(b: &[u8]) -> Result<Capture, String> {
         x if x.swap_bytes() == BYTE_ORDER => false,
         x => return Err(format!("bad byte-order magic {x:#x}")),
     };
-    let u32_at = |i: usize| {
-        let w: [u8; 4] = b[i..i + 4].try_into().unwrap();
-        if little {
-            u32::from_le_bytes(w)
-        } else {
-            u32::from_be_bytes(w)
-        }
-    };
+    let u32_at = |i: usize| rd32(&b[i..], little);
     let u16_at = |i: usize| {
-        let w: [u8; 2] = b[i..i + 2].try_into().unwrap();
+        let w = [b[i], b[i + 1]];
         if little {
             u16::from_le_bytes(w)
         } else {
@@ -158,13 +151,13 @@ pub fn parse(b: &[u8]) -> Result<Capture, String> {
                 for (code, v) in options(data_end.next_multiple_of(4), body_end)? {
                     match (code, v.len()) {
                         (EPB_FLAGS, 4) => {
-                            p.direction = match u32_at_slice(v, little) & 3 {
+                            p.direction = match rd32(v, little) & 3 {
                                 1 => Direction::Inbound,
                                 2 => Direction::Outbound,
                                 _ => Direction::Unknown,
                             }
                         }
-                        (EPB_QUEUE, 4) => p.queue = Some(u32_at_slice(v, little)),
+                        (EPB_QUEUE, 4) => p.queue = Some(rd32(v, little)),
                         (EPB_HASH, n) if n >= 1 => p.hash = Some((v[0], v[1..].to_vec())),
                         _ => {}
                     }
@@ -181,7 +174,8 @@ pub fn parse(b: &[u8]) -> Result<Capture, String> {
     Ok(cap)
 }
 
-fn u32_at_slice(v: &[u8], little: bool) -> u32 {
+/// The 32-bit word at the start of `v`, in the file's byte order.
+fn rd32(v: &[u8], little: bool) -> u32 {
     let w: [u8; 4] = v[..4].try_into().unwrap();
     if little {
         u32::from_le_bytes(w)

@@ -150,8 +150,17 @@ fn dumpcap_captures_both_directions_with_queue_and_rss_hash() {
     tp.cmd("stop");
     tp.settle(&[0, 1]);
     let stats: Vec<_> = (0..2).map(|p| tp.stats(p)).collect();
-    // Let dumpcap drain its ring, then stop it as a user would (^C).
-    std::thread::sleep(Duration::from_millis(500));
+    // dumpcap stops at ^C without draining its ring: wait (bounded) until each file holds
+    // every frame testpmd counted, then stop it as a user would. Short files fail below.
+    for (p, file) in files.iter().enumerate() {
+        let want = (get(&stats[p], "RX-packets") + get(&stats[p], "TX-packets")) as usize;
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline
+            && pcapng::read(file).map_or(true, |c| c.packets.len() < want)
+        {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
     let mut caps = Vec::new();
     for (p, (dc, file)) in dumpcaps.iter_mut().zip(&files).enumerate() {
         dc.signal(libc::SIGINT);

@@ -868,6 +868,7 @@ unsafe extern "C" fn reta_query(
     size: u16,
 ) -> c_int {
     secondary("reta_query", || {
+        let ours = super::ops::reta_groups(conf, size)?;
         let (a, b) = request(
             dev,
             Request {
@@ -878,10 +879,7 @@ unsafe extern "C" fn reta_query(
         if a.rc != 0 {
             return Ok(a.rc);
         }
-        let groups = usize::from(size).div_ceil(sys::RTE_ETH_RETA_GROUP_SIZE as usize);
-        let theirs = sys::rte_eth_rss_reta_entry64::from_bytes(&b, groups);
-        // SAFETY: ethdev passes `size` entries' worth of groups.
-        let ours = unsafe { core::slice::from_raw_parts_mut(conf, groups) };
+        let theirs = sys::rte_eth_rss_reta_entry64::from_bytes(&b, ours.len());
         for (o, t) in ours.iter_mut().zip(&theirs) {
             for (i, r) in o.reta.iter_mut().enumerate() {
                 if o.mask >> i & 1 != 0 {

@@ -1563,7 +1563,7 @@ unsafe extern "C" fn rss_hash_conf_get(
     })
 }
 
-fn reta_groups<'a>(
+pub(super) fn reta_groups<'a>(
     conf: *mut sys::rte_eth_rss_reta_entry64,
     size: u16,
 ) -> Result<&'a mut [sys::rte_eth_rss_reta_entry64]> {
