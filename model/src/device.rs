@@ -534,7 +534,13 @@ impl Device {
                 }
             }
             regs::MAC_COMMAND_CONFIG => {
-                r.set(idx, val);
+                // Under the device lock: an engine pass (which reads the configuration once,
+                // at its start) sees all of it old or all of it new, so a frame queued after
+                // this write is never sent with the old TX_PAD.
+                {
+                    let _st = self.state.lock();
+                    r.set(idx, val);
+                }
                 self.update_link();
                 let peer = match &*self.wire.lock() {
                     WireEnd::Cable(p) => p.upgrade(),
@@ -909,9 +915,11 @@ impl Device {
             },
         };
         let regs = &self.regs;
-        if let Some((qi, info)) = held.host {
+        // `info` by reference: a copy of it would be made in memory for every frame, since
+        // `rx::deliver` passes its address on (to the slow path).
+        if let Some((qi, ref info)) = held.host {
             let q = &mut st.q[qi as usize];
-            let res = rx::deliver(regs, &mut st.dma, &mut st.cnt, qi, q, f, &info);
+            let res = rx::deliver(regs, &mut st.dma, &mut st.cnt, qi, q, f, info);
             if !q.rcd_stage.is_empty() && !q.stage_listed {
                 q.stage_listed = true;
                 st.staged.push(qi as u16);
@@ -1000,6 +1008,7 @@ impl Device {
                     meta,
                     ts: act.tbl0.ts_ena().then(|| self.ptp.stamp()),
                     action: act.entry,
+                    dma_hint: act.tbl0.dma_hint() as u8,
                 };
                 host = Some((qi, info));
             }

@@ -85,8 +85,11 @@
 //!   DEST_MAC/DEST_BMC/DEST_FW), TCQ (head-update completions with the DONE phase; a full TCQ
 //!   stalls the TWQ), PPQ buffers and RCQ completions in one-buffer-per-frame mode (PAY_AL per
 //!   buffer, OPT_META when the action asks for a timestamp, META with RSS hash, L2 checksum,
-//!   L3/L4 types, L4_CSUM_UNNECESSARY, ERR_PARSER, ERR_TRUNCATED), DROP_MODE immediate / wait /
-//!   never, ring RESET/ENABLE with validation, doorbells, QM idle bits, per-queue counters.
+//!   L3/L4 types, L4_CSUM_UNNECESSARY, ERR_PARSER, ERR_TRUNCATED), header-split mode
+//!   (EN_HDR_SPLIT=1, PAYLD_PACK=0: the header in one HPQ buffer with HDR_AL, split where the
+//!   action's DMA_HINT says, the payload in PPQ buffers with PAY_ALs; `rx` module docs),
+//!   DROP_MODE immediate / wait / never, ring RESET/ENABLE with validation, doorbells, QM idle
+//!   bits, per-queue counters.
 //! - MAC: TX_ENA/RX_ENA, PROMISC (accepted, no effect: the TCAMs filter), LOOPBACK, TX_PAD,
 //!   pause (TX_PAUSE_DIS/RX_PAUSE_DIS), link status and latched link interrupts, IEEE/RMON
 //!   counters ([`fbnic_hw::regs::mac_stat`]), runt/oversize drops; RSFEC counters read 0.
@@ -103,9 +106,9 @@
 //!
 //! # Not modelled
 //!
-//! - Page (header-split) Rx mode (EN_HDR_SPLIT=1 or PAYLD_PACK!=0): frames for such a queue
-//!   are dropped and counted in RDE_PKT_ERR (and [`DeviceStats::rx_page_mode_drops`]); the
-//!   HPQ is configured and idles but is never used.
+//! - Payload packing (RDE_CTL1.PAYLD_PACK!=0, several frames' payloads in one PPQ page):
+//!   frames for such a queue are dropped and counted in RDE_PKT_ERR (and
+//!   [`DeviceStats::rx_page_mode_drops`]). PAYLD_OFF and PADLEN are ignored.
 //! - Interrupts other than INTR_STATUS(0) bit 0 (the firmware mailbox) and the Rx completion
 //!   interrupts (RIM, INTR_CQ_REARM Rx side, INTR_MASK; see the `irq` module): the TIM (Tx
 //!   completion) registers and the Tx timeout are plain storage, MSIX_CTRL maps nothing.
@@ -140,6 +143,13 @@
 //!   its PAY_AL. The frame's META reports the matching action entry in OPT_META when present.
 //!   UDP over IPv4 with a zero checksum is not reported as verified. First fragments keep
 //!   their L4 header for classification (no checksum verification); later fragments have none.
+//! - Rx header-split mode: ACT_TBL0.DMA_HINT picks the split point (hint & 4: after the
+//!   TCP/UDP header, else & 2: after the IP header, else & 1: after the Ethernet header, else
+//!   a length split at MAX_HDR); a frame without that header falls back a layer (L4 -> L3 ->
+//!   L2 -> length split) and HDR_AL DMA_HINT reports the layer used (4/2/1/0). The header
+//!   (at most MAX_HDR bytes; OVERFLOW when the split point is past it) goes at MIN_HROOM in
+//!   one HPQ buffer; the payload fills PPQ buffers of 4096 >> PAYLD_PG_CL bytes from offset 0,
+//!   MIN_TROOM unused at each end, one PAY_AL each. The 64-buffer bound counts both kinds.
 //! - Action TCAM key: word 1 = ActKey1 (bits 4:0 read 0), words 3/4 = L4 ports, all other words
 //!   read 0 (the rpc module's source docs). TCAM entries latch their
 //!   staged words when their VALIDATE word is written.

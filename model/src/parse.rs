@@ -300,6 +300,63 @@ pub(crate) fn parse(f: &[u8]) -> Parsed {
     p
 }
 
+/// Where a frame's header layers end (byte offsets into the frame), for the Rx header split
+/// (`rx` module). A layer is `None` when the frame does not hold that header complete.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct HdrEnds {
+    /// After the Ethernet header (14, or 18 with one VLAN tag).
+    pub l2: Option<u16>,
+    /// After the IP header: IPv4 L3 offset + IHL * 4; IPv6 L3 offset + 40, + 8 with a
+    /// fragment header.
+    pub l3: Option<u16>,
+    /// After the TCP header (L4 offset + data offset * 4) or the UDP header (L4 offset + 8),
+    /// when the parser found TCP or UDP.
+    pub l4: Option<u16>,
+}
+
+/// The header ends of frame `f`, whose parse is `p`. Every end is bounds-checked against the
+/// frame (and, for L3 and L4, the IP datagram); a malformed header (IPv4 IHL < 5, TCP data
+/// offset < 5) has no end.
+pub(crate) fn hdr_ends(f: &[u8], p: &Parsed) -> HdrEnds {
+    let len = f.len();
+    let within = |end: usize, limit: usize| (end <= limit.min(len)).then_some(end as u16);
+    // `parse` sets the L3 offset only once the Ethernet header (and its tag) is complete.
+    let l2 = if p.l3_off >= 14 {
+        within(p.l3_off as usize, len)
+    } else {
+        None
+    };
+    let off = p.l3_off as usize;
+    let dgram = p.l3_end as usize;
+    let l3 = match p.l3 {
+        L3TypeP::V4 => f
+            .get(off)
+            .map(|b| (b & 0xf) as usize * 4)
+            .filter(|&ihl| ihl >= 20)
+            .and_then(|ihl| within(off + ihl, dgram)),
+        L3TypeP::V6 => f.get(off + 6).and_then(|&nh| {
+            let hl = if nh == IPPROTO_FRAG { 48 } else { 40 };
+            within(off + hl, dgram)
+        }),
+        L3TypeP::Other => None,
+    };
+    let l4 = if l3.is_none() {
+        None
+    } else {
+        let o = p.l4_off as usize;
+        match p.l4 {
+            L4TypeP::Tcp => f
+                .get(o + 12)
+                .map(|b| (b >> 4) as usize * 4)
+                .filter(|&hl| hl >= 20)
+                .and_then(|hl| within(o + hl, dgram)),
+            L4TypeP::Udp => within(o + 8, dgram),
+            L4TypeP::Other => None,
+        }
+    };
+    HdrEnds { l2, l3, l4 }
+}
+
 /// Whether the TCP/UDP checksum of a parsed, unfragmented datagram verifies (the reference
 /// for [`sums`]).
 #[cfg(test)]
@@ -490,6 +547,138 @@ pub(crate) mod tests {
         assert!(!parse(&arp).unknown_etype);
         arp[12] = 0x12;
         assert!(parse(&arp).unknown_etype);
+    }
+
+    /// Inserts `opt` (a multiple of 4 bytes) as IPv4 options after the IPv4 header at 14 and
+    /// fixes IHL, total length and the header checksum.
+    fn with_ip_options(f: &[u8], opt: &[u8]) -> Vec<u8> {
+        let mut v = f[..34].to_vec();
+        v.extend_from_slice(opt);
+        v.extend_from_slice(&f[34..]);
+        v[14] = 0x40 | (5 + opt.len() / 4) as u8;
+        let total = be16(&v, 16) as usize + opt.len();
+        v[16..18].copy_from_slice(&(total as u16).to_be_bytes());
+        v[24..26].copy_from_slice(&[0, 0]);
+        let c = csum::checksum(&v[14..34 + opt.len()]);
+        v[24..26].copy_from_slice(&c.to_be_bytes());
+        v
+    }
+
+    /// An Ethernet/IPv6 frame: next header `nh`, then `rest` (payload length = its length).
+    fn ipv6_with(nh: u8, rest: &[u8]) -> Vec<u8> {
+        let mut f = vec![0u8; 54];
+        f[12..14].copy_from_slice(&ETH_P_IPV6.to_be_bytes());
+        f[14] = 0x60;
+        f[18..20].copy_from_slice(&(rest.len() as u16).to_be_bytes());
+        f[20] = nh;
+        f[21] = 64;
+        f.extend_from_slice(rest);
+        f
+    }
+
+    fn ends(f: &[u8]) -> (Option<u16>, Option<u16>, Option<u16>) {
+        let e = hdr_ends(f, &parse(f));
+        (e.l2, e.l3, e.l4)
+    }
+
+    #[test]
+    fn header_ends_of_plain_tagged_and_optioned_frames() {
+        let udp = ipv4_frame(false, [1, 2, 3, 4], [5, 6, 7, 8], 9, 10, 30);
+        assert_eq!(ends(&udp), (Some(14), Some(34), Some(42)));
+        let tcp = ipv4_frame(true, [1, 2, 3, 4], [5, 6, 7, 8], 9, 10, 30);
+        assert_eq!(ends(&tcp), (Some(14), Some(34), Some(54)));
+        // One VLAN tag moves everything by 4.
+        let mut v = tcp[..12].to_vec();
+        v.extend_from_slice(&[0x81, 0x00, 0x00, 0x07]);
+        v.extend_from_slice(&tcp[12..]);
+        assert_eq!(ends(&v), (Some(18), Some(38), Some(58)));
+        // IPv4 options (IHL 7) and TCP options (data offset 8: 12 bytes of the payload).
+        let mut o = with_ip_options(&tcp, &[1, 1, 1, 1, 1, 1, 1, 0]);
+        assert!(!parse(&o).err);
+        o[42 + 12] = 8 << 4;
+        assert_eq!(ends(&o), (Some(14), Some(42), Some(42 + 32)));
+        // A TCP data offset below 5 is no header; one past the datagram neither.
+        o[42 + 12] = 4 << 4;
+        assert_eq!(ends(&o), (Some(14), Some(42), None));
+        o[42 + 12] = 15 << 4; // 60 bytes, the segment holds 50
+        assert_eq!(ends(&o), (Some(14), Some(42), None));
+        // A later fragment has no L4 header: the IP header still ends.
+        let mut fr = udp.clone();
+        fr[20] = 0x00;
+        fr[21] = 0x10; // offset 16 * 8
+        fr[24..26].copy_from_slice(&[0, 0]);
+        let c = csum::checksum(&fr[14..34]);
+        fr[24..26].copy_from_slice(&c.to_be_bytes());
+        assert_eq!(ends(&fr), (Some(14), Some(34), None));
+    }
+
+    #[test]
+    fn header_ends_of_ipv6_with_and_without_fragment_header() {
+        let mut udp = vec![0u8; 8 + 20];
+        udp[0..2].copy_from_slice(&5u16.to_be_bytes());
+        udp[4..6].copy_from_slice(&28u16.to_be_bytes());
+        let f = ipv6_with(17, &udp);
+        assert_eq!(ends(&f), (Some(14), Some(54), Some(62)));
+        // A first fragment: fragment header (next header UDP, offset 0, M set), then UDP.
+        let mut rest = vec![17, 0, 0x00, 0x01, 0, 0, 0, 1];
+        rest.extend_from_slice(&udp);
+        let f = ipv6_with(44, &rest);
+        assert!(parse(&f).frag);
+        assert_eq!(ends(&f), (Some(14), Some(62), Some(70)));
+        // A later fragment: the IP header (with its fragment header) ends, no L4.
+        rest[2] = 0x01;
+        let f = ipv6_with(44, &rest);
+        assert_eq!(ends(&f), (Some(14), Some(62), None));
+        // A fragment header cut by the payload length: no complete IP header.
+        let f = ipv6_with(44, &rest[..4]);
+        assert_eq!(ends(&f), (Some(14), None, None));
+        // TCP over IPv6 with options (data offset 10).
+        let mut tcp = vec![0u8; 40 + 5];
+        tcp[12] = 10 << 4;
+        let f = ipv6_with(6, &tcp);
+        assert_eq!(ends(&f), (Some(14), Some(54), Some(94)));
+    }
+
+    #[test]
+    fn header_ends_of_non_ip_and_truncated_frames() {
+        let mut arp = vec![0u8; 60];
+        arp[12..14].copy_from_slice(&ETH_P_ARP.to_be_bytes());
+        assert_eq!(ends(&arp), (Some(14), None, None));
+        arp[12..14].copy_from_slice(&0x88b5u16.to_be_bytes());
+        assert_eq!(ends(&arp), (Some(14), None, None));
+        let mut tagged = arp[..12].to_vec();
+        tagged.extend_from_slice(&[0x81, 0x00, 0x00, 0x07]);
+        tagged.extend_from_slice(&arp[12..]);
+        assert_eq!(ends(&tagged), (Some(18), None, None));
+        assert_eq!(ends(&tagged[..17]), (None, None, None), "tag cut short");
+        assert_eq!(ends(&arp[..13]), (None, None, None));
+        assert_eq!(ends(&[]), (None, None, None));
+        // An IPv4 datagram too short for its TCP header: the IP header still ends.
+        let mut t = ipv4_frame(true, [1, 2, 3, 4], [5, 6, 7, 8], 9, 10, 0);
+        t[16..18].copy_from_slice(&30u16.to_be_bytes()); // 20 + 10: half a TCP header
+        t[24..26].copy_from_slice(&[0, 0]);
+        let c = csum::checksum(&t[14..34]);
+        t[24..26].copy_from_slice(&c.to_be_bytes());
+        assert!(parse(&t).trunc);
+        assert_eq!(ends(&t), (Some(14), Some(34), None));
+        // Every cut of a tagged frame with IP and TCP options: never past the cut, never a
+        // panic, and the full set only once the whole frame is there.
+        let tcp = ipv4_frame(true, [1, 2, 3, 4], [5, 6, 7, 8], 9, 10, 40);
+        let mut o = with_ip_options(&tcp, &[1, 1, 1, 0]);
+        o[38 + 12] = 7 << 4;
+        let mut v = o[..12].to_vec();
+        v.extend_from_slice(&[0x81, 0x00, 0x00, 0x07]);
+        v.extend_from_slice(&o[12..]);
+        assert_eq!(ends(&v), (Some(18), Some(42), Some(70)));
+        for n in 0..v.len() {
+            let (l2, l3, l4) = ends(&v[..n]);
+            for e in [l2, l3, l4].into_iter().flatten() {
+                assert!(e as usize <= n, "cut {n}: end {e}");
+            }
+            // A cut frame's IPv4 total length runs past it: no IP header is reported.
+            assert_eq!(l3, None, "cut {n}");
+            assert_eq!(l2.is_some(), n >= 18, "cut {n}");
+        }
     }
 
     #[test]

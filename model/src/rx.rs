@@ -1,23 +1,40 @@
-//! The Rx engine: a classified frame -> PPQ buffers and RCQ completions (spec 4.3-4.5).
+//! The Rx engine: a classified frame -> HPQ/PPQ buffers and RCQ completions (spec 4.3-4.5).
 //!
-//! One-buffer-per-frame mode (RDE_CTL0.EN_HDR_SPLIT = 0, RDE_CTL1.PAYLD_PACK = 0) is
-//! modelled: each PPQ buffer is RDE_CTL1.MAX_HDR bytes **[project choice, hw RdeCtl1]**; a
-//! frame starts at MIN_HROOM in a fresh buffer and continues at offset 0 in further buffers,
-//! leaving MIN_TROOM unused at each buffer's end; one PAY_AL per buffer (PAGE_FIN = 1), then
-//! OPT_META when the action asks for a timestamp, then META. Page (header-split) mode is not
-//! modelled: frames for such a queue are dropped and counted in RDE_PKT_ERR.
+//! One-buffer-per-frame mode (RDE_CTL0.EN_HDR_SPLIT = 0, RDE_CTL1.PAYLD_PACK = 0): each PPQ
+//! buffer is RDE_CTL1.MAX_HDR bytes **[project choice, hw RdeCtl1]**; a frame starts at
+//! MIN_HROOM in a fresh buffer and continues at offset 0 in further buffers, leaving MIN_TROOM
+//! unused at each buffer's end; one PAY_AL per buffer (PAGE_FIN = 1), then OPT_META when the
+//! action asks for a timestamp, then META.
+//!
+//! Header-split mode (EN_HDR_SPLIT = 1, PAYLD_PACK = 0; the queue's HPQ must run too)
+//! **[project choice]**: the frame's action (ACT_TBL0.DMA_HINT) names the deepest header layer
+//! the header buffer takes: L4 if hint & 4, else L3 if hint & 2, else L2 if hint & 1, else
+//! none. The split point is the end of that header in the frame ([`parse::hdr_ends`]: after
+//! the TCP/UDP header, the IP header, the Ethernet header); a frame that lacks the header
+//! falls back to the next layer down (L4 -> L3 -> L2 -> none); with no layer the split is a
+//! length split at MAX_HDR. The header, h = min(split point, MAX_HDR, frame length) bytes,
+//! goes at MIN_HROOM into one HPQ buffer: HDR_AL (OFF = MIN_HROOM, LEN = h, PAGE_FIN = 1,
+//! DMA_HINT = the layer used as 4/2/1/0, OVERFLOW when the split point was past MAX_HDR). The
+//! rest of the frame goes into PPQ buffers of 4096 >> RDE_CTL1.PAYLD_PG_CL bytes, each from
+//! offset 0 and leaving MIN_TROOM unused: one PAY_AL each (none when the header buffer took
+//! the whole frame). Then OPT_META and META as above. The frame is parsed again here, only for
+//! such queues (the classification carries nothing but the hint).
+//!
+//! Payload packing (PAYLD_PACK != 0) is not modelled: frames for such a queue are dropped and
+//! counted in RDE_PKT_ERR (and `rx_page_mode_drops`).
 
 use fbnic_hw::desc::{BdqDesc, Rcd, RcdType};
 use fbnic_hw::regs::{self, DROP_MODE_IMMEDIATE, PAYLD_PACK_NONE};
 
 use crate::dma::DmaTable;
+use crate::parse;
 use crate::queue::{Queue, RingState};
 use crate::regfile::RegFile;
 use crate::stats::Counters;
 
-/// **[project choice]** Most buffers one frame may use; a frame that needs more is cut
-/// (ERR_TRUNCATED). Also bounded by the ring sizes so a frame always fits an empty RCQ and a
-/// full PPQ.
+/// **[project choice]** Most buffers one frame may use (header and payload buffers together);
+/// a frame that needs more is cut (ERR_TRUNCATED). Also bounded by the ring sizes so a frame
+/// always fits an empty RCQ and a full PPQ.
 pub(crate) const MAX_RX_BUFS: u32 = 64;
 
 /// What the META (and OPT_META) completion of a frame reports.
@@ -28,7 +45,16 @@ pub(crate) struct RxInfo {
     pub ts: Option<u64>,
     /// Matching action TCAM entry, for OPT_META.
     pub action: Option<u8>,
+    /// The action's DMA_HINT (low bits; header-split queues only look at it).
+    pub dma_hint: u8,
 }
+
+/// HDR_AL DMA_HINT values (Linux's FBNIC_RCD_HDR_AL_DMA_HINT_*): the header layer the header
+/// buffer ends with.
+pub(crate) const DMA_HINT_NONE: u8 = 0;
+pub(crate) const DMA_HINT_L2: u8 = 1;
+pub(crate) const DMA_HINT_L3: u8 = 2;
+pub(crate) const DMA_HINT_L4: u8 = 4;
 
 /// What became of a frame sent to a queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,21 +158,16 @@ pub(crate) fn deliver(
     info: &RxInfo,
 ) -> Delivery {
     let (ctl0, ctl1, bdq) = (q.rde_ctl0, q.rde_ctl1, q.bdq_ctl);
-    if !q.rcq.running() || !q.ppq.running() || !bdq.ppq_enable() {
-        // [project choice] A frame steered to a queue that is not running is counted as that
-        // queue's no-buffer drop, so the host sees it (imissed).
-        cnt.rx_queue_drops += 1;
-        q.cnt.bdq_drop = q.cnt.bdq_drop.wrapping_add(1);
-        // The queue is not on the active list that publishes counters: publish this one now.
-        regs.set(regs::RDE_BDQ_DROP.at(qi), q.cnt.bdq_drop);
-        return Delivery::Dropped;
+    // One test for everything but the common case (kept out of line).
+    if !q.rcq.running()
+        || !q.ppq.running()
+        || !bdq.ppq_enable()
+        || ctl0.en_hdr_split()
+        || ctl1.payld_pack() != PAYLD_PACK_NONE
+    {
+        return deliver_slow(regs, dma, cnt, qi, q, f, info);
     }
     q.dirty = true;
-    if ctl0.en_hdr_split() || ctl1.payld_pack() != PAYLD_PACK_NONE {
-        q.cnt.rde_err = q.cnt.rde_err.wrapping_add(1);
-        cnt.rx_page_mode_drops += 1;
-        return Delivery::Dropped;
-    }
     let buf_len = ctl1.max_hdr() as usize;
     let hroom = ctl0.min_hroom() as usize;
     let troom = ctl0.min_troom() as usize;
@@ -236,6 +257,32 @@ pub(crate) fn deliver(
     if off < len {
         truncated = true;
     }
+    finish(dma, cnt, q, info, truncated, len)
+}
+
+/// A frame steered to a queue that is not running.
+#[cold]
+fn not_running(regs: &RegFile, cnt: &mut Counters, qi: u32, q: &mut Queue) -> Delivery {
+    // [project choice] A frame steered to a queue that is not running is counted as that
+    // queue's no-buffer drop, so the host sees it (imissed).
+    cnt.rx_queue_drops += 1;
+    q.cnt.bdq_drop = q.cnt.bdq_drop.wrapping_add(1);
+    // The queue is not on the active list that publishes counters: publish this one now.
+    regs.set(regs::RDE_BDQ_DROP.at(qi), q.cnt.bdq_drop);
+    Delivery::Dropped
+}
+
+/// Ends a frame whose buffers are written: OPT_META (when the action asks for a timestamp),
+/// META (with ERR_TRUNCATED when `truncated`), counters.
+#[inline(always)]
+fn finish(
+    dma: &mut DmaTable,
+    cnt: &mut Counters,
+    q: &mut Queue,
+    info: &RxInfo,
+    truncated: bool,
+    len: usize,
+) -> Delivery {
     if let Some(ts) = info.ts {
         let mut o = Rcd::default()
             .with_ty_bits(RcdType::OptMeta as u64)
@@ -263,6 +310,178 @@ pub(crate) fn deliver(
     Delivery::Done
 }
 
+/// Where the header buffer's part of `f` ends for the action's DMA hint `hint`, before
+/// MAX_HDR applies, and the layer that split point belongs to (a `DMA_HINT_*` value). A
+/// frame that lacks the asked-for header falls back to the next layer down; with no layer
+/// left the split is at `max_hdr` (a length split).
+fn split_point(f: &[u8], hint: u8, max_hdr: usize) -> (usize, u8) {
+    let want = if hint & DMA_HINT_L4 != 0 {
+        DMA_HINT_L4
+    } else if hint & DMA_HINT_L3 != 0 {
+        DMA_HINT_L3
+    } else if hint & DMA_HINT_L2 != 0 {
+        DMA_HINT_L2
+    } else {
+        return (max_hdr, DMA_HINT_NONE);
+    };
+    let e = parse::hdr_ends(f, &parse::parse(f));
+    [
+        (DMA_HINT_L4, e.l4),
+        (DMA_HINT_L3, e.l3),
+        (DMA_HINT_L2, e.l2),
+    ]
+    .into_iter()
+    .filter(|&(layer, _)| layer <= want)
+    .find_map(|(layer, end)| end.map(|x| (x as usize, layer)))
+    .unwrap_or((max_hdr, DMA_HINT_NONE))
+}
+
+/// Delivers frame `f` to queue `qi` when the queue does not run or is in page mode
+/// (EN_HDR_SPLIT = 1 or PAYLD_PACK != 0). Kept out of line: the one-buffer path does not pay
+/// for it.
+#[cold]
+#[inline(never)]
+fn deliver_slow(
+    regs: &RegFile,
+    dma: &mut DmaTable,
+    cnt: &mut Counters,
+    qi: u32,
+    q: &mut Queue,
+    f: &[u8],
+    info: &RxInfo,
+) -> Delivery {
+    let (ctl0, ctl1) = (q.rde_ctl0, q.rde_ctl1);
+    if !q.rcq.running() || !q.ppq.running() || !q.bdq_ctl.ppq_enable() {
+        return not_running(regs, cnt, qi, q);
+    }
+    if ctl1.payld_pack() != PAYLD_PACK_NONE {
+        // Payload packing is not modelled.
+        q.dirty = true;
+        q.cnt.rde_err = q.cnt.rde_err.wrapping_add(1);
+        cnt.rx_page_mode_drops += 1;
+        return Delivery::Dropped;
+    }
+    if !q.hpq.running() {
+        return not_running(regs, cnt, qi, q);
+    }
+    q.dirty = true;
+    let len = f.len();
+    let max_hdr = ctl1.max_hdr() as usize;
+    let (split, layer) = split_point(f, info.dma_hint, max_hdr);
+    let h = split.min(max_hdr).min(len);
+    let overflow = split > max_hdr;
+    let hroom = ctl0.min_hroom() as usize;
+    let troom = ctl0.min_troom() as usize;
+    // [project choice] Payload buffers are 4096 >> PAYLD_PG_CL bytes (0: 4 KiB pages).
+    let cap = (4096usize >> ctl1.payld_pg_cl()).saturating_sub(troom);
+    let rest = len - h;
+    let opt = info.ts.is_some() as u32;
+    // As in one-buffer mode: at most MAX_RX_BUFS buffers in all (the header buffer
+    // included), never more than an empty RCQ and a full PPQ can give.
+    let max_bufs = MAX_RX_BUFS.min(q.rcq.mask.saturating_sub(1 + opt)).max(1);
+    let max_pay = (max_bufs - 1).min(q.ppq.mask);
+    let npay = if rest == 0 {
+        0
+    } else if cap == 0 {
+        1
+    } else {
+        rest.div_ceil(cap) as u32
+    }
+    .min(max_pay);
+    let slots = 1 + npay + 1 + opt;
+
+    // Room? Refresh the doorbells only when the cached view says no.
+    if q.rcq.free() < slots && q.rcq.doorbell(regs, regs::RCQ_HEAD.at(qi)) {
+        cnt.bad_doorbells += 1;
+    }
+    if q.hpq.pending() == 0 && q.hpq.doorbell(regs, regs::BDQ_HPQ_TAIL.at(qi)) {
+        cnt.bad_doorbells += 1;
+    }
+    if q.ppq.pending() < npay && q.ppq.doorbell(regs, regs::BDQ_PPQ_TAIL.at(qi)) {
+        cnt.bad_doorbells += 1;
+    }
+    let cq_short = q.rcq.free() < slots;
+    let bdq_short = q.hpq.pending() == 0 || q.ppq.pending() < npay;
+    if cq_short || bdq_short {
+        if ctl0.drop_mode() != DROP_MODE_IMMEDIATE {
+            return Delivery::Wait;
+        }
+        if cq_short {
+            q.cnt.cq_drop = q.cnt.cq_drop.wrapping_add(1);
+        } else {
+            q.cnt.bdq_drop = q.cnt.bdq_drop.wrapping_add(1);
+        }
+        return Delivery::Dropped;
+    }
+
+    // The header buffer.
+    let head = q.hpq.idx;
+    let hbd = match q.hpq.read(dma, head) {
+        Ok(v) => BdqDesc::from_raw(v),
+        Err(_) => {
+            q.hpq.state = RingState::Faulted;
+            cnt.ring_faults += 1;
+            return finish(dma, cnt, q, info, true, len);
+        }
+    };
+    q.hpq.advance(1);
+    if head & 7 == 0 {
+        q.hpq.prefetch(dma, head + 16, false);
+    }
+    let mut truncated = false;
+    let mut wrote = h;
+    if h > 0 && dma.write(hbd.addr() + hroom as u64, &f[..h]).is_err() {
+        truncated = true;
+        wrote = 0;
+    }
+    let al = Rcd::al(
+        RcdType::HdrAl,
+        hbd.id() as u16,
+        hroom as u16,
+        wrote as u16,
+        true,
+    )
+    .with_dma_hint(layer as u64)
+    .with_overflow(overflow);
+    if !write_rcd(dma, q, al, cnt) {
+        return Delivery::Dropped;
+    }
+
+    // The payload buffers.
+    let mut off = h;
+    for _ in 0..npay {
+        let head = q.ppq.idx;
+        let bd = match q.ppq.read(dma, head) {
+            Ok(v) => BdqDesc::from_raw(v),
+            Err(_) => {
+                q.ppq.state = RingState::Faulted;
+                cnt.ring_faults += 1;
+                truncated = true;
+                break;
+            }
+        };
+        q.ppq.advance(1);
+        if head & 7 == 0 {
+            q.ppq.prefetch(dma, head + 16, false);
+        }
+        let n = if truncated { 0 } else { cap.min(len - off) };
+        let mut wrote = n;
+        if n > 0 && dma.write(bd.addr(), &f[off..off + n]).is_err() {
+            truncated = true;
+            wrote = 0;
+        }
+        off += n;
+        let al = Rcd::al(RcdType::PayAl, bd.id() as u16, 0, wrote as u16, true);
+        if !write_rcd(dma, q, al, cnt) {
+            return Delivery::Dropped;
+        }
+    }
+    if off < len {
+        truncated = true;
+    }
+    finish(dma, cnt, q, info, truncated, len)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,6 +500,35 @@ mod tests {
             },
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn split_point_takes_the_deepest_asked_layer_present() {
+        let udp = crate::parse::tests::ipv4_frame(false, [1, 2, 3, 4], [5, 6, 7, 8], 1, 2, 40);
+        for (hint, want) in [
+            (0, (80, DMA_HINT_NONE)),
+            (1, (14, DMA_HINT_L2)),
+            (2, (34, DMA_HINT_L3)),
+            (3, (34, DMA_HINT_L3)),
+            (4, (42, DMA_HINT_L4)),
+            (5, (42, DMA_HINT_L4)),
+            (0xf8, (80, DMA_HINT_NONE)),
+        ] {
+            assert_eq!(split_point(&udp, hint, 80), want, "hint {hint:#x}");
+        }
+        // A later IPv4 fragment has no L4 header: L4 falls back to L3.
+        let mut frag = udp.clone();
+        frag[20] = 0x00;
+        frag[21] = 0x10;
+        frag[24..26].copy_from_slice(&[0, 0]);
+        let c = crate::csum::checksum(&frag[14..34]);
+        frag[24..26].copy_from_slice(&c.to_be_bytes());
+        assert_eq!(split_point(&frag, DMA_HINT_L4, 80), (34, DMA_HINT_L3));
+        // Too short for an Ethernet header: a length split.
+        assert_eq!(
+            split_point(&udp[..10], DMA_HINT_L4, 80),
+            (80, DMA_HINT_NONE)
+        );
     }
 
     #[test]

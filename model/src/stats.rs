@@ -51,7 +51,8 @@ pub struct DeviceStats {
     pub rxb_frames: u64,
     /// Frames classified to a disabled, unconfigured or nonexistent queue.
     pub rx_queue_drops: u64,
-    /// Frames for a queue in page (header-split) mode, which is not modelled.
+    /// Frames for a queue with payload packing (RDE_CTL1.PAYLD_PACK != 0), which is not
+    /// modelled (also counted in the queue's RDE_PKT_ERR).
     pub rx_page_mode_drops: u64,
     /// Frames the TWQs consumed while MAC TX_ENA was clear.
     pub tx_mac_disabled: u64,

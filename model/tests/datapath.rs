@@ -671,3 +671,398 @@ fn twq1_and_tcq_back_pressure() {
     w(&a, TCQ_HEAD.at(1), 15);
     assert_eq!(rx.recv(5, T).len(), 5, "released: the rest goes");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Header-split Rx (RDE_CTL0.EN_HDR_SPLIT = 1, PAYLD_PACK = 0)
+// ---------------------------------------------------------------------------------------------
+
+/// ACT_TBL0.DMA_HINT / HDR_AL.DMA_HINT values.
+const HINT_NONE: u32 = 0;
+const HINT_L2: u32 = 1;
+const HINT_L3: u32 = 2;
+const HINT_L4: u32 = 4;
+
+/// Sets the default action: host queue `q`, with `hint` as DMA_HINT (and a timestamp).
+fn default_to(dev: &fbnic_model::Device, q: u32, hint: u32, ts: bool) {
+    w(
+        dev,
+        RPC_ACT_TBL0_DEFAULT,
+        ActTbl0::default()
+            .with_dest(ACT_DEST_HOST)
+            .with_q_sel(true)
+            .with_q_id(q)
+            .with_dma_hint(hint)
+            .with_ts_ena(ts)
+            .raw(),
+    );
+}
+
+/// An IPv4/TCP frame whose TCP header carries `optlen` bytes of options (NOPs), with
+/// correct checksums.
+fn tcp4_opts(dst: fbnic_hw::MacAddr, optlen: usize, pay: usize) -> Vec<u8> {
+    let mut f = tcp4(dst, [10, 0, 0, 1], [10, 0, 0, 2], 4000, 80, optlen + pay);
+    f[34 + 12] = (((20 + optlen) / 4) << 4) as u8;
+    f[54..54 + optlen].fill(1);
+    f[50..52].copy_from_slice(&[0, 0]);
+    let acc = csum_add(
+        csum_add(0, &f[26..34]) + 6 + (f.len() - 34) as u64,
+        &f[34..],
+    );
+    let c = !csum_fold(acc);
+    f[50..52].copy_from_slice(&c.to_be_bytes());
+    f
+}
+
+/// A frame of `len` bytes with a non-IP ethertype, optionally behind a VLAN tag.
+fn other_frame(dst: fbnic_hw::MacAddr, len: usize, vlan: bool) -> Vec<u8> {
+    let mut f = dst.0.to_vec();
+    f.extend_from_slice(&[0x02, 0xaa, 0, 0, 0, 1]);
+    if vlan {
+        f.extend_from_slice(&[0x81, 0x00, 0x00, 0x05]);
+    }
+    f.extend_from_slice(&0x88b5u16.to_be_bytes());
+    while f.len() < len {
+        f.push((f.len() * 13) as u8);
+    }
+    f
+}
+
+/// A header-split case: what, frame, DMA_HINT, header length, layer reported, OVERFLOW.
+type HsCase = (&'static str, Vec<u8>, u32, usize, u32, bool);
+
+/// The next HPQ and PPQ buffer ids the device takes.
+struct NextIds {
+    hpq: u32,
+    ppq: u32,
+}
+
+/// Checks one header-split frame: HDR_AL (at `hroom`, `h` bytes, DMA_HINT `layer`, OVERFLOW
+/// `overflow`) holding the frame's first `h` bytes, then one PAY_AL per `cap` bytes of the
+/// rest (offset 0), [OPT_META], META; buffer ids in ring order.
+#[allow(clippy::too_many_arguments)]
+fn check_hs(
+    what: &str,
+    g: &HsFrame,
+    f: &[u8],
+    hroom: usize,
+    h: usize,
+    layer: u32,
+    overflow: bool,
+    cap: usize,
+    ids: &mut NextIds,
+    rx: &HsRxQ,
+) {
+    let npay = (f.len() - h).div_ceil(cap);
+    let mut want = vec![fbnic_hw::desc::RcdType::HdrAl];
+    want.extend(std::iter::repeat(fbnic_hw::desc::RcdType::PayAl).take(npay));
+    if g.opt.is_some() {
+        want.push(fbnic_hw::desc::RcdType::OptMeta);
+    }
+    want.push(fbnic_hw::desc::RcdType::Meta);
+    assert_eq!(g.types, want, "{what}: completion sequence");
+    let hdr = g.als[0];
+    assert_eq!(hdr.off() as usize, hroom, "{what}");
+    assert_eq!(hdr.len() as usize, h, "{what}: header length");
+    assert!(hdr.page_fin(), "{what}");
+    assert_eq!(hdr.dma_hint() as u32, layer, "{what}: DMA_HINT");
+    assert_eq!(hdr.overflow(), overflow, "{what}: OVERFLOW");
+    assert_eq!(hdr.buff_id() as u32, ids.hpq, "{what}: HPQ buffer id");
+    ids.hpq = (ids.hpq + 1) % rx.hpq_entries;
+    assert_eq!(g.pieces[0], &f[..h], "{what}: header bytes");
+    let mut off = h;
+    for (al, piece) in g.als[1..].iter().zip(&g.pieces[1..]) {
+        let n = cap.min(f.len() - off);
+        assert_eq!(al.off(), 0, "{what}");
+        assert_eq!(al.len() as usize, n, "{what}: payload piece at {off}");
+        assert!(al.page_fin(), "{what}");
+        assert_eq!(al.buff_id() as u32, ids.ppq, "{what}: PPQ buffer id");
+        ids.ppq = (ids.ppq + 1) % rx.ppq_entries;
+        assert_eq!(piece, &f[off..off + n], "{what}: payload bytes at {off}");
+        off += n;
+    }
+    assert_eq!(off, f.len(), "{what}");
+    assert_eq!(g.data(), f, "{what}: reassembled");
+    assert!(
+        !g.meta.err_truncated() && !g.meta.uncorrectable_error(),
+        "{what}"
+    );
+}
+
+#[test]
+fn header_split_places_headers_by_dma_hint() {
+    let (_f, a, b) = cabled_pair();
+    let mut tx = TxQ::new(&a, 0, 64, 0x1000_0000, 1 << 20);
+    let cfg = HsCfg::default(); // MAX_HDR 80, MIN_HROOM 64, MIN_TROOM 32, 256-byte payloads
+    let mut rx = HsRxQ::new(&b, 0, 0x2000_0000, &cfg);
+    let cap = 256 - 32;
+    let m = b.mac_addr();
+    let v6s: [u8; 16] = std::array::from_fn(|i| i as u8);
+    let v6d: [u8; 16] = std::array::from_fn(|i| 0xf0 | i as u8);
+    let u4 = |pay| udp4(m, [1, 1, 1, 1], [2, 2, 2, 2], 5, 6, pay);
+    let t4 = |pay| tcp4(m, [1, 1, 1, 1], [2, 2, 2, 2], 5, 6, pay);
+    let u6 = |pay| ipv6_frame(m, false, v6s, v6d, 5, 6, pay);
+    let to = |opt, pay| tcp4_opts(m, opt, pay);
+    let eth = |vlan| other_frame(m, 100, vlan);
+    let cases: Vec<HsCase> = vec![
+        ("TCP4+opts L4", to(12, 300), HINT_L4, 66, HINT_L4, false),
+        ("UDP4 L4", u4(100), HINT_L4, 42, HINT_L4, false),
+        ("UDP6 L3", u6(50), HINT_L3, 54, HINT_L3, false),
+        ("UDP6 L4", u6(50), HINT_L4, 62, HINT_L4, false),
+        ("TCP4 hint 3: L3", t4(100), 3, 34, HINT_L3, false),
+        ("UDP4 hint 7: L4", u4(100), 7, 42, HINT_L4, false),
+        ("UDP4 L2", u4(100), HINT_L2, 14, HINT_L2, false),
+        ("non-IP L4->L2", eth(false), HINT_L4, 14, HINT_L2, false),
+        ("VLAN L3->L2", eth(true), HINT_L3, 18, HINT_L2, false),
+        ("length split", u4(200), HINT_NONE, 80, HINT_NONE, false),
+        ("hint 0x100: NONE", u4(200), 0x100, 80, HINT_NONE, false),
+        ("hdr > MAX_HDR", to(40, 20), HINT_L4, 80, HINT_L4, true),
+        ("all hdr, L4", to(12, 0), HINT_L4, 66, HINT_L4, false),
+        ("all hdr, NONE", u4(18), HINT_NONE, 60, HINT_NONE, false),
+        ("1500B", u4(1458), HINT_L4, 42, HINT_L4, false),
+        ("9000B", u4(8958), HINT_L4, 42, HINT_L4, false),
+    ];
+    let mut ids = NextIds { hpq: 0, ppq: 0 };
+    let mut bytes = 0u64;
+    for (what, f, hint, h, layer, overflow) in &cases {
+        default_to(&b, 0, *hint, false);
+        assert!(tx.send1(f), "{what}");
+        let got = rx.recv(1, T);
+        assert_eq!(got.len(), 1, "{what}");
+        check_hs(
+            what, &got[0], f, 64, *h, *layer, *overflow, cap, &mut ids, &rx,
+        );
+        assert!(got[0].opt.is_none());
+        if f[12..14] == [0x08, 0x00] {
+            assert_eq!(got[0].meta.l3_type(), L3Type::Ipv4, "{what}");
+            assert!(got[0].meta.l4_csum_unnecessary(), "{what}: META as before");
+        }
+        bytes += f.len() as u64;
+    }
+    // The last two cases used 7 and 40 payload buffers.
+    assert_eq!((cases[14].1.len() - 42).div_ceil(cap), 7);
+    assert_eq!((cases[15].1.len() - 42).div_ceil(cap), 40);
+
+    // A timestamp: HDR_AL, PAY_AL, OPT_META, META.
+    default_to(&b, 0, HINT_L4, true);
+    let f = u4(100);
+    assert!(tx.send1(&f));
+    let got = rx.recv(1, T);
+    assert!(got[0].opt.expect("OPT_META").ts_valid());
+    check_hs(
+        "timestamped",
+        &got[0],
+        &f,
+        64,
+        42,
+        HINT_L4,
+        false,
+        cap,
+        &mut ids,
+        &rx,
+    );
+    bytes += f.len() as u64;
+
+    // 32-byte payload buffers, no tailroom: a 9000-byte frame needs 1 + 281 buffers, more
+    // than the 64 a frame may use. It is cut after the header and 63 payload buffers.
+    default_to(&b, 0, HINT_L4, false);
+    w(
+        &b,
+        RDE_CTL0.at(0),
+        RdeCtl0::default()
+            .with_en_hdr_split(true)
+            .with_min_hroom(64)
+            .raw(),
+    );
+    w(
+        &b,
+        RDE_CTL1.at(0),
+        RdeCtl1::default()
+            .with_max_hdr(80)
+            .with_payld_pg_cl(7)
+            .raw(),
+    );
+    let f = u4(8958);
+    assert!(tx.send1(&f));
+    let got = rx.recv(1, T);
+    let g = &got[0];
+    assert_eq!(g.als.len(), 64);
+    assert_eq!(g.als[0].len(), 42);
+    assert!(g.als[1..].iter().all(|al| al.len() == 32 && al.off() == 0));
+    assert_eq!(g.data(), &f[..42 + 63 * 32]);
+    assert!(g.meta.err_truncated() && !g.meta.l4_csum_unnecessary());
+    bytes += f.len() as u64;
+
+    let frames = cases.len() as u32 + 2;
+    assert!(wait_until(T, || r(&b, RDE_PKT_CNT.at(0)) == frames));
+    assert_eq!(r(&b, RDE_BYTE_CNT.at(0)) as u64, bytes);
+    assert_eq!(r(&b, RDE_PKT_ERR.at(0)), 1, "the cut frame");
+    assert_eq!(r(&b, RDE_BDQ_DROP.at(0)), 0);
+    assert_eq!(b.stats().rx_page_mode_drops, 0);
+}
+
+#[test]
+fn header_split_needs_a_header_buffer() {
+    let (_f, a, b) = cabled_pair();
+    let mut tx = TxQ::new(&a, 0, 64, 0x1000_0000, 1 << 20);
+    let m = b.mac_addr();
+    let f = udp4(m, [1, 1, 1, 1], [2, 2, 2, 2], 5, 6, 300);
+    let cap = 256 - 32;
+
+    // Immediate drop mode, no HPQ buffer posted (the PPQ has plenty): a counted BDQ drop,
+    // nothing written, no buffer taken.
+    let no_hdr = HsCfg {
+        post_hpq: false,
+        ..Default::default()
+    };
+    let mut rx1 = HsRxQ::new(&b, 1, 0x2000_0000, &no_hdr);
+    rx1.hbufs.fill(0xee);
+    rx1.pbufs.fill(0xee);
+    default_to(&b, 1, HINT_L4, false);
+    assert!(tx.send1(&f));
+    assert!(wait_until(T, || r(&b, RDE_BDQ_DROP.at(1)) == 1));
+    assert!(rx1.poll().is_empty());
+    assert_eq!(rx1.rcq.read_u64(0), 0, "no completion written");
+    assert!(rx1.hbufs.read_bytes(0, 4096).iter().all(|&x| x == 0xee));
+    assert!(rx1.pbufs.read_bytes(0, 1024).iter().all(|&x| x == 0xee));
+    assert_eq!(RingPtrs::from_raw(r(&b, BDQ_HPQ_PTRS.at(1))).head(), 0);
+    assert_eq!(RingPtrs::from_raw(r(&b, BDQ_PPQ_PTRS.at(1))).head(), 0);
+    assert_eq!(r(&b, RDE_PKT_CNT.at(1)), 0);
+    assert_eq!(b.stats().rx_queue_drops, 0, "the queue runs");
+    // Header buffers posted: the next frame goes through, in the first buffers.
+    rx1.post_hpq(15);
+    assert!(tx.send1(&f));
+    let got = rx1.recv(1, T);
+    assert_eq!(got.len(), 1);
+    let mut ids = NextIds { hpq: 0, ppq: 0 };
+    check_hs(
+        "after posting",
+        &got[0],
+        &f,
+        64,
+        42,
+        HINT_L4,
+        false,
+        cap,
+        &mut ids,
+        &rx1,
+    );
+    assert_eq!(r(&b, RDE_BDQ_DROP.at(1)), 1);
+
+    // An HPQ that does not run (its SIZE refused): the queue is not running.
+    let errs = b.stats().ring_config_errors;
+    let bad = HsCfg {
+        hpq_size_raw: Some(3),
+        ..Default::default()
+    };
+    let rx3 = HsRxQ::new(&b, 3, 0x6000_0000, &bad);
+    assert_eq!(b.stats().ring_config_errors, errs + 1);
+    default_to(&b, 3, HINT_L4, false);
+    assert!(tx.send1(&f));
+    assert!(wait_until(T, || r(&b, RDE_BDQ_DROP.at(3)) == 1));
+    assert_eq!(b.stats().rx_queue_drops, 1);
+    assert_eq!(rx3.rcq.read_u64(0), 0);
+
+    // Wait mode: the frame waits for a header buffer, then arrives intact.
+    let wait = HsCfg {
+        post_hpq: false,
+        drop_mode: DROP_MODE_WAIT,
+        ..Default::default()
+    };
+    let mut rx2 = HsRxQ::new(&b, 2, 0x4000_0000, &wait);
+    default_to(&b, 2, HINT_L4, false);
+    assert!(tx.send1(&f));
+    assert!(rx2.recv(1, Duration::from_millis(50)).is_empty());
+    assert_eq!(r(&b, RDE_BDQ_DROP.at(2)), 0);
+    rx2.post_hpq(1);
+    let got = rx2.recv(1, T);
+    assert_eq!(got.len(), 1);
+    let mut ids = NextIds { hpq: 0, ppq: 0 };
+    check_hs(
+        "waited", &got[0], &f, 64, 42, HINT_L4, false, cap, &mut ids, &rx2,
+    );
+    assert_eq!(r(&b, RDE_BDQ_DROP.at(2)), 0);
+}
+
+#[test]
+fn payload_packing_is_dropped_and_counted() {
+    let (_f, a, b) = cabled_pair();
+    let mut tx = TxQ::new(&a, 0, 64, 0x1000_0000, 1 << 20);
+    let m = b.mac_addr();
+    let f = udp4(m, [1, 1, 1, 1], [2, 2, 2, 2], 5, 6, 300);
+    // Header split with PAYLD_PACK = 1.
+    let packed = HsCfg {
+        payld_pack: PAYLD_PACK_ALL,
+        ..Default::default()
+    };
+    let mut rx0 = HsRxQ::new(&b, 0, 0x2000_0000, &packed);
+    default_to(&b, 0, HINT_L4, false);
+    assert!(tx.send1(&f));
+    assert!(wait_until(T, || r(&b, RDE_PKT_ERR.at(0)) == 1));
+    assert_eq!(b.stats().rx_page_mode_drops, 1);
+    assert!(rx0.poll().is_empty());
+    assert_eq!(rx0.rcq.read_u64(0), 0);
+    assert_eq!(RingPtrs::from_raw(r(&b, BDQ_HPQ_PTRS.at(0))).head(), 0);
+    assert_eq!(RingPtrs::from_raw(r(&b, BDQ_PPQ_PTRS.at(0))).head(), 0);
+    assert_eq!(r(&b, RDE_PKT_CNT.at(0)), 0);
+    assert_eq!(r(&b, RDE_BDQ_DROP.at(0)), 0);
+    // No header split, PAYLD_PACK = 2: the same.
+    let mut rx1 = RxQ::new(&b, 1, 0x4000_0000, &RxCfg::default());
+    w(
+        &b,
+        RDE_CTL1.at(1),
+        RdeCtl1::default()
+            .with_max_hdr(2048)
+            .with_payld_pack(PAYLD_PACK_RSS)
+            .raw(),
+    );
+    default_to(&b, 1, HINT_NONE, false);
+    assert!(tx.send1(&f));
+    assert!(wait_until(T, || r(&b, RDE_PKT_ERR.at(1)) == 1));
+    assert_eq!(b.stats().rx_page_mode_drops, 2);
+    assert!(rx1.poll().is_empty());
+    assert_eq!(r(&b, RDE_PKT_CNT.at(1)), 0);
+}
+
+#[test]
+fn header_split_dma_faults() {
+    let (_f, a, b) = cabled_pair();
+    let mut tx = TxQ::new(&a, 0, 64, 0x1000_0000, 1 << 20);
+    let m = b.mac_addr();
+    let f = udp4(m, [1, 1, 1, 1], [2, 2, 2, 2], 5, 6, 300);
+    let mut rx = HsRxQ::new(&b, 0, 0x2000_0000, &HsCfg::default());
+    default_to(&b, 0, HINT_L4, false);
+    // The next header buffer lies where nothing is mapped: the frame is cut (every buffer
+    // taken is still returned, empty), the fault counted.
+    let slot = 0;
+    rx.hpq.write_u64(
+        slot * 8,
+        fbnic_hw::desc::BdqDesc::new(0x7700_0000, slot as u16).raw(),
+    );
+    assert!(tx.send1(&f));
+    let got = rx.recv(1, T);
+    assert_eq!(got.len(), 1);
+    let g = &got[0];
+    assert!(g.meta.err_truncated() && g.meta.uncorrectable_error());
+    assert_eq!(g.als[0].ty(), fbnic_hw::desc::RcdType::HdrAl);
+    assert_eq!(g.als[0].len(), 0);
+    assert_eq!(
+        g.als.len(),
+        1 + 2,
+        "the payload buffers it needed, returned empty"
+    );
+    assert!(g.als.iter().all(|al| al.len() == 0 && al.page_fin()));
+    assert_eq!(b.stats().dma_faults, 1);
+    assert!(wait_until(T, || r(&b, RDE_PKT_ERR.at(0)) == 1));
+    // The HPQ ring itself unmapped: the ring stops (a fault), the frame is cut with no
+    // buffer; later frames find the queue not running.
+    b.dma_unmap(rx.hpq.iova, rx.hpq.len()).unwrap();
+    assert!(tx.send1(&f));
+    let got = rx.recv(1, T);
+    assert_eq!(got.len(), 1);
+    assert!(got[0].als.is_empty() && got[0].meta.err_truncated());
+    assert_eq!(b.stats().ring_faults, 1);
+    assert!(tx.send1(&f));
+    assert!(wait_until(T, || b.stats().rx_queue_drops == 1));
+    assert_eq!(r(&b, RDE_BDQ_DROP.at(0)), 1);
+    assert!(rx.recv(1, Duration::from_millis(30)).is_empty());
+}

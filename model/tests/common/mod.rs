@@ -615,6 +615,298 @@ impl RxQ {
     }
 }
 
+/// A header-split Rx queue's configuration (RDE_CTL0.EN_HDR_SPLIT = 1).
+pub struct HsCfg {
+    pub rcq_entries: u32,
+    pub hpq_entries: u32,
+    pub ppq_entries: u32,
+    pub hroom: usize,
+    pub troom: usize,
+    /// RDE_CTL1.MAX_HDR.
+    pub max_hdr: usize,
+    /// RDE_CTL1.PAYLD_PG_CL: payload buffers of 4096 >> pg_cl bytes.
+    pub pg_cl: u32,
+    pub drop_mode: u32,
+    /// RDE_CTL1.PAYLD_PACK.
+    pub payld_pack: u32,
+    /// Post HPQ buffers at setup (else the HPQ is left empty).
+    pub post_hpq: bool,
+    /// A raw HPQ SIZE register value instead of the one for `hpq_entries`.
+    pub hpq_size_raw: Option<u32>,
+}
+
+impl Default for HsCfg {
+    fn default() -> Self {
+        Self {
+            rcq_entries: 256,
+            hpq_entries: 64,
+            ppq_entries: 128,
+            hroom: 64,
+            troom: 32,
+            max_hdr: 80,
+            pg_cl: 4,
+            drop_mode: DROP_MODE_IMMEDIATE,
+            payld_pack: PAYLD_PACK_NONE,
+            post_hpq: true,
+            hpq_size_raw: None,
+        }
+    }
+}
+
+/// A frame received on a header-split queue, as the in-test driver sees it.
+#[derive(Clone, Debug)]
+pub struct HsFrame {
+    /// Completion types in ring order (the frame's ALs, OPT_META, META).
+    pub types: Vec<RcdType>,
+    /// The frame's AL completions in order.
+    pub als: Vec<Rcd>,
+    /// The bytes each AL names, read from its HPQ or PPQ buffer.
+    pub pieces: Vec<Vec<u8>>,
+    pub opt: Option<Rcd>,
+    pub meta: Rcd,
+}
+
+impl HsFrame {
+    /// The frame, reassembled.
+    pub fn data(&self) -> Vec<u8> {
+        self.pieces.concat()
+    }
+}
+
+/// Bytes between header buffers (each stands for a 4 KiB page).
+pub const HS_HBUF_LEN: usize = 4096;
+
+/// An RCQ + HPQ + PPQ in header-split mode.
+pub struct HsRxQ {
+    pub dev: Arc<Device>,
+    pub q: u32,
+    pub rcq: HostMem,
+    pub hpq: HostMem,
+    pub ppq: HostMem,
+    pub hbufs: HostMem,
+    pub pbufs: HostMem,
+    pub rcq_entries: u32,
+    pub hpq_entries: u32,
+    pub ppq_entries: u32,
+    /// Bytes between payload buffers (4096 >> PAYLD_PG_CL at setup).
+    pub pbuf_len: usize,
+    pub rcq_head: u32,
+    pub phase: bool,
+    pub hpq_tail: u32,
+    pub ppq_tail: u32,
+    pending: Vec<(RcdType, Rcd)>,
+}
+
+impl HsRxQ {
+    pub fn new(dev: &Arc<Device>, q: u32, iova_base: u64, c: &HsCfg) -> Self {
+        let pbuf_len = 4096usize >> c.pg_cl;
+        let rcq = HostMem::new(dev, iova_base, c.rcq_entries as usize * 8);
+        let hpq = HostMem::new(dev, iova_base + 0x100_0000, c.hpq_entries as usize * 8);
+        let ppq = HostMem::new(dev, iova_base + 0x180_0000, c.ppq_entries as usize * 8);
+        let hbufs = HostMem::new(
+            dev,
+            iova_base + 0x200_0000,
+            c.hpq_entries as usize * HS_HBUF_LEN,
+        );
+        let pbufs = HostMem::new(
+            dev,
+            iova_base + 0x400_0000,
+            c.ppq_entries as usize * pbuf_len,
+        );
+        w(
+            dev,
+            RDE_CTL0.at(q),
+            RdeCtl0::default()
+                .with_en_hdr_split(true)
+                .with_min_hroom(c.hroom as u32)
+                .with_min_troom(c.troom as u32)
+                .with_drop_mode(c.drop_mode)
+                .raw(),
+        );
+        w(
+            dev,
+            RDE_CTL1.at(q),
+            RdeCtl1::default()
+                .with_max_hdr(c.max_hdr as u32)
+                .with_payld_pg_cl(c.pg_cl)
+                .with_payld_pack(c.payld_pack)
+                .raw(),
+        );
+        w(
+            dev,
+            BDQ_CTL.at(q),
+            QueueCtl::default().with_reset(true).raw(),
+        );
+        w(dev, BDQ_HPQ_BAL.at(q), hpq.iova as u32);
+        w(dev, BDQ_HPQ_BAH.at(q), (hpq.iova >> 32) as u32);
+        w(
+            dev,
+            BDQ_HPQ_SIZE.at(q),
+            c.hpq_size_raw
+                .unwrap_or_else(|| RingSize::for_entries(c.hpq_entries).unwrap().raw()),
+        );
+        w(dev, BDQ_PPQ_BAL.at(q), ppq.iova as u32);
+        w(dev, BDQ_PPQ_BAH.at(q), (ppq.iova >> 32) as u32);
+        w(
+            dev,
+            BDQ_PPQ_SIZE.at(q),
+            RingSize::for_entries(c.ppq_entries).unwrap().raw(),
+        );
+        w(
+            dev,
+            BDQ_CTL.at(q),
+            QueueCtl::default()
+                .with_enable(true)
+                .with_ppq_enable(true)
+                .raw(),
+        );
+        w(
+            dev,
+            RCQ_CTL.at(q),
+            QueueCtl::default().with_reset(true).raw(),
+        );
+        w(dev, RCQ_BAL.at(q), rcq.iova as u32);
+        w(dev, RCQ_BAH.at(q), (rcq.iova >> 32) as u32);
+        w(
+            dev,
+            RCQ_SIZE.at(q),
+            RingSize::for_entries(c.rcq_entries).unwrap().raw(),
+        );
+        w(dev, RIM_MASK.at(q), 1);
+        w(
+            dev,
+            RCQ_CTL.at(q),
+            QueueCtl::default().with_enable(true).raw(),
+        );
+        let mut me = Self {
+            dev: dev.clone(),
+            q,
+            rcq,
+            hpq,
+            ppq,
+            hbufs,
+            pbufs,
+            rcq_entries: c.rcq_entries,
+            hpq_entries: c.hpq_entries,
+            ppq_entries: c.ppq_entries,
+            pbuf_len,
+            rcq_head: 0,
+            phase: true,
+            hpq_tail: 0,
+            ppq_tail: 0,
+            pending: Vec::new(),
+        };
+        // Post every buffer but one (a full ring would read as empty).
+        if c.post_hpq {
+            me.post_hpq(c.hpq_entries - 1);
+        }
+        me.post_ppq(c.ppq_entries - 1);
+        me
+    }
+
+    /// Posts `n` header buffers and rings the HPQ doorbell.
+    pub fn post_hpq(&mut self, n: u32) {
+        for _ in 0..n {
+            let slot = self.hpq_tail;
+            let addr = self.hbufs.iova + slot as u64 * HS_HBUF_LEN as u64;
+            self.hpq
+                .write_u64(slot as usize * 8, BdqDesc::new(addr, slot as u16).raw());
+            self.hpq_tail = (slot + 1) & (self.hpq_entries - 1);
+        }
+        w(&self.dev, BDQ_HPQ_TAIL.at(self.q), self.hpq_tail);
+    }
+
+    /// Posts `n` payload buffers and rings the PPQ doorbell.
+    pub fn post_ppq(&mut self, n: u32) {
+        for _ in 0..n {
+            let slot = self.ppq_tail;
+            let addr = self.pbufs.iova + slot as u64 * self.pbuf_len as u64;
+            self.ppq
+                .write_u64(slot as usize * 8, BdqDesc::new(addr, slot as u16).raw());
+            self.ppq_tail = (slot + 1) & (self.ppq_entries - 1);
+        }
+        w(&self.dev, BDQ_PPQ_TAIL.at(self.q), self.ppq_tail);
+    }
+
+    /// Reads completed frames and reposts their buffers.
+    pub fn poll(&mut self) -> Vec<HsFrame> {
+        let mut out = Vec::new();
+        let (mut hdrs, mut pays) = (0, 0);
+        loop {
+            let raw = self.rcq.read_u64(self.rcq_head as usize * 8);
+            if (raw & DESC_DONE != 0) != self.phase {
+                break;
+            }
+            let rcd = Rcd::from_raw(raw);
+            self.rcq_head = (self.rcq_head + 1) & (self.rcq_entries - 1);
+            if self.rcq_head == 0 {
+                self.phase = !self.phase;
+            }
+            match rcd.ty() {
+                RcdType::HdrAl => hdrs += 1,
+                RcdType::PayAl => pays += 1,
+                _ => {}
+            }
+            if rcd.ty() != RcdType::Meta {
+                self.pending.push((rcd.ty(), rcd));
+                continue;
+            }
+            let run = std::mem::take(&mut self.pending);
+            let mut types: Vec<RcdType> = run.iter().map(|x| x.0).collect();
+            types.push(RcdType::Meta);
+            let als: Vec<Rcd> = run
+                .iter()
+                .filter(|x| matches!(x.0, RcdType::HdrAl | RcdType::PayAl))
+                .map(|x| x.1)
+                .collect();
+            let pieces = als
+                .iter()
+                .map(|a| {
+                    let (mem, stride) = if a.ty() == RcdType::HdrAl {
+                        (&self.hbufs, HS_HBUF_LEN)
+                    } else {
+                        (&self.pbufs, self.pbuf_len)
+                    };
+                    let off = a.buff_id() as usize * stride + a.off() as usize;
+                    mem.read_bytes(off, a.len() as usize)
+                })
+                .collect();
+            let opt = run.iter().find(|x| x.0 == RcdType::OptMeta).map(|x| x.1);
+            out.push(HsFrame {
+                types,
+                als,
+                pieces,
+                opt,
+                meta: rcd,
+            });
+        }
+        if hdrs > 0 {
+            self.post_hpq(hdrs);
+        }
+        if pays > 0 {
+            self.post_ppq(pays);
+        }
+        if !out.is_empty() {
+            w(&self.dev, RCQ_HEAD.at(self.q), self.rcq_head);
+        }
+        out
+    }
+
+    /// Polls until `n` frames arrived or the timeout passes.
+    pub fn recv(&mut self, n: usize, timeout: Duration) -> Vec<HsFrame> {
+        let t = Instant::now();
+        let mut v = Vec::new();
+        while v.len() < n && t.elapsed() < timeout {
+            let got = self.poll();
+            if got.is_empty() {
+                std::thread::sleep(Duration::from_micros(50));
+            }
+            v.extend(got);
+        }
+        v
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Frames
 // ---------------------------------------------------------------------------------------------
