@@ -1,6 +1,7 @@
 //! Fuzzes the driver's Rx completion parsing: arbitrary RCQ descriptors, written by a fake
 //! device with the DONE phase the driver expects, must never panic the burst loop, never hand
-//! out a buffer twice, and never lose one (the pool is full again after the queue stops).
+//! out a buffer twice, and never lose one (the pools are full again after the queue stops).
+//! Control bit 2 runs the queue in header-split mode (HDR_AL buffers from a second pool).
 #![no_main]
 
 use std::mem::MaybeUninit;
@@ -12,10 +13,10 @@ use libfuzzer_sys::fuzz_target;
 use rte_net_fbnic::buf::PktBuf;
 use rte_net_fbnic::fake::FakeDevice;
 use rte_net_fbnic::native::{NativeDma, NativePool};
+use rte_net_fbnic::rx::RxSplit;
 use rte_net_fbnic::{RxConfig, RxQueue, Transport};
 
 const DESC: u32 = 64;
-const RCQ: u32 = DESC * 2;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&cfg, data)) = data.split_first() else {
@@ -25,13 +26,23 @@ fuzz_target!(|data: &[u8]| {
     let tp: Arc<dyn Transport> = dev.clone();
     let dma = NativeDma::new(tp.clone());
     let pool = NativePool::new(dma.as_ref(), 256, 512, 64).unwrap();
+    let hdr_pool = NativePool::new(dma.as_ref(), 256, 128, 64).unwrap();
+    let split = cfg & 4 != 0;
     let rx_cfg = RxConfig {
         nb_desc: DESC,
         drop_en: cfg & 1 != 0,
         scatter: cfg & 2 != 0,
+        split: split.then_some(RxSplit { max_hdr: 128 }),
     };
-    let mut q = RxQueue::new(&tp, dma.as_ref(), 0, rx_cfg, pool.clone()).unwrap();
+    let mut q = if split {
+        RxQueue::new_split(&tp, dma.as_ref(), 0, rx_cfg, pool.clone(), hdr_pool.clone())
+    } else {
+        RxQueue::new(&tp, dma.as_ref(), 0, rx_cfg, pool.clone())
+    }
+    .unwrap();
     q.start().unwrap();
+    // The RCQ: twice the buffers, four times with header split.
+    let rcq = if split { DESC * 4 } else { DESC * 2 };
     let base = dev.ring_iova(0, regs::RCQ_BAL, regs::RCQ_BAH);
     let mut tail = 0u32; // the device's next RCQ slot (free-running)
     let mut out = [MaybeUninit::uninit(); 32];
@@ -46,13 +57,13 @@ fuzz_target!(|data: &[u8]| {
         // The device may not overrun the driver's head (what it last rang on RCQ_HEAD).
         let head = dev.read32(Bar::Bar0, regs::RCQ_HEAD.at(0));
         for w in words.chunks_exact(8) {
-            let used = tail.wrapping_sub(head) % RCQ;
-            if tail.wrapping_sub(head) >= RCQ - 1 || used >= RCQ - 1 {
+            let used = tail.wrapping_sub(head) % rcq;
+            if tail.wrapping_sub(head) >= rcq - 1 || used >= rcq - 1 {
                 break;
             }
-            let phase = (tail / RCQ).is_multiple_of(2);
+            let phase = (tail / rcq).is_multiple_of(2);
             let rcd = Rcd::from_raw(u64::from_le_bytes(w.try_into().unwrap())).with_done(phase);
-            let p = dev.translate(base + (tail % RCQ) as u64 * 8, 8).unwrap() as *mut u64;
+            let p = dev.translate(base + (tail % rcq) as u64 * 8, 8).unwrap() as *mut u64;
             // SAFETY: inside the mapped RCQ; the driver reads it atomically.
             unsafe { p.write_volatile(rcd.to_le()) };
             tail = tail.wrapping_add(1);
@@ -70,4 +81,9 @@ fuzz_target!(|data: &[u8]| {
     }
     q.stop().unwrap();
     assert_eq!(pool.available(), pool.capacity(), "a buffer was lost");
+    assert_eq!(
+        hdr_pool.available(),
+        hdr_pool.capacity(),
+        "a header buffer was lost"
+    );
 });

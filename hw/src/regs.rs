@@ -263,7 +263,9 @@ bitfields! {
         flag q_sel, with_q_sel: 4;
         /// Queue for Q_SEL.
         field q_id, with_q_id: 15, 8;
-        /// DMA hint reported in HDR_AL.
+        /// DMA hint: with header split, the deepest header the header buffer takes
+        /// ([`DMA_HINT_L2`], [`DMA_HINT_L3`], [`DMA_HINT_L4`]; 0: a split at MAX_HDR bytes);
+        /// HDR_AL reports the one used.
         field dma_hint, with_dma_hint: 24, 16;
         /// Request an Rx timestamp.
         flag ts_ena, with_ts_ena: 28;
@@ -271,6 +273,14 @@ bitfields! {
         flag rss_ctxt_id, with_rss_ctxt_id: 30;
     }
 }
+/// ACT_TBL0.DMA_HINT / HDR_AL.DMA_HINT: no header boundary (a split at MAX_HDR bytes).
+pub const DMA_HINT_NONE: u32 = 0;
+/// DMA hint: after the Ethernet header.
+pub const DMA_HINT_L2: u32 = 1;
+/// DMA hint: after the IP header.
+pub const DMA_HINT_L3: u32 = 2;
+/// DMA hint: after the TCP or UDP header.
+pub const DMA_HINT_L4: u32 = 4;
 /// ACT_TBL0.DEST: the host queues.
 pub const ACT_DEST_HOST: u32 = 1;
 /// ACT_TBL0.DEST: the BMC.

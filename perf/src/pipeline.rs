@@ -234,6 +234,7 @@ impl Pipeline {
             nb_desc: cfg.rx_desc,
             drop_en: false,
             scatter: false,
+            split: None,
         };
         let txc = TxConfig {
             nb_desc: cfg.tx_desc,

@@ -156,6 +156,7 @@ mod tests {
                 nb_desc: 64,
                 drop_en: true,
                 scatter,
+                split: None,
             },
             pool.clone(),
         )

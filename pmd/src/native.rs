@@ -171,6 +171,11 @@ impl NativeBuf {
         unsafe { m.data.as_ptr().add(m.pool_headroom() as usize) }
     }
 
+    /// The next segment of the packet, if any.
+    pub fn next_seg(&self) -> Option<NativeBuf> {
+        self.meta().next
+    }
+
     /// The packet's segment count.
     pub fn nb_segs(&self) -> u16 {
         self.meta().nb_segs

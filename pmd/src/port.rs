@@ -22,7 +22,7 @@ use crate::flow::{FlowId, FlowRule, FlowTable};
 use crate::fw::{Firmware, FwEvent, FwTimeouts};
 use crate::module::{page_reads, ModuleInfo};
 use crate::ptp::{self, Stamps};
-use crate::rpc::{self, BmcInfo, MacDaTable, RssConfig, RssHash, RxFilters};
+use crate::rpc::{self, BmcInfo, MacDaTable, RssConfig, RssHash, RxFilters, SplitHdrs};
 use crate::stats::HwCounters;
 use crate::transport::{DmaAllocator, Transport};
 
@@ -122,6 +122,8 @@ struct Inner {
     link_up: bool,
     /// IEEE 1588 mode (`rte_eth_timesync_enable`).
     timesync: bool,
+    /// Where header-split queues cut frames (the actions' DMA hint), if any queue splits.
+    hdr_split: Option<SplitHdrs>,
 }
 
 impl Inner {
@@ -190,6 +192,7 @@ impl Port {
                 flow_control: FlowControl::default(),
                 admin_down: false,
                 timesync: false,
+                hdr_split: None,
             }),
         };
         port.close_datapath(&port.lock());
@@ -390,7 +393,7 @@ impl Port {
             t.write(tp);
         } else {
             t.write(tp);
-            rpc::write_actions(tp, &g.rss, &g.flows, bmc.as_ref(), false, false)?;
+            rpc::write_actions(tp, &g.rss, &g.flows, bmc.as_ref(), false, false, None)?;
         }
         Ok(())
     }
@@ -406,6 +409,7 @@ impl Port {
             bmc.as_ref(),
             true,
             g.rx_stamp(),
+            g.hdr_split,
         )
     }
 
@@ -749,6 +753,29 @@ impl Port {
             self.write_host_actions(&g, &g.flows)?;
         }
         Ok(())
+    }
+
+    /// Sets where the header-split queues cut frames (None: no queue splits); applied to
+    /// the actions at once when started.
+    pub fn set_hdr_split(&self, split: Option<SplitHdrs>) -> Result<()> {
+        let mut g = self.lock();
+        if g.hdr_split == split {
+            return Ok(());
+        }
+        let was = g.hdr_split;
+        g.hdr_split = split;
+        if g.started {
+            if let Err(e) = self.write_host_actions(&g, &g.flows) {
+                g.hdr_split = was;
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Where the header-split queues cut frames.
+    pub fn hdr_split(&self) -> Option<SplitHdrs> {
+        self.lock().hdr_split
     }
 
     /// The RSS configuration.

@@ -268,6 +268,47 @@ const FLOW_TYPES: [FlowType; 7] = [
     FlowType::Ether,
 ];
 
+/// Where a port's header-split queues cut frames between header and payload buffers (DPDK
+/// buffer split, `rte_eth_rxseg_split`): the action table's DMA hint, set per flow type, so
+/// it is one choice for the whole port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SplitHdrs {
+    /// At a fixed length (the queue's RDE_CTL1.MAX_HDR).
+    Length,
+    /// After the Ethernet header.
+    L2,
+    /// After the IPv4 (`v6` false) or IPv6 header.
+    L3 { v6: bool },
+    /// After the TCP (`udp` false) or UDP header over IPv4 or IPv6.
+    L4 { v6: bool, udp: bool },
+}
+
+impl SplitHdrs {
+    /// The DMA hint of the action entries of flow type `ft`: the deepest of the requested
+    /// headers a frame of that type has (a TCP frame on a port split after UDP headers is
+    /// cut after its IP header, an IPv6 frame on a port split after IPv4 headers after its
+    /// Ethernet header).
+    fn dma_hint(self, ft: FlowType) -> u32 {
+        let (ip, l4) = match ft {
+            FlowType::Udp6 => (Some(true), Some(true)),
+            FlowType::Udp4 => (Some(false), Some(true)),
+            FlowType::Tcp6 => (Some(true), Some(false)),
+            FlowType::Tcp4 => (Some(false), Some(false)),
+            FlowType::Ip6 => (Some(true), None),
+            FlowType::Ip4 => (Some(false), None),
+            FlowType::Ether => (None, None),
+        };
+        match self {
+            Self::Length => regs::DMA_HINT_NONE,
+            Self::L2 => regs::DMA_HINT_L2,
+            Self::L3 { v6 } if ip == Some(v6) => regs::DMA_HINT_L3,
+            Self::L4 { v6, udp } if ip == Some(v6) && l4 == Some(udp) => regs::DMA_HINT_L4,
+            Self::L4 { v6, .. } if ip == Some(v6) => regs::DMA_HINT_L3,
+            Self::L3 { .. } | Self::L4 { .. } => regs::DMA_HINT_L2,
+        }
+    }
+}
+
 /// First action TCAM entry of the RSS rules (spec 7.2 entry plan: 50-63).
 const ACT_IDX_RSS_FIRST: u32 = 50;
 /// First action TCAM entry of the flow rules (spec 7.2 entry plan: 2-49).
@@ -380,6 +421,8 @@ pub fn is_hashed(l3: fbnic_hw::desc::L3Type, l4: fbnic_hw::desc::L4Type, h: RssH
 #[derive(Clone, Copy)]
 struct ActEntry {
     key1: Key1,
+    /// The flow type the entry matches (None: the BMC's entries).
+    ft: Option<FlowType>,
     sport: TcamWord,
     dport: TcamWord,
     act0: ActTbl0,
@@ -388,9 +431,10 @@ struct ActEntry {
 
 impl ActEntry {
     /// An entry matching on word 1 only.
-    fn new(key1: Key1, act0: ActTbl0, act1: ActTbl1) -> Self {
+    fn new(key1: Key1, ft: Option<FlowType>, act0: ActTbl0, act1: ActTbl1) -> Self {
         Self {
             key1,
+            ft,
             sport: TcamWord::ANY,
             dport: TcamWord::ANY,
             act0,
@@ -457,6 +501,7 @@ fn flow_entries(
         for ft in flow_types(r.ip, r.l4) {
             let e = ActEntry {
                 key1: Key1::any().flow(ft),
+                ft: Some(ft),
                 sport: port_word(r.sport),
                 dport: port_word(r.dport),
                 act0: host,
@@ -517,8 +562,9 @@ fn write_act(tp: &dyn Transport, idx: u32, e: Option<ActEntry>) {
 
 /// Writes the action TCAM: the BMC rule (if any), the flow rules and the RSS rules (if
 /// `host`), and a default action of DROP. Entries not in the plan are invalidated. With
-/// `stamp`, frames for the host get an Rx timestamp (TS_ENA). Fails, writing nothing, if the
-/// flow rules do not fit.
+/// `stamp`, frames for the host get an Rx timestamp (TS_ENA); with `split`, their actions
+/// carry the DMA hint that places the header-split queues' cut. Fails, writing nothing, if
+/// the flow rules do not fit.
 pub fn write_actions(
     tp: &dyn Transport,
     rss: &RssConfig,
@@ -526,6 +572,7 @@ pub fn write_actions(
     bmc: Option<&BmcInfo>,
     host: bool,
     stamp: bool,
+    split: Option<SplitHdrs>,
 ) -> Result<()> {
     let flow_plan = if host {
         flow_entries(flows, rss, bmc)?
@@ -543,6 +590,7 @@ pub fn write_actions(
     if bmc.is_some_and(|b| !b.macs.is_empty()) {
         plan[ACT_IDX_BMC_UC as usize] = Some(ActEntry::new(
             Key1::any().macda(regs::MACDA_IDX_BMC_FIRST, 2),
+            None,
             ActTbl0::default().with_dest(regs::ACT_DEST_BMC),
             ActTbl1::default(),
         ));
@@ -559,6 +607,7 @@ pub fn write_actions(
             // Host unicast: MAC DA entries boundary..=31 (extra unicast, primary, promiscuous).
             plan[(ACT_IDX_RSS_FIRST + i as u32) as usize] = Some(ActEntry::new(
                 Key1::any().flow(ft).macda(regs::MACDA_IDX_BOUNDARY, 3),
+                Some(ft),
                 host,
                 act1,
             ));
@@ -570,16 +619,21 @@ pub fn write_actions(
             };
             plan[(ACT_IDX_RSS_FIRST + n + i as u32) as usize] = Some(ActEntry::new(
                 Key1::any().flow(ft),
+                Some(ft),
                 ActTbl0::default().with_dest(dest),
                 act1,
             ));
         }
     }
-    if stamp {
-        for e in plan.iter_mut().flatten() {
-            if e.act0.dest() & regs::ACT_DEST_HOST != 0 {
-                e.act0 = e.act0.with_ts_ena(true);
-            }
+    for e in plan.iter_mut().flatten() {
+        if e.act0.dest() & regs::ACT_DEST_HOST == 0 {
+            continue;
+        }
+        if stamp {
+            e.act0 = e.act0.with_ts_ena(true);
+        }
+        if let (Some(split), Some(ft)) = (split, e.ft) {
+            e.act0 = e.act0.with_dma_hint(split.dma_hint(ft));
         }
     }
     for (idx, e) in plan.iter().enumerate() {
@@ -680,6 +734,69 @@ mod tests {
         assert_eq!(m[2].raw(), 0xfeff_0100);
         assert_eq!(m[0].raw(), 0xffff_0000);
         assert!(m[2].matches(0x3333) && !m[2].matches(0x0200));
+    }
+
+    #[test]
+    fn split_hints_cut_at_the_deepest_requested_header_each_type_has() {
+        use FlowType::*;
+        let hints = |s: SplitHdrs| FLOW_TYPES.map(|ft| s.dma_hint(ft));
+        let (n, l2, l3, l4) = (
+            regs::DMA_HINT_NONE,
+            regs::DMA_HINT_L2,
+            regs::DMA_HINT_L3,
+            regs::DMA_HINT_L4,
+        );
+        // FLOW_TYPES order: Udp6, Udp4, Tcp6, Tcp4, Ip6, Ip4, Ether.
+        assert_eq!(FLOW_TYPES, [Udp6, Udp4, Tcp6, Tcp4, Ip6, Ip4, Ether]);
+        assert_eq!(hints(SplitHdrs::Length), [n; 7]);
+        assert_eq!(hints(SplitHdrs::L2), [l2; 7]);
+        assert_eq!(
+            hints(SplitHdrs::L3 { v6: false }),
+            [l2, l3, l2, l3, l2, l3, l2]
+        );
+        assert_eq!(
+            hints(SplitHdrs::L4 {
+                v6: false,
+                udp: true
+            }),
+            [l2, l4, l2, l3, l2, l3, l2]
+        );
+        assert_eq!(
+            hints(SplitHdrs::L4 {
+                v6: true,
+                udp: false
+            }),
+            [l3, l2, l4, l2, l3, l2, l2]
+        );
+
+        // Written to the action table: every host entry of a type carries its hint, the
+        // BMC's entries none; without a split no entry has one.
+        let dev = crate::fake::FakeDevice::new();
+        let rss = RssConfig::spread(4, RssHash::ALL);
+        let flows = FlowTable::default();
+        let bmc = BmcInfo {
+            macs: vec![mac(9)],
+            all_multi: false,
+        };
+        let tp: &dyn Transport = &dev;
+        let split = SplitHdrs::L4 {
+            v6: false,
+            udp: false,
+        };
+        write_actions(tp, &rss, &flows, Some(&bmc), true, false, Some(split)).unwrap();
+        let act0 = |i: u32| ActTbl0::from_raw(tp.read32(Bar::Bar0, regs::rpc_act_tbl0(i)));
+        assert_eq!(act0(ACT_IDX_BMC_UC).dma_hint(), 0);
+        for (i, &ft) in FLOW_TYPES.iter().enumerate() {
+            for idx in [
+                ACT_IDX_RSS_FIRST + i as u32,
+                ACT_IDX_RSS_FIRST + 7 + i as u32,
+            ] {
+                assert_eq!(act0(idx).dma_hint(), split.dma_hint(ft), "entry {idx}");
+            }
+        }
+        assert_eq!(act0(ACT_IDX_RSS_FIRST + 3).dma_hint(), l4, "TCP/IPv4");
+        write_actions(tp, &rss, &flows, Some(&bmc), true, false, None).unwrap();
+        assert!((0..regs::ACT_ENTRIES).all(|i| act0(i).dma_hint() == 0));
     }
 
     #[test]

@@ -1,10 +1,12 @@
-//! The receive side of a queue: the RCQ (completions) and the PPQ (buffers), in
-//! one-buffer-per-frame mode (spec 4.5): every frame starts in a fresh buffer and continues in
-//! further buffers when it does not fit (scattered Rx).
+//! The receive side of a queue: the RCQ (completions), the PPQ (buffers) and, with header
+//! split, the HPQ (header buffers). In one-buffer-per-frame mode (spec 4.5) every frame
+//! starts in a fresh buffer and continues in further buffers when it does not fit (scattered
+//! Rx); with header split (DPDK buffer split) a frame's headers go to a buffer of the header
+//! pool and the rest to payload buffers, and the packet is their chain.
 //!
 //! The burst loop reads completions while their DONE bit matches the ring pass, builds
-//! packets from PAY_AL descriptors (one per buffer) and finishes them at META, then refills
-//! the PPQ in bulk and rings each doorbell once.
+//! packets from HDR_AL/PAY_AL descriptors (one per buffer) and finishes them at META, then
+//! refills the buffer queues in bulk and rings each doorbell once.
 
 use core::mem::MaybeUninit;
 
@@ -31,14 +33,32 @@ const MAX_BUF_LEN: u32 = 8191;
 /// How an Rx queue is set up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RxConfig {
-    /// Buffers on the PPQ (a power of two); the RCQ gets twice as many entries.
+    /// Buffers on the PPQ (a power of two); the RCQ gets twice as many entries (four times
+    /// with header split).
     pub nb_desc: u32,
     /// Drop frames at once when no buffer is posted (DPDK `rx_drop_en`); otherwise the device
     /// holds them until buffers arrive, pausing the link partner when full.
     pub drop_en: bool,
     /// Deliver frames larger than one buffer as chained segments; without it they are dropped.
     pub scatter: bool,
+    /// Header split (DPDK buffer split): each frame's headers go to a buffer of the header
+    /// pool (the HPQ), the rest to payload buffers (the PPQ).
+    pub split: Option<RxSplit>,
 }
+
+/// A queue's header split (RDE_CTL0.EN_HDR_SPLIT, spec 4.5). Where a frame is cut is the
+/// port's choice (the action table's DMA hint, see [`crate::rpc::SplitHdrs`]); the queue
+/// bounds the header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RxSplit {
+    /// Most header bytes a header buffer takes (RDE_CTL1.MAX_HDR): the split length of a
+    /// length split, the header buffers' room for a split at a protocol header (a longer
+    /// header continues in the payload buffer, HDR_AL OVERFLOW).
+    pub max_hdr: u32,
+}
+
+/// Most buffers a header-split queue accepts (its RCQ gets four times as many entries).
+pub const MAX_SPLIT_DESC: u32 = queue::MAX_RX_DESC / 2;
 
 /// A packet being assembled from AL completions.
 #[derive(Clone, Copy)]
@@ -48,6 +68,9 @@ struct Partial<B> {
     nb_segs: u16,
     len: u32,
     bad: bool,
+    /// The packet starts with a header buffer (header split): its first payload buffer is
+    /// part of the packet even without scatter.
+    split: bool,
     /// The OPT_META timestamp (40 bits), or [`NO_STAMP`].
     stamp: u64,
 }
@@ -69,22 +92,132 @@ pub enum RxDescStatus {
 /// The MSI-X vector of Rx queue 0 (see [`RxQueue::irq_vector`]).
 pub const RX_VECTOR_BASE: u32 = 2;
 
+/// A buffer descriptor queue (PPQ or HPQ) and the buffers posted on it, by slot (the buffer
+/// descriptor's ID is its slot).
+struct BufRing<B> {
+    ring: DescRing,
+    /// Next slot to post (free-running).
+    tail: u32,
+    /// Buffers posted and not yet taken back.
+    posted: u32,
+    /// Bytes the device may write in each buffer.
+    buf_len: u32,
+    db: Doorbell,
+    sw: Box<[Option<B>]>,
+}
+
+impl<B: PktBuf> BufRing<B> {
+    fn new(dma: &dyn DmaAllocator, entries: u32, buf_len: u32, db: Doorbell) -> Result<Self> {
+        Ok(Self {
+            ring: DescRing::new(dma, entries)?,
+            tail: 0,
+            posted: 0,
+            buf_len,
+            db,
+            sw: (0..entries).map(|_| None).collect(),
+        })
+    }
+
+    /// Slots the driver may still post to (one stays empty: a full ring reads as empty).
+    #[inline(always)]
+    fn free(&self) -> u32 {
+        self.ring.size() - 1 - self.posted
+    }
+
+    /// Takes back the buffer in slot `id`; None for a slot the driver never posted to (or
+    /// whose buffer it already has back).
+    #[inline(always)]
+    fn take(&mut self, id: u32) -> Option<B> {
+        let b = if id <= self.ring.mask() {
+            self.sw[id as usize].take()
+        } else {
+            None
+        };
+        if b.is_some() {
+            self.posted -= 1;
+        }
+        b
+    }
+
+    /// Posts up to `want` buffers from `pool` (bounded by free slots) and rings the doorbell
+    /// once.
+    fn refill<P: RxPool<Buf = B>>(&mut self, pool: &mut P, stats: &QueueStats, want: u32) {
+        let mut n = want.min(self.free()) as usize;
+        self.ring.prefetch_write(self.tail, n as u32);
+        let mut fresh: [MaybeUninit<B>; 64] = [MaybeUninit::uninit(); 64];
+        let mask = self.ring.mask();
+        let mut posted_any = false;
+        while n > 0 {
+            let chunk = n.min(fresh.len());
+            if !pool.alloc_bulk(&mut fresh[..chunk]) {
+                stats.alloc_failures.add(1);
+                break;
+            }
+            for (i, b) in init_slice(&fresh[..chunk]).iter().enumerate() {
+                let slot = (self.tail & mask) as usize;
+                if self.sw[slot].is_some() {
+                    // The device returned buffers out of order: this slot still holds one.
+                    // Give back what is left of the chunk and post no further.
+                    pool.free_unused(&init_slice(&fresh[..chunk])[i..]);
+                    stats.bad_descriptors.add(1);
+                    n = chunk;
+                    break;
+                }
+                self.ring.store(
+                    self.tail,
+                    BdqDesc::new(pool.rx_dma_addr(*b), slot as u16).raw(),
+                );
+                self.sw[slot] = Some(*b);
+                self.tail = self.tail.wrapping_add(1);
+                self.posted += 1;
+                posted_any = true;
+            }
+            n -= chunk;
+        }
+        if posted_any {
+            self.db.ring(self.tail & mask);
+        }
+    }
+
+    /// Gives every posted buffer back to `pool`.
+    fn reclaim<P: RxPool<Buf = B>>(&mut self, pool: &mut P) {
+        let mut batch: [MaybeUninit<B>; 64] = [MaybeUninit::uninit(); 64];
+        let mut n = 0;
+        for slot in self.sw.iter_mut() {
+            if let Some(b) = slot.take() {
+                batch[n].write(b);
+                n += 1;
+                if n == batch.len() {
+                    pool.free_unused(init_slice(&batch[..n]));
+                    n = 0;
+                }
+            }
+        }
+        if n > 0 {
+            pool.free_unused(init_slice(&batch[..n]));
+        }
+        self.posted = 0;
+    }
+}
+
+/// The header side of a header-split queue: the HPQ and the pool its buffers come from.
+struct HdrSide<P: RxPool> {
+    hpq: BufRing<P::Buf>,
+    pool: P,
+    split: RxSplit,
+}
+
 /// The receive half of queue `qid`.
 pub struct RxQueue<P: RxPool> {
     rcq: DescRing,
-    ppq: DescRing,
+    ppq: BufRing<P::Buf>,
     /// Next RCQ entry to read (free-running).
     rcq_head: u32,
-    /// Next PPQ slot to post (free-running).
-    ppq_tail: u32,
-    /// Buffers the driver has posted and not yet taken back.
-    posted: u32,
     rcq_db: Doorbell,
-    ppq_db: Doorbell,
-    sw: Box<[Option<P::Buf>]>,
     partial: Option<Partial<P::Buf>>,
     pool: P,
-    buf_len: u32,
+    /// Header split: the HPQ and the header pool.
+    hdr: Option<HdrSide<P>>,
     cfg: RxConfig,
     qid: u32,
     running: bool,
@@ -94,6 +227,15 @@ pub struct RxQueue<P: RxPool> {
     pub stats: Arc<QueueStats>,
     /// The port's clock reference and IEEE 1588 latches.
     stamps: Arc<Stamps>,
+}
+
+/// The payload buffer length of a header-split queue whose payload buffers hold `room`
+/// bytes: 4096 >> RDE_CTL1.PAYLD_PG_CL, the largest that fits (**[project choice]**, see
+/// the model's Rx engine). Returns (length, PAYLD_PG_CL).
+pub fn payload_buf_len(room: u32) -> Option<(u32, u32)> {
+    (0..8u32)
+        .map(|cl| (4096 >> cl, cl))
+        .find(|&(len, _)| len <= room)
 }
 
 impl<P: RxPool> RxQueue<P> {
@@ -106,33 +248,82 @@ impl<P: RxPool> RxQueue<P> {
         cfg: RxConfig,
         pool: P,
     ) -> Result<Self> {
+        Self::build(tp, dma, qid, cfg, pool, None)
+    }
+
+    /// Allocates the rings of a header-split queue `qid` (`cfg.split` set): headers go to
+    /// buffers of `hdr_pool`, payloads to buffers of `pool`.
+    pub fn new_split(
+        tp: &Arc<dyn Transport>,
+        dma: &dyn DmaAllocator,
+        qid: u32,
+        cfg: RxConfig,
+        pool: P,
+        hdr_pool: P,
+    ) -> Result<Self> {
+        Self::build(tp, dma, qid, cfg, pool, Some(hdr_pool))
+    }
+
+    fn build(
+        tp: &Arc<dyn Transport>,
+        dma: &dyn DmaAllocator,
+        qid: u32,
+        cfg: RxConfig,
+        pool: P,
+        hdr_pool: Option<P>,
+    ) -> Result<Self> {
         queue::check_qid("Rx", qid)?;
-        queue::check_desc_count("Rx", cfg.nb_desc, queue::MAX_RX_DESC)?;
-        let room = pool.data_room();
-        if room < 64 {
-            return Err(Error::invalid(format!(
-                "Rx queue {qid}: mempool buffers hold {room} bytes of data, need at least 64"
-            )));
-        }
-        let ppq = DescRing::new(dma, cfg.nb_desc)?;
-        let rcq = DescRing::new(dma, cfg.nb_desc * 2)?;
         let doorbell = |r: regs::QReg| {
             tp.doorbell(r.at(qid)).ok_or_else(|| {
                 Error::Hardware(format!("no doorbell for queue {qid} register {:#x}", r.0))
             })
         };
+        let room = pool.data_room();
+        let (hdr, ppq_len, rcq_entries) = match (cfg.split, hdr_pool) {
+            (None, None) => {
+                queue::check_desc_count("Rx", cfg.nb_desc, queue::MAX_RX_DESC)?;
+                if room < 64 {
+                    return Err(Error::invalid(format!(
+                        "Rx queue {qid}: mempool buffers hold {room} bytes of data, need at least 64"
+                    )));
+                }
+                (None, room.min(MAX_BUF_LEN), cfg.nb_desc * 2)
+            }
+            (Some(split), Some(hdr_pool)) => {
+                queue::check_desc_count("Rx (header split)", cfg.nb_desc, MAX_SPLIT_DESC)?;
+                let hroom = hdr_pool.data_room().min(MAX_BUF_LEN);
+                if split.max_hdr == 0 || split.max_hdr > hroom {
+                    return Err(Error::invalid(format!(
+                        "Rx queue {qid}: header split of up to {} bytes, but the header mempool's buffers hold {hroom} (1 to {MAX_BUF_LEN} bytes)",
+                        split.max_hdr
+                    )));
+                }
+                let Some((len, _)) = payload_buf_len(room) else {
+                    return Err(Error::invalid(format!(
+                        "Rx queue {qid}: payload mempool buffers hold {room} bytes of data, need at least 32"
+                    )));
+                };
+                let hpq = BufRing::new(dma, cfg.nb_desc, hroom, doorbell(regs::BDQ_HPQ_TAIL)?)?;
+                let side = HdrSide {
+                    hpq,
+                    pool: hdr_pool,
+                    split,
+                };
+                // A packet: HDR_AL, PAY_AL, META (and OPT_META when stamped).
+                (Some(side), len, cfg.nb_desc * 4)
+            }
+            _ => return Err(Error::invalid(format!(
+                "Rx queue {qid}: header split needs both a split configuration and a header pool"
+            ))),
+        };
         Ok(Self {
+            ppq: BufRing::new(dma, cfg.nb_desc, ppq_len, doorbell(regs::BDQ_PPQ_TAIL)?)?,
+            rcq: DescRing::new(dma, rcq_entries)?,
             rcq_db: doorbell(regs::RCQ_HEAD)?,
-            ppq_db: doorbell(regs::BDQ_PPQ_TAIL)?,
-            rcq,
-            ppq,
             rcq_head: 0,
-            ppq_tail: 0,
-            posted: 0,
-            sw: (0..cfg.nb_desc).map(|_| None).collect(),
             partial: None,
-            buf_len: room.min(MAX_BUF_LEN),
             pool,
+            hdr,
             cfg,
             qid,
             running: false,
@@ -164,19 +355,29 @@ impl<P: RxPool> RxQueue<P> {
         self.running
     }
 
-    /// The pool (for tests and queue info).
+    /// The (payload) pool (for tests and queue info).
     pub fn pool(&self) -> &P {
         &self.pool
     }
 
-    /// The pool, to change how it fills buffers (only while the queue is stopped).
-    pub fn pool_mut(&mut self) -> &mut P {
-        &mut self.pool
+    /// The pools, to change how they fill buffers (only while the queue is stopped): the
+    /// payload pool and, with header split, the header pool.
+    pub fn pools_mut(&mut self) -> (&mut P, Option<&mut P>) {
+        (&mut self.pool, self.hdr.as_mut().map(|h| &mut h.pool))
     }
 
-    /// Buffers currently posted to the device.
+    /// Buffers currently posted to the device (with header split: header buffers, one per
+    /// packet the queue can take).
     pub fn posted(&self) -> u32 {
-        self.posted
+        match &self.hdr {
+            Some(h) => h.hpq.posted,
+            None => self.ppq.posted,
+        }
+    }
+
+    /// Bytes the device may write in each payload buffer.
+    pub fn payload_buf_len(&self) -> u32 {
+        self.ppq.buf_len
     }
 
     /// Programs and enables the queue, then posts buffers (spec 3 enable order).
@@ -189,21 +390,37 @@ impl<P: RxPool> RxQueue<P> {
         let q = self.qid;
         let w = |r: regs::QReg, v: u32| tp.write32(Bar::Bar0, r.at(q), v);
         self.rcq.clear();
-        self.ppq.clear();
+        self.ppq.ring.clear();
+        self.ppq.tail = 0;
         self.rcq_head = 0;
-        self.ppq_tail = 0;
 
-        // BDQ: only the PPQ carries buffers in one-buffer-per-frame mode; the HPQ stays empty.
+        // BDQ: in one-buffer-per-frame mode only the PPQ carries buffers and the HPQ stays
+        // empty; with header split the HPQ carries the header buffers.
         w(regs::BDQ_CTL, QueueCtl::default().with_reset(true).raw());
-        w(regs::BDQ_HPQ_BAL, 0);
-        w(regs::BDQ_HPQ_BAH, 0);
-        w(
-            regs::BDQ_HPQ_SIZE,
-            RingSize::for_entries(regs::RING_MIN_ENTRIES)
-                .expect("16 is valid")
-                .raw(),
-        );
-        self.ppq.program(
+        match self.hdr.as_mut() {
+            Some(h) => {
+                h.hpq.ring.clear();
+                h.hpq.tail = 0;
+                h.hpq.ring.program(
+                    tp,
+                    q,
+                    regs::BDQ_HPQ_BAL,
+                    regs::BDQ_HPQ_BAH,
+                    regs::BDQ_HPQ_SIZE,
+                );
+            }
+            None => {
+                w(regs::BDQ_HPQ_BAL, 0);
+                w(regs::BDQ_HPQ_BAH, 0);
+                w(
+                    regs::BDQ_HPQ_SIZE,
+                    RingSize::for_entries(regs::RING_MIN_ENTRIES)
+                        .expect("16 is valid")
+                        .raw(),
+                );
+            }
+        }
+        self.ppq.ring.program(
             tp,
             q,
             regs::BDQ_PPQ_BAL,
@@ -224,17 +441,28 @@ impl<P: RxPool> RxQueue<P> {
         } else {
             regs::DROP_MODE_WAIT
         };
-        w(
-            regs::RDE_CTL0,
-            RdeCtl0::default().with_drop_mode(drop_mode).raw(),
-        );
-        w(
-            regs::RDE_CTL1,
-            RdeCtl1::default()
-                .with_payld_pack(regs::PAYLD_PACK_NONE)
-                .with_max_hdr(self.buf_len)
-                .raw(),
-        );
+        let (ctl0, ctl1) = match &self.hdr {
+            None => (
+                RdeCtl0::default().with_drop_mode(drop_mode),
+                RdeCtl1::default()
+                    .with_payld_pack(regs::PAYLD_PACK_NONE)
+                    .with_max_hdr(self.ppq.buf_len),
+            ),
+            Some(h) => {
+                let (_, pg_cl) = payload_buf_len(self.ppq.buf_len).expect("checked at setup");
+                (
+                    RdeCtl0::default()
+                        .with_drop_mode(drop_mode)
+                        .with_en_hdr_split(true),
+                    RdeCtl1::default()
+                        .with_payld_pack(regs::PAYLD_PACK_NONE)
+                        .with_max_hdr(h.split.max_hdr)
+                        .with_payld_pg_cl(pg_cl),
+                )
+            }
+        };
+        w(regs::RDE_CTL0, ctl0.raw());
+        w(regs::RDE_CTL1, ctl1.raw());
         w(regs::RCQ_CTL, QueueCtl::default().with_reset(true).raw());
         self.rcq
             .program(tp, q, regs::RCQ_BAL, regs::RCQ_BAH, regs::RCQ_SIZE);
@@ -246,14 +474,25 @@ impl<P: RxPool> RxQueue<P> {
         w(regs::RCQ_CTL, QueueCtl::default().with_enable(true).raw());
 
         self.running = true;
-        self.refill(self.cfg.nb_desc - 1);
-        if self.posted == 0 {
+        self.refill_all();
+        let empty = self.ppq.posted == 0 || self.hdr.as_ref().is_some_and(|h| h.hpq.posted == 0);
+        if empty {
             self.stop()?;
             return Err(Error::NoMemory(format!(
                 "Rx queue {q}: the mempool has no buffers to post"
             )));
         }
         Ok(())
+    }
+
+    /// Fills every free slot of the buffer queues.
+    fn refill_all(&mut self) {
+        let want = self.ppq.free();
+        self.ppq.refill(&mut self.pool, &self.stats, want);
+        if let Some(h) = self.hdr.as_mut() {
+            let want = h.hpq.free();
+            h.hpq.refill(&mut h.pool, &self.stats, want);
+        }
     }
 
     /// The MSI-X vector of this queue's completion interrupt (**[project choice]**: vectors 0
@@ -314,71 +553,20 @@ impl<P: RxPool> RxQueue<P> {
         if let Some(p) = self.partial.take() {
             p.head.free_pkt();
         }
-        let mut batch: [MaybeUninit<P::Buf>; 64] = [MaybeUninit::uninit(); 64];
-        let mut n = 0;
-        for slot in self.sw.iter_mut() {
-            if let Some(b) = slot.take() {
-                batch[n].write(b);
-                n += 1;
-                if n == batch.len() {
-                    self.pool.free_unused(init_slice(&batch[..n]));
-                    n = 0;
-                }
-            }
-        }
-        if n > 0 {
-            self.pool.free_unused(init_slice(&batch[..n]));
-        }
-        self.posted = 0;
-    }
-
-    /// Posts up to `want` buffers (bounded by free slots) and rings the PPQ doorbell once.
-    fn refill(&mut self, want: u32) {
-        let free = self.cfg.nb_desc - 1 - self.posted;
-        let mut n = want.min(free) as usize;
-        self.ppq.prefetch_write(self.ppq_tail, n as u32);
-        let mut fresh: [MaybeUninit<P::Buf>; 64] = [MaybeUninit::uninit(); 64];
-        let mask = self.ppq.mask();
-        let mut posted_any = false;
-        while n > 0 {
-            let chunk = n.min(fresh.len());
-            if !self.pool.alloc_bulk(&mut fresh[..chunk]) {
-                self.stats.alloc_failures.add(1);
-                break;
-            }
-            for (i, b) in init_slice(&fresh[..chunk]).iter().enumerate() {
-                let slot = (self.ppq_tail & mask) as usize;
-                if self.sw[slot].is_some() {
-                    // The device returned buffers out of order: this slot still holds one.
-                    // Give back what is left of the chunk and post no further.
-                    self.pool.free_unused(&init_slice(&fresh[..chunk])[i..]);
-                    self.stats.bad_descriptors.add(1);
-                    n = chunk;
-                    break;
-                }
-                self.ppq.store(
-                    self.ppq_tail,
-                    BdqDesc::new(self.pool.rx_dma_addr(*b), slot as u16).raw(),
-                );
-                self.sw[slot] = Some(*b);
-                self.ppq_tail = self.ppq_tail.wrapping_add(1);
-                self.posted += 1;
-                posted_any = true;
-            }
-            n -= chunk;
-        }
-        if posted_any {
-            self.ppq_db.ring(self.ppq_tail & mask);
+        self.ppq.reclaim(&mut self.pool);
+        if let Some(h) = self.hdr.as_mut() {
+            h.hpq.reclaim(&mut h.pool);
         }
     }
 
     /// Buffers the device has filled and the driver has not taken yet, counting no further
     /// than `limit` (DPDK `rx_queue_count`): the buffer completions waiting in the RCQ, read
-    /// without consuming them.
+    /// without consuming them. With header split, the header buffers (one per packet).
     pub fn filled(&self, limit: u32) -> u32 {
         if !self.running {
             return 0;
         }
+        let split = self.hdr.is_some();
         let mut n = 0;
         let mut head = self.rcq_head;
         for _ in 0..self.rcq.size() {
@@ -386,8 +574,10 @@ impl<P: RxPool> RxQueue<P> {
             if n >= limit || rcd.done() != self.rcq.done_phase(head) {
                 break;
             }
-            if matches!(rcd.ty(), RcdType::PayAl | RcdType::HdrAl) {
-                n += 1;
+            match rcd.ty() {
+                RcdType::HdrAl => n += 1,
+                RcdType::PayAl if !split => n += 1,
+                _ => {}
             }
             head = head.wrapping_add(1);
         }
@@ -400,13 +590,19 @@ impl<P: RxPool> RxQueue<P> {
         if offset >= self.cfg.nb_desc {
             return None;
         }
-        Some(if !self.running || offset >= self.posted {
+        Some(if !self.running || offset >= self.posted() {
             RxDescStatus::Unavail
         } else if offset < self.filled(offset + 1) {
             RxDescStatus::Done
         } else {
             RxDescStatus::Avail
         })
+    }
+
+    /// Takes back header buffer `id` (header split only).
+    #[inline(always)]
+    fn take_hdr(&mut self, id: u32) -> Option<P::Buf> {
+        self.hdr.as_mut().and_then(|h| h.hpq.take(id))
     }
 
     /// Receives up to `out.len()` packets; returns how many were written to `out`.
@@ -418,7 +614,6 @@ impl<P: RxPool> RxQueue<P> {
         let mut nb = 0;
         let mut head = self.rcq_head;
         let mut bytes = 0u64;
-        let sw_mask = self.ppq.mask();
         let mut prefetched = false;
         // Packets whose completion leaves work that reads their data (rare): done last.
         let mut open = [const { MaybeUninit::<(P::Buf, Rcd)>::uninit() }; INSPECT_BATCH];
@@ -435,16 +630,18 @@ impl<P: RxPool> RxQueue<P> {
                 prefetched = true;
                 self.rcq.prefetch(head + 8, 2 * out.len() as u32);
                 self.rcq_db.prepare();
-                self.ppq_db.prepare();
+                self.ppq.db.prepare();
             }
             head = head.wrapping_add(1);
-            match rcd.ty() {
+            let ty = rcd.ty();
+            match ty {
                 RcdType::PayAl | RcdType::HdrAl => {
                     let id = rcd.buff_id() as u32;
-                    let taken = if id <= sw_mask {
-                        self.sw[id as usize].take()
+                    let (taken, buf_len) = if ty == RcdType::PayAl {
+                        (self.ppq.take(id), self.ppq.buf_len)
                     } else {
-                        None
+                        let len = self.hdr.as_ref().map_or(0, |h| h.hpq.buf_len);
+                        (self.take_hdr(id), len)
                     };
                     let Some(buf) = taken else {
                         // A buffer id the driver never posted (or already got back).
@@ -454,9 +651,8 @@ impl<P: RxPool> RxQueue<P> {
                         }
                         continue;
                     };
-                    self.posted -= 1;
                     let (off, len) = (rcd.off() as u16, rcd.len() as u16);
-                    let fits = off as u32 + len as u32 <= self.buf_len;
+                    let fits = off as u32 + len as u32 <= buf_len;
                     match self.partial.as_mut() {
                         None => {
                             self.pool.rx_first(buf, off, len);
@@ -466,15 +662,19 @@ impl<P: RxPool> RxQueue<P> {
                                 nb_segs: 1,
                                 len: len as u32,
                                 bad: !fits,
+                                split: ty == RcdType::HdrAl,
                                 stamp: NO_STAMP,
                             });
                         }
                         Some(p) => {
                             self.pool.rx_append(p.head, p.last, buf, off, len);
+                            // A header buffer only ever starts a packet; after it, one
+                            // payload buffer belongs to the packet, more need scatter.
+                            let chained_ok = self.cfg.scatter || (p.split && p.nb_segs == 1);
                             p.last = buf;
                             p.nb_segs = p.nb_segs.saturating_add(1);
                             p.len += len as u32;
-                            p.bad |= !fits || !self.cfg.scatter;
+                            p.bad |= !fits || !chained_ok || ty == RcdType::HdrAl;
                         }
                     }
                 }
@@ -515,8 +715,15 @@ impl<P: RxPool> RxQueue<P> {
             self.rcq_head = head;
             self.rcq_db.ring(head & self.rcq.mask());
         }
-        if self.cfg.nb_desc - 1 - self.posted >= REFILL_BATCH {
-            self.refill(self.cfg.nb_desc - 1 - self.posted);
+        let free = self.ppq.free();
+        if free >= REFILL_BATCH {
+            self.ppq.refill(&mut self.pool, &self.stats, free);
+        }
+        if let Some(h) = self.hdr.as_mut() {
+            let free = h.hpq.free();
+            if free >= REFILL_BATCH {
+                h.hpq.refill(&mut h.pool, &self.stats, free);
+            }
         }
         if nb > 0 {
             self.stats.packets.add(nb as u64);
@@ -557,7 +764,7 @@ impl<P: RxPool> core::fmt::Debug for RxQueue<P> {
             .field("qid", &self.qid)
             .field("cfg", &self.cfg)
             .field("running", &self.running)
-            .field("posted", &self.posted)
+            .field("posted", &self.posted())
             .field("rcq_head", &self.rcq_head)
             .finish_non_exhaustive()
     }

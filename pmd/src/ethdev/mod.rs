@@ -29,6 +29,7 @@ use crate::error::{errno, Error, Result};
 use crate::fw::FwTimeouts;
 use crate::port::Port;
 use crate::queue::QueueStats;
+use crate::rpc::SplitHdrs;
 use crate::rx::RxConfig;
 use crate::transport::Transport;
 use crate::tx::TxConfig;
@@ -55,7 +56,10 @@ dpdk_sys::rte_pmd_info!(
 #[derive(Debug, Clone)]
 struct RxInfo {
     cfg: RxConfig,
+    /// The mempool (with header split: the payload buffers' pool).
     mp: NonNull<sys::rte_mempool>,
+    /// Header split: the header buffers' pool and where the port cuts frames.
+    split: Option<(NonNull<sys::rte_mempool>, SplitHdrs)>,
     stats: Arc<QueueStats>,
     deferred: bool,
     offloads: u64,

@@ -17,8 +17,8 @@ use crate::error::{errno, Error, Result};
 use crate::module::ModuleStandard;
 use crate::port::{self, PortSettings, QueueSet};
 use crate::queue::{self, MAX_TX_SEGS, MIN_DESC};
-use crate::rpc::{self, RssHash, RETA_SIZE, RSS_KEY_LEN};
-use crate::rx::{RxConfig, RxDescStatus, RxQueue};
+use crate::rpc::{self, RssHash, SplitHdrs, RETA_SIZE, RSS_KEY_LEN};
+use crate::rx::{RxConfig, RxDescStatus, RxQueue, RxSplit};
 use crate::tx::{TxConfig, TxDescStatus, TxQueue};
 
 type RxQ = RxQueue<MbufRxPool>;
@@ -28,7 +28,8 @@ const RX_OFFLOADS: u64 = sys::RTE_ETH_RX_OFFLOAD_RSS_HASH
     | sys::RTE_ETH_RX_OFFLOAD_IPV4_CKSUM
     | sys::RTE_ETH_RX_OFFLOAD_UDP_CKSUM
     | sys::RTE_ETH_RX_OFFLOAD_TCP_CKSUM
-    | sys::RTE_ETH_RX_OFFLOAD_SCATTER;
+    | sys::RTE_ETH_RX_OFFLOAD_SCATTER
+    | sys::RTE_ETH_RX_OFFLOAD_BUFFER_SPLIT;
 /// Rx offloads for the whole port only: timestamps (the device stamps per action, and the
 /// actions are the port's).
 const RX_PORT_OFFLOADS: u64 = RX_OFFLOADS | sys::RTE_ETH_RX_OFFLOAD_TIMESTAMP;
@@ -150,8 +151,7 @@ impl QueueSet for DevQueues<'_> {
             }
             if let Some(inf) = &info {
                 // Packet types and hash flags follow the RSS configuration in force now.
-                // SAFETY: the mempool is the one the queue was set up with.
-                *q.pool_mut() = unsafe { MbufRxPool::new(inf.mp, d.port_id, inf.offloads, rss) }?;
+                renew_pools(q, inf, d.port_id, rss)?;
             }
             q.start()?;
             d.rx_queue_state[i as usize] = sys::RTE_ETH_QUEUE_STATE_STARTED as u8;
@@ -530,6 +530,7 @@ unsafe extern "C" fn dev_configure(dev: *mut sys::rte_eth_dev) -> c_int {
 
 unsafe extern "C" fn dev_start(dev: *mut sys::rte_eth_dev) -> c_int {
     with_adapter!(dev, "start", |a| {
+        a.port.set_hdr_split(port_split(a))?;
         let mut qs = DevQueues { a };
         a.port.start(&mut qs)?;
         if let Err(e) = super::intr::install(a) {
@@ -638,6 +639,10 @@ unsafe extern "C" fn dev_infos_get(
         i.rx_offload_capa = RX_PORT_OFFLOADS;
         i.tx_offload_capa = TX_OFFLOADS;
         i.rx_queue_offload_capa = RX_OFFLOADS;
+        // Buffer split: a header pool and a payload pool, no offsets.
+        i.rx_seg_capa.max_nseg = 2;
+        i.rx_seg_capa.set_multi_pools(1);
+        i.rx_seg_capa.set_offset_allowed(0);
         i.tx_queue_offload_capa = TX_OFFLOADS;
         i.reta_size = RETA_SIZE as u16;
         i.hash_key_size = RSS_KEY_LEN as u8;
@@ -692,11 +697,7 @@ unsafe extern "C" fn mtu_set(dev: *mut sys::rte_eth_dev, mtu: u16) -> c_int {
         let t = a.queues();
         for (i, inf) in t.rx.iter().enumerate() {
             let Some(inf) = inf else { continue };
-            let room = {
-                // SAFETY: the queue's mempool stays valid while the queue exists.
-                (unsafe { sys::fbnic_pktmbuf_data_room_size(inf.mp.as_ptr()) } as u32)
-                    .saturating_sub(sys::RTE_PKTMBUF_HEADROOM)
-            };
+            let room = rx_frame_room(inf);
             if !inf.cfg.scatter && frame > room {
                 return Err(Error::invalid(format!(
                     "MTU {mtu}: frames of {frame} bytes do not fit Rx queue {i}'s {room}-byte buffers without the SCATTER offload"
@@ -1001,9 +1002,6 @@ unsafe extern "C" fn rx_queue_setup(
                 d.nb_rx_queues
             )));
         }
-        let Some(mp) = NonNull::new(mp) else {
-            return Err(Error::invalid("Rx queue without a mempool"));
-        };
         // SAFETY: ethdev passes a valid rxconf.
         let conf = unsafe { &*conf };
         let offloads = d.dev_conf.rxmode.offloads | conf.offloads;
@@ -1013,40 +1011,268 @@ unsafe extern "C" fn rx_queue_setup(
                 offloads & !RX_PORT_OFFLOADS
             )));
         }
+        let split = if offloads & sys::RTE_ETH_RX_OFFLOAD_BUFFER_SPLIT != 0 {
+            Some(rx_split_request(qid, conf)?)
+        } else {
+            None
+        };
+        let mp = match &split {
+            Some(s) => s.payload,
+            None => NonNull::new(mp).ok_or_else(|| Error::invalid("Rx queue without a mempool"))?,
+        };
+        if let Some(s) = &split {
+            // The cut is the port's (the actions' DMA hint): every splitting queue shares it.
+            let others = a.queues();
+            let clash = others.rx.iter().enumerate().find_map(|(i, inf)| {
+                let (_, hdrs) = inf.as_ref()?.split?;
+                (i != qid as usize && hdrs != s.hdrs).then_some((i, hdrs))
+            });
+            if let Some((i, hdrs)) = clash {
+                return Err(Error::invalid(format!(
+                    "Rx queue {qid}: buffer split {:?} differs from Rx queue {i}'s {hdrs:?}; the device cuts every queue of a port at the same place (its action table's DMA hint)",
+                    s.hdrs
+                )));
+            }
+        }
         let cfg = RxConfig {
             nb_desc: nb_desc as u32,
             drop_en: conf.rx_drop_en != 0,
             scatter: offloads & sys::RTE_ETH_RX_OFFLOAD_SCATTER != 0,
+            split: split.as_ref().map(|s| RxSplit { max_hdr: s.max_hdr }),
         };
-        queue::check_desc_count("Rx", cfg.nb_desc, queue::MAX_RX_DESC.min(MAX_DESC_U16))?;
-        // SAFETY: mp is the application's pktmbuf pool; it must outlive the queue (DPDK rule).
-        let pool = unsafe { MbufRxPool::new(mp, d.port_id, offloads, a.port.rss().hash) }?;
-        let frame = d.mtu as u32 + port::FRAME_OVERHEAD;
-        if !cfg.scatter && frame > crate::buf::RxPool::data_room(&pool) {
-            return Err(Error::invalid(format!(
-                "Rx queue {qid}: MTU {} needs {frame}-byte buffers but the mempool offers {}; enable the SCATTER offload or use larger mbufs",
-                d.mtu,
-                crate::buf::RxPool::data_room(&pool)
-            )));
-        }
-        // SAFETY: our port; replacing a queue releases the old one first.
-        unsafe { rx_queue_release(dev, qid) };
-        let tp = a.port.transport_arc();
-        let q = RxQ::new(&tp, a.port.dma(), qid as u32, cfg, pool)?.with_stamps(a.port.stamps());
-        let stats = q.stats.clone();
-        // SAFETY: rx_queues has nb_rx_queues slots; the released slot is null.
-        unsafe { *d.rx_queues.add(qid as usize) = Box::into_raw(Box::new(q)).cast() };
-        let info = RxInfo {
+        let max = if split.is_some() {
+            crate::rx::MAX_SPLIT_DESC
+        } else {
+            queue::MAX_RX_DESC
+        };
+        queue::check_desc_count("Rx", cfg.nb_desc, max.min(MAX_DESC_U16))?;
+        let inf = RxInfo {
             cfg,
             mp,
-            stats,
+            split: split.as_ref().map(|s| (s.header, s.hdrs)),
+            stats: Arc::default(),
             deferred: conf.rx_deferred_start != 0,
             offloads,
             free_thresh: conf.rx_free_thresh,
         };
+        let (pool, hdr_pool) = queue_pools(&inf, d.port_id, a.port.rss().hash)?;
+        let frame = d.mtu as u32 + port::FRAME_OVERHEAD;
+        let room = rx_frame_room(&inf);
+        if !cfg.scatter && frame > room {
+            return Err(Error::invalid(format!(
+                "Rx queue {qid}: MTU {} needs {frame}-byte buffers but the mempool offers {room}; enable the SCATTER offload or use larger mbufs",
+                d.mtu,
+            )));
+        }
+        if let Some(s) = &split {
+            if let Some(len) = s.payload_len.filter(|&l| l < room) {
+                return Err(Error::invalid(format!(
+                    "Rx queue {qid}: payload segment length {len}: the device fills payload buffers of {room} bytes from this mempool; give length 0 (the whole buffer)"
+                )));
+            }
+        }
+        // SAFETY: our port; replacing a queue releases the old one first.
+        unsafe { rx_queue_release(dev, qid) };
+        let tp = a.port.transport_arc();
+        let q = match hdr_pool {
+            Some(h) => RxQ::new_split(&tp, a.port.dma(), qid as u32, cfg, pool, h)?,
+            None => RxQ::new(&tp, a.port.dma(), qid as u32, cfg, pool)?,
+        }
+        .with_stamps(a.port.stamps());
+        let info = RxInfo {
+            stats: q.stats.clone(),
+            ..inf
+        };
+        // SAFETY: rx_queues has nb_rx_queues slots; the released slot is null.
+        unsafe { *d.rx_queues.add(qid as usize) = Box::into_raw(Box::new(q)).cast() };
         a.queues().rx[qid as usize] = Some(info);
+        if a.port.is_started() {
+            // A queue set up on a running port: its cut applies now.
+            a.port.set_hdr_split(port_split(a))?;
+        }
         Ok(0)
     })
+}
+
+/// A queue's buffer split request (DPDK `rte_eth_rxseg_split`), checked.
+struct SplitRequest {
+    header: NonNull<sys::rte_mempool>,
+    payload: NonNull<sys::rte_mempool>,
+    hdrs: SplitHdrs,
+    max_hdr: u32,
+    /// The payload segment's length, when the application limited it.
+    payload_len: Option<u32>,
+}
+
+/// Reads the segments of a buffer split: exactly two, the first for the headers (cut after
+/// a protocol header, or at a length), the second for the rest.
+fn rx_split_request(qid: u16, conf: &sys::rte_eth_rxconf) -> Result<SplitRequest> {
+    if conf.rx_nseg != 2 || conf.rx_seg.is_null() {
+        return Err(Error::invalid(format!(
+            "Rx queue {qid}: buffer split takes two segments (headers, payload), got {}",
+            conf.rx_nseg
+        )));
+    }
+    // SAFETY: ethdev checked rx_seg holds rx_nseg segments (rte_eth_rx_queue_check_split);
+    // with BUFFER_SPLIT each is an rte_eth_rxseg_split.
+    let segs = unsafe { core::slice::from_raw_parts(conf.rx_seg, 2) };
+    // SAFETY: as above: the union's split member is the one in use.
+    let (h, p) = unsafe { (segs[0].split, segs[1].split) };
+    let (Some(header), Some(payload)) = (NonNull::new(h.mp), NonNull::new(p.mp)) else {
+        return Err(Error::invalid(format!(
+            "Rx queue {qid}: a buffer split segment without a mempool"
+        )));
+    };
+    if h.offset != 0 || p.offset != 0 {
+        return Err(Error::invalid(format!(
+            "Rx queue {qid}: buffer split offsets are not supported"
+        )));
+    }
+    if p.proto_hdr != 0 {
+        return Err(Error::invalid(format!(
+            "Rx queue {qid}: the payload segment cannot be cut again (proto_hdr {:#x})",
+            p.proto_hdr
+        )));
+    }
+    // SAFETY: the application's pktmbuf pool.
+    let hroom = (unsafe { sys::fbnic_pktmbuf_data_room_size(header.as_ptr()) } as u32)
+        .saturating_sub(sys::RTE_PKTMBUF_HEADROOM);
+    let (hdrs, max_hdr) = if h.proto_hdr == 0 {
+        let len = if h.length == 0 {
+            hroom
+        } else {
+            h.length as u32
+        };
+        (SplitHdrs::Length, len)
+    } else {
+        let hdrs = split_hdrs(h.proto_hdr).ok_or_else(|| {
+            Error::invalid(format!(
+                "Rx queue {qid}: buffer split after protocol headers {:#x} is not supported",
+                h.proto_hdr
+            ))
+        })?;
+        (hdrs, hroom)
+    };
+    Ok(SplitRequest {
+        header,
+        payload,
+        hdrs,
+        max_hdr,
+        payload_len: (p.length != 0).then_some(p.length as u32),
+    })
+}
+
+/// The protocol header chains a buffer split may cut after, and where the device cuts for
+/// each. Ethernet is always the first header (the device's parser starts there).
+const SPLIT_PTYPES: [(u32, SplitHdrs); 7] = [
+    (sys::RTE_PTYPE_L2_ETHER, SplitHdrs::L2),
+    (
+        sys::RTE_PTYPE_L2_ETHER | sys::RTE_PTYPE_L3_IPV4_EXT_UNKNOWN,
+        SplitHdrs::L3 { v6: false },
+    ),
+    (
+        sys::RTE_PTYPE_L2_ETHER | sys::RTE_PTYPE_L3_IPV6_EXT_UNKNOWN,
+        SplitHdrs::L3 { v6: true },
+    ),
+    (
+        sys::RTE_PTYPE_L2_ETHER | sys::RTE_PTYPE_L3_IPV4_EXT_UNKNOWN | sys::RTE_PTYPE_L4_TCP,
+        SplitHdrs::L4 {
+            v6: false,
+            udp: false,
+        },
+    ),
+    (
+        sys::RTE_PTYPE_L2_ETHER | sys::RTE_PTYPE_L3_IPV4_EXT_UNKNOWN | sys::RTE_PTYPE_L4_UDP,
+        SplitHdrs::L4 {
+            v6: false,
+            udp: true,
+        },
+    ),
+    (
+        sys::RTE_PTYPE_L2_ETHER | sys::RTE_PTYPE_L3_IPV6_EXT_UNKNOWN | sys::RTE_PTYPE_L4_TCP,
+        SplitHdrs::L4 {
+            v6: true,
+            udp: false,
+        },
+    ),
+    (
+        sys::RTE_PTYPE_L2_ETHER | sys::RTE_PTYPE_L3_IPV6_EXT_UNKNOWN | sys::RTE_PTYPE_L4_UDP,
+        SplitHdrs::L4 {
+            v6: true,
+            udp: true,
+        },
+    ),
+];
+
+/// Where the device cuts for a buffer split after the headers `ptype`.
+fn split_hdrs(ptype: u32) -> Option<SplitHdrs> {
+    SPLIT_PTYPES
+        .iter()
+        .find(|&&(p, _)| p == ptype)
+        .map(|&(_, h)| h)
+}
+
+/// `buffer_split_supported_hdr_ptypes_get`: the header chains of [`SPLIT_PTYPES`].
+unsafe extern "C" fn buffer_split_ptypes(_dev: *mut sys::rte_eth_dev) -> *const u32 {
+    static PTYPES: [u32; SPLIT_PTYPES.len() + 1] = {
+        let mut t = [sys::RTE_PTYPE_UNKNOWN; SPLIT_PTYPES.len() + 1];
+        let mut i = 0;
+        while i < SPLIT_PTYPES.len() {
+            t[i] = SPLIT_PTYPES[i].0;
+            i += 1;
+        }
+        t
+    };
+    PTYPES.as_ptr()
+}
+
+/// The cut the port's splitting queues share (checked at queue setup), if any splits.
+fn port_split(a: &Adapter) -> Option<SplitHdrs> {
+    a.queues()
+        .rx
+        .iter()
+        .flatten()
+        .find_map(|inf| inf.split.map(|(_, h)| h))
+}
+
+/// The pools of a queue (payload, and header with split), filling mbufs for the offloads
+/// and RSS hash types in force.
+fn queue_pools(
+    inf: &RxInfo,
+    port_id: u16,
+    rss: RssHash,
+) -> Result<(MbufRxPool, Option<MbufRxPool>)> {
+    // SAFETY: the queue's mempools: the application keeps them while the queue exists.
+    let pool = unsafe { MbufRxPool::new(inf.mp, port_id, inf.offloads, rss) }?;
+    let hdr = match inf.split {
+        // SAFETY: as above.
+        Some((h, _)) => Some(unsafe { MbufRxPool::new(h, port_id, inf.offloads, rss) }?),
+        None => None,
+    };
+    Ok((pool, hdr))
+}
+
+/// Rebuilds a queue's pools (see [`queue_pools`]) before it starts.
+fn renew_pools(q: &mut RxQ, inf: &RxInfo, port_id: u16, rss: RssHash) -> Result<()> {
+    let (pool, hdr) = queue_pools(inf, port_id, rss)?;
+    let (p, h) = q.pools_mut();
+    *p = pool;
+    if let (Some(h), Some(new)) = (h, hdr) {
+        *h = new;
+    }
+    Ok(())
+}
+
+/// The longest frame a queue takes in one buffer: the mbuf data room, or with header split
+/// the payload buffer length the device uses (a frame always fits its payload buffer then).
+fn rx_frame_room(inf: &RxInfo) -> u32 {
+    // SAFETY: the queue's mempool stays valid while the queue exists.
+    let room = (unsafe { sys::fbnic_pktmbuf_data_room_size(inf.mp.as_ptr()) } as u32)
+        .saturating_sub(sys::RTE_PKTMBUF_HEADROOM);
+    match inf.split {
+        Some(_) => crate::rx::payload_buf_len(room).map_or(0, |(len, _)| len),
+        None => room,
+    }
 }
 
 unsafe extern "C" fn rx_queue_release(dev: *mut sys::rte_eth_dev, qid: u16) {
@@ -1156,10 +1382,7 @@ unsafe extern "C" fn rx_queue_start(dev: *mut sys::rte_eth_dev, qid: u16) -> c_i
             .rxq(qid)
             .ok_or_else(|| Error::invalid(format!("Rx queue {qid} is not set up")))?;
         if let Some(inf) = a.queues().rx.get(qid as usize).cloned().flatten() {
-            // SAFETY: the queue's own mempool.
-            *q.pool_mut() = unsafe {
-                MbufRxPool::new(inf.mp, a.data().port_id, inf.offloads, a.port.rss().hash)
-            }?;
+            renew_pools(q, &inf, a.data().port_id, a.port.rss().hash)?;
         }
         q.start()?;
         a.data().rx_queue_state[qid as usize] = sys::RTE_ETH_QUEUE_STATE_STARTED as u8;
@@ -1764,6 +1987,7 @@ pub(super) static OPS: sys::eth_dev_ops = {
     o.flow_ctrl_get = Some(flow_ctrl_get);
     o.flow_ctrl_set = Some(flow_ctrl_set);
     o.rx_burst_mode_get = Some(rx_burst_mode_get);
+    o.buffer_split_supported_hdr_ptypes_get = Some(buffer_split_ptypes);
     o.tx_burst_mode_get = Some(tx_burst_mode_get);
     o.rx_queue_setup = Some(rx_queue_setup);
     o.rx_queue_release = Some(rx_queue_release);

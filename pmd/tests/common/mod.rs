@@ -12,7 +12,8 @@ use rte_net_fbnic::devargs::Wire;
 use rte_net_fbnic::embedded::{EmbeddedTransport, ModelOptions};
 use rte_net_fbnic::fw::FwTimeouts;
 use rte_net_fbnic::native::{NativeBuf, NativeDma, NativePool};
-use rte_net_fbnic::rpc::RssHash;
+use rte_net_fbnic::rpc::{RssHash, SplitHdrs};
+use rte_net_fbnic::rx::RxSplit;
 use rte_net_fbnic::{
     Port, PortSettings, QueueSet, Result, RxConfig, RxQueue, Transport, TxConfig, TxQueue,
 };
@@ -61,6 +62,9 @@ pub struct PortSpec {
     pub mtu: u16,
     /// Give every Rx queue a pool of its own (else they share `pool`).
     pub pool_per_queue: bool,
+    /// Header split on every Rx queue: where the port cuts, the header buffers' room and
+    /// the queue's MAX_HDR (headers from a pool of their own, `hdr_pool`).
+    pub split: Option<(SplitHdrs, u32, u32)>,
 }
 
 impl Default for PortSpec {
@@ -76,6 +80,7 @@ impl Default for PortSpec {
             scatter: true,
             mtu: 1500,
             pool_per_queue: false,
+            split: None,
         }
     }
 }
@@ -87,6 +92,8 @@ pub struct TestPort {
     pub pool: NativePool,
     /// The pool of each Rx queue (all `pool` unless `pool_per_queue`).
     pub rx_pools: Vec<NativePool>,
+    /// The header buffers' pool of split queues.
+    pub hdr_pool: Option<NativePool>,
     pub rx: Vec<RxQueue<NativePool>>,
     pub tx: Vec<TxQueue<NativeBuf>>,
 }
@@ -154,6 +161,10 @@ impl TestPort {
                 }
             })
             .collect();
+        let hdr_pool = spec.split.map(|(hdrs, room, _)| {
+            port.set_hdr_split(Some(hdrs)).expect("split");
+            NativePool::new(dma.as_ref(), spec.pool_size, room, 128).expect("header pool")
+        });
         let rx = rx_pools
             .iter()
             .enumerate()
@@ -162,10 +173,21 @@ impl TestPort {
                     nb_desc: spec.rx_desc,
                     drop_en: spec.drop_en,
                     scatter: spec.scatter,
+                    split: spec.split.map(|(_, _, max_hdr)| RxSplit { max_hdr }),
                 };
-                RxQueue::new(&dyn_tp, dma.as_ref(), q as u32, cfg, p.clone())
-                    .expect("rx queue")
-                    .with_stamps(port.stamps())
+                match &hdr_pool {
+                    Some(h) => RxQueue::new_split(
+                        &dyn_tp,
+                        dma.as_ref(),
+                        q as u32,
+                        cfg,
+                        p.clone(),
+                        h.clone(),
+                    ),
+                    None => RxQueue::new(&dyn_tp, dma.as_ref(), q as u32, cfg, p.clone()),
+                }
+                .expect("rx queue")
+                .with_stamps(port.stamps())
             })
             .collect();
         let tx = (0..spec.tx_queues as u32)
@@ -188,6 +210,7 @@ impl TestPort {
             port,
             pool,
             rx_pools,
+            hdr_pool,
             rx,
             tx,
         }
