@@ -28,7 +28,7 @@ use fbnic_hw::regs::{self, DROP_MODE_IMMEDIATE, PAYLD_PACK_NONE};
 
 use crate::dma::DmaTable;
 use crate::parse;
-use crate::queue::{Queue, RingState};
+use crate::queue::{Queue, Ring, RingState};
 use crate::regfile::RegFile;
 use crate::stats::Counters;
 
@@ -146,6 +146,24 @@ pub(crate) fn prime(dma: &mut DmaTable, q: &mut Queue) {
     }
 }
 
+/// Takes the buffer at the head of a buffer queue (HPQ or PPQ); None, with the ring stopped
+/// and the fault counted, when its descriptor cannot be read.
+#[inline(always)]
+fn take_buffer(dma: &mut DmaTable, ring: &mut Ring, cnt: &mut Counters) -> Option<BdqDesc> {
+    let head = ring.idx;
+    let Ok(raw) = ring.read(dma, head) else {
+        ring.state = RingState::Faulted;
+        cnt.ring_faults += 1;
+        return None;
+    };
+    ring.advance(1);
+    // The driver writes buffer descriptors in batches: fetch the line after next early.
+    if head & 7 == 0 {
+        ring.prefetch(dma, head + 16, false);
+    }
+    Some(BdqDesc::from_raw(raw))
+}
+
 /// Delivers frame `f` to queue `qi`.
 #[inline]
 pub(crate) fn deliver(
@@ -216,21 +234,10 @@ pub(crate) fn deliver(
     let mut off = 0usize;
     let mut truncated = false;
     for i in 0..nbufs {
-        let head = q.ppq.idx;
-        let bd = match q.ppq.read(dma, head) {
-            Ok(v) => BdqDesc::from_raw(v),
-            Err(_) => {
-                q.ppq.state = RingState::Faulted;
-                cnt.ring_faults += 1;
-                truncated = true;
-                break;
-            }
+        let Some(bd) = take_buffer(dma, &mut q.ppq, cnt) else {
+            truncated = true;
+            break;
         };
-        q.ppq.advance(1);
-        // The driver writes buffer descriptors in batches: fetch the line after next early.
-        if head & 7 == 0 {
-            q.ppq.prefetch(dma, head + 16, false);
-        }
         let (boff, cap) = if i == 0 { (hroom, cap0) } else { (0, capn) };
         let n = if truncated { 0 } else { cap.min(len - off) };
         let mut wrote = n;
@@ -415,19 +422,9 @@ fn deliver_slow(
     }
 
     // The header buffer.
-    let head = q.hpq.idx;
-    let hbd = match q.hpq.read(dma, head) {
-        Ok(v) => BdqDesc::from_raw(v),
-        Err(_) => {
-            q.hpq.state = RingState::Faulted;
-            cnt.ring_faults += 1;
-            return finish(dma, cnt, q, info, true, len);
-        }
+    let Some(hbd) = take_buffer(dma, &mut q.hpq, cnt) else {
+        return finish(dma, cnt, q, info, true, len);
     };
-    q.hpq.advance(1);
-    if head & 7 == 0 {
-        q.hpq.prefetch(dma, head + 16, false);
-    }
     let mut truncated = false;
     let mut wrote = h;
     if h > 0 && dma.write(hbd.addr() + hroom as u64, &f[..h]).is_err() {
@@ -450,20 +447,10 @@ fn deliver_slow(
     // The payload buffers.
     let mut off = h;
     for _ in 0..npay {
-        let head = q.ppq.idx;
-        let bd = match q.ppq.read(dma, head) {
-            Ok(v) => BdqDesc::from_raw(v),
-            Err(_) => {
-                q.ppq.state = RingState::Faulted;
-                cnt.ring_faults += 1;
-                truncated = true;
-                break;
-            }
+        let Some(bd) = take_buffer(dma, &mut q.ppq, cnt) else {
+            truncated = true;
+            break;
         };
-        q.ppq.advance(1);
-        if head & 7 == 0 {
-            q.ppq.prefetch(dma, head + 16, false);
-        }
         let n = if truncated { 0 } else { cap.min(len - off) };
         let mut wrote = n;
         if n > 0 && dma.write(bd.addr(), &f[off..off + n]).is_err() {

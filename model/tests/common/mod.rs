@@ -364,6 +364,29 @@ impl TxQ {
 // Rx
 // ---------------------------------------------------------------------------------------------
 
+/// Resets, programs (ring at `iova`, `entries` long, interrupt masked) and enables RCQ `q`,
+/// in the spec's order.
+pub fn enable_rcq(dev: &Device, q: u32, iova: u64, entries: u32) {
+    w(
+        dev,
+        RCQ_CTL.at(q),
+        QueueCtl::default().with_reset(true).raw(),
+    );
+    w(dev, RCQ_BAL.at(q), iova as u32);
+    w(dev, RCQ_BAH.at(q), (iova >> 32) as u32);
+    w(
+        dev,
+        RCQ_SIZE.at(q),
+        RingSize::for_entries(entries).unwrap().raw(),
+    );
+    w(dev, RIM_MASK.at(q), 1);
+    w(
+        dev,
+        RCQ_CTL.at(q),
+        QueueCtl::default().with_enable(true).raw(),
+    );
+}
+
 /// A received frame as the in-test driver reassembles it.
 #[derive(Clone, Debug)]
 pub struct RxFrame {
@@ -456,24 +479,7 @@ impl RxQ {
                 .with_ppq_enable(true)
                 .raw(),
         );
-        w(
-            dev,
-            RCQ_CTL.at(q),
-            QueueCtl::default().with_reset(true).raw(),
-        );
-        w(dev, RCQ_BAL.at(q), rcq.iova as u32);
-        w(dev, RCQ_BAH.at(q), (rcq.iova >> 32) as u32);
-        w(
-            dev,
-            RCQ_SIZE.at(q),
-            RingSize::for_entries(c.rcq_entries).unwrap().raw(),
-        );
-        w(dev, RIM_MASK.at(q), 1);
-        w(
-            dev,
-            RCQ_CTL.at(q),
-            QueueCtl::default().with_enable(true).raw(),
-        );
+        enable_rcq(dev, q, rcq.iova, c.rcq_entries);
         let mut me = Self {
             dev: dev.clone(),
             q,
@@ -760,24 +766,7 @@ impl HsRxQ {
                 .with_ppq_enable(true)
                 .raw(),
         );
-        w(
-            dev,
-            RCQ_CTL.at(q),
-            QueueCtl::default().with_reset(true).raw(),
-        );
-        w(dev, RCQ_BAL.at(q), rcq.iova as u32);
-        w(dev, RCQ_BAH.at(q), (rcq.iova >> 32) as u32);
-        w(
-            dev,
-            RCQ_SIZE.at(q),
-            RingSize::for_entries(c.rcq_entries).unwrap().raw(),
-        );
-        w(dev, RIM_MASK.at(q), 1);
-        w(
-            dev,
-            RCQ_CTL.at(q),
-            QueueCtl::default().with_enable(true).raw(),
-        );
+        enable_rcq(dev, q, rcq.iova, c.rcq_entries);
         let mut me = Self {
             dev: dev.clone(),
             q,
