@@ -312,9 +312,10 @@ impl<P: RxPool> RxQueue<P> {
                 // A packet: HDR_AL, PAY_AL, META (and OPT_META when stamped).
                 (Some(side), len, cfg.nb_desc * 4)
             }
-            _ => return Err(Error::invalid(format!(
-                "Rx queue {qid}: header split needs both a split configuration and a header pool"
-            ))),
+            _ => {
+                let why = "header split needs both a split configuration and a header pool";
+                return Err(Error::invalid(format!("Rx queue {qid}: {why}")));
+            }
         };
         Ok(Self {
             ppq: BufRing::new(dma, cfg.nb_desc, ppq_len, doorbell(regs::BDQ_PPQ_TAIL)?)?,
