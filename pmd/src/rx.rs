@@ -216,8 +216,9 @@ pub struct RxQueue<P: RxPool> {
     rcq_db: Doorbell,
     partial: Option<Partial<P::Buf>>,
     pool: P,
-    /// Header split: the HPQ and the header pool.
-    hdr: Option<HdrSide<P>>,
+    /// Header split: the HPQ and the header pool (boxed: the queue's hot fields stay
+    /// together whether or not it splits).
+    hdr: Option<Box<HdrSide<P>>>,
     cfg: RxConfig,
     qid: u32,
     running: bool,
@@ -304,11 +305,11 @@ impl<P: RxPool> RxQueue<P> {
                     )));
                 };
                 let hpq = BufRing::new(dma, cfg.nb_desc, hroom, doorbell(regs::BDQ_HPQ_TAIL)?)?;
-                let side = HdrSide {
+                let side = Box::new(HdrSide {
                     hpq,
                     pool: hdr_pool,
                     split,
-                };
+                });
                 // A packet: HDR_AL, PAY_AL, META (and OPT_META when stamped).
                 (Some(side), len, cfg.nb_desc * 4)
             }
