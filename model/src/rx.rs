@@ -164,6 +164,21 @@ fn take_buffer(dma: &mut DmaTable, ring: &mut Ring, cnt: &mut Counters) -> Optio
     Some(BdqDesc::from_raw(raw))
 }
 
+/// A frame that finds no room (no RCQ slots when `cq_short`, else too few buffers): held
+/// while the queue's DROP_MODE says wait, else dropped and counted.
+#[inline]
+fn no_room(q: &mut Queue, cq_short: bool) -> Delivery {
+    if q.rde_ctl0.drop_mode() != DROP_MODE_IMMEDIATE {
+        return Delivery::Wait;
+    }
+    if cq_short {
+        q.cnt.cq_drop = q.cnt.cq_drop.wrapping_add(1);
+    } else {
+        q.cnt.bdq_drop = q.cnt.bdq_drop.wrapping_add(1);
+    }
+    Delivery::Dropped
+}
+
 /// Delivers frame `f` to queue `qi`.
 #[inline]
 pub(crate) fn deliver(
@@ -220,15 +235,7 @@ pub(crate) fn deliver(
     let cq_short = q.rcq.free() < slots;
     let bdq_short = q.ppq.pending() < nbufs;
     if cq_short || bdq_short {
-        if ctl0.drop_mode() != DROP_MODE_IMMEDIATE {
-            return Delivery::Wait;
-        }
-        if cq_short {
-            q.cnt.cq_drop = q.cnt.cq_drop.wrapping_add(1);
-        } else {
-            q.cnt.bdq_drop = q.cnt.bdq_drop.wrapping_add(1);
-        }
-        return Delivery::Dropped;
+        return no_room(q, cq_short);
     }
 
     let mut off = 0usize;
@@ -410,15 +417,7 @@ fn deliver_slow(
     let cq_short = q.rcq.free() < slots;
     let bdq_short = q.hpq.pending() == 0 || q.ppq.pending() < npay;
     if cq_short || bdq_short {
-        if ctl0.drop_mode() != DROP_MODE_IMMEDIATE {
-            return Delivery::Wait;
-        }
-        if cq_short {
-            q.cnt.cq_drop = q.cnt.cq_drop.wrapping_add(1);
-        } else {
-            q.cnt.bdq_drop = q.cnt.bdq_drop.wrapping_add(1);
-        }
-        return Delivery::Dropped;
+        return no_room(q, cq_short);
     }
 
     // The header buffer.
