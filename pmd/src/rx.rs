@@ -607,6 +607,101 @@ impl<P: RxPool> RxQueue<P> {
         self.hdr.as_mut().and_then(|h| h.hpq.take(id))
     }
 
+    /// The common packet in one step: a payload buffer completion `rcd` whose META is the
+    /// next completion (at `next`) and already written, with nothing in progress. None
+    /// otherwise (then [`assemble`](Self::assemble) takes `rcd` on its own).
+    #[inline(always)]
+    fn single(&mut self, rcd: Rcd, next: u32) -> Option<(Partial<P::Buf>, Rcd)> {
+        if rcd.ty() != RcdType::PayAl || self.partial.is_some() {
+            return None;
+        }
+        let meta = Rcd::from_raw(self.rcq.load(next));
+        if meta.done() != self.rcq.done_phase(next) || meta.ty() != RcdType::Meta {
+            return None;
+        }
+        let buf = self.ppq.take(rcd.buff_id() as u32)?;
+        let (off, len) = (rcd.off() as u16, rcd.len() as u16);
+        self.pool.rx_first(buf, off, len);
+        Some((
+            Partial {
+                head: buf,
+                last: buf,
+                nb_segs: 1,
+                len: len as u32,
+                bad: off as u32 + len as u32 > self.ppq.buf_len,
+                split: false,
+                stamp: NO_STAMP,
+            },
+            meta,
+        ))
+    }
+
+    /// Takes one completion into the packet being assembled; returns the packet and its META
+    /// when `rcd` is the META that ends it.
+    #[inline(always)]
+    fn assemble(&mut self, rcd: Rcd) -> Option<(Partial<P::Buf>, Rcd)> {
+        let ty = rcd.ty();
+        match ty {
+            RcdType::PayAl | RcdType::HdrAl => {
+                let id = rcd.buff_id() as u32;
+                let (taken, buf_len) = if ty == RcdType::PayAl {
+                    (self.ppq.take(id), self.ppq.buf_len)
+                } else {
+                    let len = self.hdr.as_ref().map_or(0, |h| h.hpq.buf_len);
+                    (self.take_hdr(id), len)
+                };
+                let Some(buf) = taken else {
+                    // A buffer id the driver never posted (or already got back).
+                    self.stats.bad_descriptors.add(1);
+                    if let Some(p) = self.partial.as_mut() {
+                        p.bad = true;
+                    }
+                    return None;
+                };
+                let (off, len) = (rcd.off() as u16, rcd.len() as u16);
+                let fits = off as u32 + len as u32 <= buf_len;
+                match self.partial.as_mut() {
+                    None => {
+                        self.pool.rx_first(buf, off, len);
+                        self.partial = Some(Partial {
+                            head: buf,
+                            last: buf,
+                            nb_segs: 1,
+                            len: len as u32,
+                            bad: !fits,
+                            split: ty == RcdType::HdrAl,
+                            stamp: NO_STAMP,
+                        });
+                    }
+                    Some(p) => {
+                        self.pool.rx_append(p.head, p.last, buf, off, len);
+                        // A header buffer only ever starts a packet; after it, one
+                        // payload buffer belongs to the packet, more need scatter.
+                        let chained_ok = self.cfg.scatter || (p.split && p.nb_segs == 1);
+                        p.last = buf;
+                        p.nb_segs = p.nb_segs.saturating_add(1);
+                        p.len += len as u32;
+                        p.bad |= !fits || !chained_ok || ty == RcdType::HdrAl;
+                    }
+                }
+                None
+            }
+            RcdType::OptMeta => {
+                if let Some(p) = self.partial.as_mut().filter(|_| rcd.ts_valid()) {
+                    p.stamp = rcd.ts();
+                }
+                None
+            }
+            RcdType::Meta => {
+                let p = self.partial.take();
+                if p.is_none() {
+                    self.stats.bad_descriptors.add(1);
+                }
+                p.map(|p| (p, rcd))
+            }
+        }
+    }
+
     /// Receives up to `out.len()` packets; returns how many were written to `out`.
     #[inline]
     pub fn burst(&mut self, out: &mut [MaybeUninit<P::Buf>]) -> usize {
@@ -635,83 +730,36 @@ impl<P: RxPool> RxQueue<P> {
                 self.ppq.db.prepare();
             }
             head = head.wrapping_add(1);
-            let ty = rcd.ty();
-            match ty {
-                RcdType::PayAl | RcdType::HdrAl => {
-                    let id = rcd.buff_id() as u32;
-                    let (taken, buf_len) = if ty == RcdType::PayAl {
-                        (self.ppq.take(id), self.ppq.buf_len)
-                    } else {
-                        let len = self.hdr.as_ref().map_or(0, |h| h.hpq.buf_len);
-                        (self.take_hdr(id), len)
-                    };
-                    let Some(buf) = taken else {
-                        // A buffer id the driver never posted (or already got back).
-                        self.stats.bad_descriptors.add(1);
-                        if let Some(p) = self.partial.as_mut() {
-                            p.bad = true;
-                        }
-                        continue;
-                    };
-                    let (off, len) = (rcd.off() as u16, rcd.len() as u16);
-                    let fits = off as u32 + len as u32 <= buf_len;
-                    match self.partial.as_mut() {
-                        None => {
-                            self.pool.rx_first(buf, off, len);
-                            self.partial = Some(Partial {
-                                head: buf,
-                                last: buf,
-                                nb_segs: 1,
-                                len: len as u32,
-                                bad: !fits,
-                                split: ty == RcdType::HdrAl,
-                                stamp: NO_STAMP,
-                            });
-                        }
-                        Some(p) => {
-                            self.pool.rx_append(p.head, p.last, buf, off, len);
-                            // A header buffer only ever starts a packet; after it, one
-                            // payload buffer belongs to the packet, more need scatter.
-                            let chained_ok = self.cfg.scatter || (p.split && p.nb_segs == 1);
-                            p.last = buf;
-                            p.nb_segs = p.nb_segs.saturating_add(1);
-                            p.len += len as u32;
-                            p.bad |= !fits || !chained_ok || ty == RcdType::HdrAl;
-                        }
-                    }
+            let (p, meta) = match self.single(rcd, head) {
+                Some(pkt) => {
+                    head = head.wrapping_add(1);
+                    pkt
                 }
-                RcdType::OptMeta => {
-                    if let Some(p) = self.partial.as_mut().filter(|_| rcd.ts_valid()) {
-                        p.stamp = rcd.ts();
-                    }
-                }
-                RcdType::Meta => {
-                    let Some(p) = self.partial.take() else {
-                        self.stats.bad_descriptors.add(1);
-                        continue;
-                    };
-                    if p.bad || rcd.uncorrectable_error() {
-                        p.head.free_pkt();
-                        self.stats.errors.add(1);
-                        continue;
-                    }
-                    let open_it = self.pool.rx_complete(p.head, p.len, p.nb_segs, rcd);
-                    if p.stamp != NO_STAMP {
-                        self.stamp(p.head, p.stamp);
-                    }
-                    if open_it {
-                        if n_open == open.len() {
-                            self.pool.rx_inspect(p.head, rcd);
-                        } else {
-                            open[n_open].write((p.head, rcd));
-                            n_open += 1;
-                        }
-                    }
-                    out[nb].write(p.head);
-                    nb += 1;
-                    bytes += p.len as u64;
+                None => match self.assemble(rcd) {
+                    Some(pkt) => pkt,
+                    None => continue,
+                },
+            };
+            if p.bad || meta.uncorrectable_error() {
+                p.head.free_pkt();
+                self.stats.errors.add(1);
+                continue;
+            }
+            let open_it = self.pool.rx_complete(p.head, p.len, p.nb_segs, meta);
+            if p.stamp != NO_STAMP {
+                self.stamp(p.head, p.stamp);
+            }
+            if open_it {
+                if n_open == open.len() {
+                    self.pool.rx_inspect(p.head, meta);
+                } else {
+                    open[n_open].write((p.head, meta));
+                    n_open += 1;
                 }
             }
+            out[nb].write(p.head);
+            nb += 1;
+            bytes += p.len as u64;
         }
         if head != self.rcq_head {
             self.rcq_head = head;
