@@ -196,9 +196,11 @@ fn stamps_extend_across_a_40_bit_wrap() {
     a.start().unwrap();
     b.start().unwrap();
     b.port.set_timesync(true).unwrap();
-    // 3 ms before the low 40 bits wrap; frames before and after it.
+    // 50 ms before the low 40 bits wrap; frames before and after it (margins a loaded
+    // machine keeps: 3 ms was once too short for the first exchange).
+    const BEFORE: u64 = 50_000_000;
     let wrap = 0x1234u64 << 40;
-    b.port.set_clock(wrap - 3_000_000);
+    b.port.set_clock(wrap - BEFORE);
     let mut stamps = Vec::new();
     for round in 0..3 {
         let frames = udp_frames(&a, &b, 2);
@@ -207,7 +209,7 @@ fn stamps_extend_across_a_40_bit_wrap() {
             p.free_pkt();
         }
         if round < 2 {
-            std::thread::sleep(Duration::from_millis(3));
+            std::thread::sleep(Duration::from_nanos(BEFORE));
         }
     }
     let now = b.port.clock().unwrap();
@@ -217,7 +219,7 @@ fn stamps_extend_across_a_40_bit_wrap() {
         "{stamps:x?}"
     );
     assert!(stamps.windows(2).all(|w| w[0] <= w[1]), "{stamps:x?}");
-    assert!(stamps.iter().all(|&s| s >= wrap - 3_000_000 && s <= now));
+    assert!(stamps.iter().all(|&s| s >= wrap - BEFORE && s <= now));
     a.stop().unwrap();
     b.stop().unwrap();
 }
