@@ -702,6 +702,15 @@ impl<P: RxPool> RxQueue<P> {
         }
     }
 
+    /// Posts buffers in the PPQ's empty slots once a batch of them is empty.
+    #[inline(always)]
+    fn refill_ppq(&mut self) {
+        let free = self.ppq.free();
+        if free >= REFILL_BATCH {
+            self.ppq.refill(&mut self.pool, &self.stats, free);
+        }
+    }
+
     /// Receives up to `out.len()` packets; returns how many were written to `out`.
     #[inline]
     pub fn burst(&mut self, out: &mut [MaybeUninit<P::Buf>]) -> usize {
@@ -728,6 +737,9 @@ impl<P: RxPool> RxQueue<P> {
                 self.rcq.prefetch(head + 8, 2 * out.len() as u32);
                 self.rcq_db.prepare();
                 self.ppq.db.prepare();
+                // While those lines come from the device's core: post fresh buffers in the
+                // slots earlier bursts emptied (work that does not need them).
+                self.refill_ppq();
             }
             head = head.wrapping_add(1);
             let (p, meta) = match self.single(rcd, head) {
@@ -765,9 +777,9 @@ impl<P: RxPool> RxQueue<P> {
             self.rcq_head = head;
             self.rcq_db.ring(head & self.rcq.mask());
         }
-        let free = self.ppq.free();
-        if free >= REFILL_BATCH {
-            self.ppq.refill(&mut self.pool, &self.stats, free);
+        if !prefetched {
+            // A poll that found nothing still refills (after a mempool shortage, say).
+            self.refill_ppq();
         }
         if let Some(h) = self.hdr.as_mut() {
             let free = h.hpq.free();
