@@ -330,8 +330,14 @@ impl<B: PktBuf> TxQueue<B> {
             return 0;
         }
         // Completions live in memory the device writes: read them only when descriptors run
-        // short, and then free a whole batch at once.
-        if self.cfg.nb_desc - 1 - self.in_flight() < (2 * pkts.len() as u32).max(TX_FREE_THRESH) {
+        // short, and then free a whole batch at once. Normally the previous burst did that
+        // after its doorbell (below); here only when this burst would not fit otherwise.
+        let want = if pkts.is_empty() {
+            TX_FREE_THRESH
+        } else {
+            2 * pkts.len() as u32
+        };
+        if self.cfg.nb_desc - 1 - self.in_flight() < want {
             self.reclaim();
         }
         let mask = self.twq.mask();
@@ -426,6 +432,11 @@ impl<B: PktBuf> TxQueue<B> {
             self.twq_db.ring(self.tail & mask);
             self.stats.packets.add(sent);
             self.stats.bytes.add(bytes);
+            // The device has its work: now, not before the doorbell, wait for the completion
+            // line and free what it finished, so the next burst of this size finds room.
+            if self.cfg.nb_desc - 1 - self.in_flight() < want.max(TX_FREE_THRESH) {
+                self.reclaim();
+            }
         }
         taken
     }
