@@ -329,6 +329,29 @@ pub fn run(cfg: &Config) -> Result<Results, String> {
                 result_line::num(&r, "raw_p99_us"),
                 r.get("lost").map_or("?", String::as_str)
             );
+            println!(
+                "             waits for a CPU: model engine {:.2} ms, measuring lcore {:.2} ms; other processes' CPU time {:.1} ms (most: {})",
+                result_line::num(&r, "engine_wait_ms"),
+                result_line::num(&r, "lcore_wait_ms"),
+                result_line::num(&r, "others_cpu_ms"),
+                r.get("top_other").map_or("?", String::as_str)
+            );
+            for (k, what) in [
+                (
+                    "engine_wait_ms",
+                    "the model's engine thread waited for a CPU",
+                ),
+                ("lcore_wait_ms", "the measuring lcore waited for a CPU"),
+                ("others_cpu_ms", "CPU time of other processes' threads"),
+            ] {
+                res.extras.push(Extra::new(
+                    "latency",
+                    &format!("{rate}pps_{k}"),
+                    result_line::num(&r, k),
+                    "ms",
+                    what,
+                ));
+            }
             res.extras.push(Extra::new(
                 "latency",
                 &format!("{rate}pps_achieved_pps"),

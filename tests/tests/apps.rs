@@ -290,8 +290,9 @@ fn ptp_clock_and_timestamps() {
 /// cabled pair (sent on port 0, reflected by port 1) and through a loopback plug. Checked from
 /// its RESULT lines: every frame came back (sent = received = 20,000, none lost), the send
 /// rate was the one asked for, and the percentiles are positive and ordered (the corrected
-/// ones at least the uncorrected ones). No figure is compared with a target here: that is
-/// the benchmark's job (`perf/run.sh`).
+/// ones at least the uncorrected ones), and its CPU-wait report found the engine and the
+/// measuring lcore threads. No figure is compared with a target here: that is the
+/// benchmark's job (`perf/run.sh`).
 #[test]
 fn latency_tool_round_trips_every_frame() {
     let _lock = dpdk_lock();
@@ -352,6 +353,14 @@ fn latency_tool_round_trips_every_frame() {
         r.check(
             get("raw_p50_us") <= co[0] && get("raw_p99_us") <= co[2] && get("raw_max_us") <= co[4],
             || format!("uncorrected above corrected: {result}"),
+        );
+        // The CPU-wait report found the model's engine thread and the measuring lcore's.
+        r.check(
+            get("wait_threads") == 2.0
+                && ["engine_wait_ms", "lcore_wait_ms", "others_cpu_ms"]
+                    .iter()
+                    .all(|k| get(k) >= 0.0),
+            || format!("CPU waits not measured: {result}"),
         );
         let logs = driver_log_lines(&text);
         r.check(logs.is_empty(), || {

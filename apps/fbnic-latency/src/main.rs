@@ -18,6 +18,7 @@
 
 mod dpdk;
 mod measure;
+mod waits;
 
 use std::process::ExitCode;
 
@@ -133,7 +134,7 @@ fn us(ns: u64) -> f64 {
     ns as f64 / 1000.0
 }
 
-fn print_outcome(mode: &str, rate: f64, p: &Params, o: &Outcome) {
+fn print_outcome(mode: &str, rate: f64, p: &Params, o: &Outcome, w: &waits::Waits) {
     let lost = o.sent.saturating_sub(o.received);
     println!(
         "\n{rate:.0} pps ({mode}), {:.1} s measured after {:.1} s warm-up: sent {}, received {}, lost {lost}, unexpected {}, achieved {:.0} pps, sender at most {} frames behind",
@@ -169,8 +170,23 @@ fn print_outcome(mode: &str, rate: f64, p: &Params, o: &Outcome) {
         }
     };
     let mx = |h: &hdrhistogram::Histogram<u64>| if h.is_empty() { f64::NAN } else { us(h.max()) };
+    let top: Vec<String> = w
+        .top_others
+        .iter()
+        .map(|(n, ms)| format!("{n} {ms:.1} ms"))
+        .collect();
     println!(
-        "RESULT mode={mode} rate_pps={rate:.0} achieved_pps={:.0} sent={} received={} lost={lost} max_backlog={} co_p50_us={:.3} co_p90_us={:.3} co_p99_us={:.3} co_p999_us={:.3} co_max_us={:.3} raw_p50_us={:.3} raw_p99_us={:.3} raw_p999_us={:.3} raw_max_us={:.3} hdrc_p99_us={:.3}",
+        "  waits for a CPU during the run: model engine {:.2} ms, measuring lcore {:.2} ms; other processes' CPU time {:.1} ms (most: {})",
+        w.engine_ms,
+        w.lcore_ms,
+        w.others_ms,
+        if top.is_empty() { "none".to_string() } else { top.join(", ") }
+    );
+    let top_other = w.top_others.first().map_or("none".to_string(), |(n, ms)| {
+        format!("{}:{ms:.2}", n.replace(char::is_whitespace, "_"))
+    });
+    println!(
+        "RESULT mode={mode} rate_pps={rate:.0} achieved_pps={:.0} sent={} received={} lost={lost} max_backlog={} co_p50_us={:.3} co_p90_us={:.3} co_p99_us={:.3} co_p999_us={:.3} co_max_us={:.3} raw_p50_us={:.3} raw_p99_us={:.3} raw_p999_us={:.3} raw_max_us={:.3} hdrc_p99_us={:.3} engine_wait_ms={:.3} lcore_wait_ms={:.3} others_cpu_ms={:.3} top_other={top_other} wait_threads={}",
         o.achieved_pps,
         o.sent,
         o.received,
@@ -185,6 +201,10 @@ fn print_outcome(mode: &str, rate: f64, p: &Params, o: &Outcome) {
         q(&o.raw, 0.999),
         mx(&o.raw),
         q(&o.raw_hdr_corrected, 0.99),
+        w.engine_ms,
+        w.lcore_ms,
+        w.others_ms,
+        w.found,
     );
 }
 
@@ -266,11 +286,13 @@ fn run(o: &Opts) -> Result<bool, Box<dyn std::error::Error>> {
             outcome = Some(measure::run(&path, &p));
             true
         };
+        let before = waits::snapshot();
         eal.run_on(worker, &mut job)?;
+        let waits = waits::between(&before, &waits::snapshot(), worker);
         match outcome {
             Some(out) => {
                 ok &= out.received > 0;
-                print_outcome(mode, rate, &p, &out);
+                print_outcome(mode, rate, &p, &out, &waits);
             }
             None => ok = false,
         }
