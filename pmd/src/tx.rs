@@ -350,6 +350,11 @@ impl<B: PktBuf> TxQueue<B> {
         self.twq
             .prefetch_write(self.tail, (2 * pkts.len() as u32).min(free));
         self.twq_db.prepare();
+        if free < want + want.max(TX_FREE_THRESH) {
+            // The reclaim after the doorbell will read the next completion: ask for its line
+            // now, so it travels while the descriptors are written.
+            self.tcq.prefetch(self.tcq_head, 1);
+        }
         let mut taken = 0;
         let mut sent = 0u64;
         let mut last_meta: Option<(u32, Twd)> = None;
