@@ -8,6 +8,8 @@ use fbnic_hw::link::LinkSpeed;
 use fbnic_hw::mac::MacAddr;
 use fbnic_hw::version::FwVersion;
 
+use crate::rx::IntrCoalesce;
+
 /// Every key the driver accepts, with its value syntax (also the PMD's parameter string).
 pub const PARAMS: &[(&str, &str)] = &[
     ("wire", "pair|loop|cable:<name>"),
@@ -23,6 +25,8 @@ pub const PARAMS: &[(&str, &str)] = &[
         "none|no_life|no_ownership|malformed|no_heartbeat",
     ),
     ("fw_timeout_ms", "<ms>"),
+    ("rx_intr_usecs", "<0..16383>"),
+    ("rx_intr_frames", "<1..16383>"),
 ];
 
 /// The parameter string DPDK shows for the driver (`key=<syntax> key=<syntax> ...`).
@@ -87,6 +91,9 @@ pub struct Devargs {
     pub fw_fault: FwFault,
     /// `fw_timeout_ms=`: caps every firmware wait (signs of life, responses, ownership).
     pub fw_timeout_ms: Option<u64>,
+    /// `rx_intr_usecs=`, `rx_intr_frames=`: Rx interrupt moderation of every queue of the
+    /// port (see [`IntrCoalesce`]).
+    pub rx_intr: IntrCoalesce,
 }
 
 /// A devargs mistake: the key (or the text that should have been one) and why.
@@ -225,8 +232,28 @@ impl FromStr for Devargs {
                             .ok_or_else(|| bad("not 1..600000"))?,
                     )
                 }
+                "rx_intr_usecs" => {
+                    d.rx_intr.usecs = value
+                        .parse::<u16>()
+                        .ok()
+                        .filter(|us| *us <= IntrCoalesce::MAX_USECS)
+                        .ok_or_else(|| bad("not 0..16383"))?
+                }
+                "rx_intr_frames" => {
+                    d.rx_intr.frames = value
+                        .parse::<u16>()
+                        .ok()
+                        .filter(|n| (1..=IntrCoalesce::MAX_FRAMES).contains(n))
+                        .ok_or_else(|| bad("not 1..16383"))?
+                }
                 _ => unreachable!("every key in PARAMS is handled"),
             }
+        }
+        if d.rx_intr.frames > 1 && d.rx_intr.usecs == 0 {
+            return Err(err(
+                "rx_intr_frames",
+                "needs rx_intr_usecs above 0 (without a wait the first packet signals)",
+            ));
         }
         Ok(d)
     }
@@ -254,7 +281,7 @@ mod tests {
 
     #[test]
     fn every_key() {
-        let d: Devargs = "wire=cable:a-1,mac=02:00:00:00:00:07,link=25G-CR,bmc=1,model_cpu=0,model_poll_us=1000000,model_nice=-20,fw_version=0.12.1.0,fw_fault=no_ownership,fw_timeout_ms=250"
+        let d: Devargs = "wire=cable:a-1,mac=02:00:00:00:00:07,link=25G-CR,bmc=1,model_cpu=0,model_poll_us=1000000,model_nice=-20,fw_version=0.12.1.0,fw_fault=no_ownership,fw_timeout_ms=250,rx_intr_usecs=50,rx_intr_frames=16"
             .parse()
             .unwrap();
         assert_eq!(d.wire, Wire::Cable("a-1".into()));
@@ -267,6 +294,20 @@ mod tests {
         assert_eq!(d.fw_version, Some(FwVersion::new(0, 12, 1, 0)));
         assert_eq!(d.fw_fault, FwFault::NoOwnership);
         assert_eq!(d.fw_timeout_ms, Some(250));
+        assert_eq!(
+            d.rx_intr,
+            IntrCoalesce {
+                usecs: 50,
+                frames: 16
+            }
+        );
+        assert_eq!(
+            "rx_intr_usecs=16383".parse::<Devargs>().unwrap().rx_intr,
+            IntrCoalesce {
+                usecs: 16383,
+                frames: 1
+            }
+        );
         assert_eq!(
             "wire=loop,model_cpu=none"
                 .parse::<Devargs>()
@@ -301,6 +342,16 @@ mod tests {
             ("fw_version=1.2", "fw_version", "not a version"),
             ("fw_fault=flaky", "fw_fault", "unknown fault"),
             ("fw_timeout_ms=0", "fw_timeout_ms", "not 1..600000"),
+            ("rx_intr_usecs=16384", "rx_intr_usecs", "not 0..16383"),
+            ("rx_intr_usecs=-1", "rx_intr_usecs", "not 0..16383"),
+            ("rx_intr_frames=0", "rx_intr_frames", "not 1..16383"),
+            ("rx_intr_frames=16384", "rx_intr_frames", "not 1..16383"),
+            ("rx_intr_frames=8", "rx_intr_frames", "needs rx_intr_usecs"),
+            (
+                "rx_intr_frames=8,rx_intr_usecs=0",
+                "rx_intr_frames",
+                "needs rx_intr_usecs",
+            ),
             ("bmc=1,bmc=0", "bmc", "given twice"),
             ("wire", "wire", "expected key=value"),
         ];

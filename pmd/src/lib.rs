@@ -42,6 +42,6 @@ pub mod ethdev;
 
 pub use error::{Error, Result};
 pub use port::{LinkStatus, Port, PortSettings, QueueSet};
-pub use rx::{RxConfig, RxQueue};
+pub use rx::{IntrCoalesce, RxConfig, RxQueue};
 pub use transport::{DmaAllocator, DmaMem, Doorbell, Transport};
 pub use tx::{TxConfig, TxQueue};

@@ -46,6 +46,39 @@ pub struct RxConfig {
     pub split: Option<RxSplit>,
 }
 
+/// Rx interrupt moderation (devargs `rx_intr_usecs`, `rx_intr_frames`): an armed queue's
+/// interrupt waits up to `usecs` microseconds after its first unread completion for `frames`
+/// packets, then signals. The device counts completions (RIM_THRESHOLD) and times from the
+/// arming or the first unread completion (INTR_CQ_REARM.RCQ_TIMEOUT); a one-buffer packet is
+/// two completions (PAY_AL, META), so the threshold is twice `frames`. With `usecs` 0 (the
+/// default) the first completion signals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IntrCoalesce {
+    pub usecs: u16,
+    pub frames: u16,
+}
+
+impl Default for IntrCoalesce {
+    fn default() -> Self {
+        Self {
+            usecs: 0,
+            frames: 1,
+        }
+    }
+}
+
+impl IntrCoalesce {
+    /// The longest wait RCQ_TIMEOUT holds (14 bits of microseconds).
+    pub const MAX_USECS: u16 = 0x3fff;
+    /// The most packets RIM_THRESHOLD can count (two completions each).
+    pub const MAX_FRAMES: u16 = (regs::RIM_THRESHOLD_RCD / 2) as u16;
+
+    /// The RIM_THRESHOLD value.
+    fn completions(self) -> u32 {
+        (2 * self.frames.max(1) as u32).min(regs::RIM_THRESHOLD_RCD)
+    }
+}
+
 /// A queue's header split (RDE_CTL0.EN_HDR_SPLIT, spec 4.5). Where a frame is cut is the
 /// port's choice (the action table's DMA hint, see [`crate::rpc::SplitHdrs`]); the queue
 /// bounds the header.
@@ -228,6 +261,8 @@ pub struct RxQueue<P: RxPool> {
     pub stats: Arc<QueueStats>,
     /// The port's clock reference and IEEE 1588 latches.
     stamps: Arc<Stamps>,
+    /// Interrupt moderation (see [`IntrCoalesce`]).
+    intr: IntrCoalesce,
 }
 
 /// The payload buffer length of a header-split queue whose payload buffers hold `room`
@@ -332,6 +367,7 @@ impl<P: RxPool> RxQueue<P> {
             tp: tp.clone(),
             stats: Arc::new(QueueStats::default()),
             stamps: Arc::new(Stamps::default()),
+            intr: IntrCoalesce::default(),
         })
     }
 
@@ -339,6 +375,13 @@ impl<P: RxPool> RxQueue<P> {
     /// reference, and PTP frames' stamps latched there in IEEE 1588 mode.
     pub fn with_stamps(mut self, stamps: Arc<Stamps>) -> Self {
         self.stamps = stamps;
+        self
+    }
+
+    /// Sets the interrupt moderation; it applies from the next start (the threshold) and the
+    /// next arming (the wait).
+    pub fn with_intr_coalesce(mut self, intr: IntrCoalesce) -> Self {
+        self.intr = intr;
         self
     }
 
@@ -468,10 +511,10 @@ impl<P: RxPool> RxQueue<P> {
         w(regs::RCQ_CTL, QueueCtl::default().with_reset(true).raw());
         self.rcq
             .program(tp, q, regs::RCQ_BAL, regs::RCQ_BAH, regs::RCQ_SIZE);
-        // The completion interrupt: this queue's vector, signalled from the first unread
-        // completion on; masked until the application arms it (irq_arm).
+        // The completion interrupt: this queue's vector, signalled once `intr.frames` packets
+        // are unread (or sooner, see irq_arm); masked until the application arms it.
         w(regs::RIM_CTL, self.irq_vector());
-        w(regs::RIM_THRESHOLD, 1);
+        w(regs::RIM_THRESHOLD, self.intr.completions());
         w(regs::RIM_MASK, 1);
         w(regs::RCQ_CTL, QueueCtl::default().with_enable(true).raw());
 
@@ -507,6 +550,8 @@ impl<P: RxPool> RxQueue<P> {
     /// Arms the completion interrupt: the queue's vector signals once there is a completion
     /// the driver has not read (at once if there is one already), then stays quiet until
     /// armed again. For an application that has polled the queue empty and wants to sleep.
+    /// With moderation ([`IntrCoalesce`]) it waits for `frames` packets, or `usecs` after
+    /// the first.
     pub fn irq_arm(&self) -> Result<()> {
         if !self.running {
             return Err(Error::Busy(format!("Rx queue {}: not started", self.qid)));
@@ -516,6 +561,7 @@ impl<P: RxPool> RxQueue<P> {
         tp.write32(Bar::Bar0, regs::RIM_MASK.at(self.qid), 0);
         tp.write32(Bar::Bar0, regs::intr_mask_clear(v / 32), 1 << (v % 32));
         let arm = regs::CqRearm::default()
+            .with_rcq_timeout(self.intr.usecs as u32)
             .with_rcq_timeout_upd(true)
             .with_unmask(true);
         tp.write32(Bar::Bar0, regs::intr_cq_rearm(v), arm.raw());

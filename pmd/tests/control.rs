@@ -1432,3 +1432,75 @@ fn rx_interrupt_signals_once_per_arming() {
     a.stop().unwrap();
     assert!(a.rx[0].irq_arm().is_err());
 }
+
+/// Rx interrupt moderation (devargs rx_intr_frames=4, rx_intr_usecs=16383): an armed queue
+/// signals once four frames wait, not at three; with one frame waiting it signals when the
+/// wait has run out (no sooner than 16.383 ms after the frame was sent), once.
+#[test]
+fn rx_interrupt_moderation_waits_for_frames_or_for_the_timeout() {
+    use rte_net_fbnic::irq::IrqEvent;
+    use rte_net_fbnic::IntrCoalesce;
+    use std::sync::Arc;
+    let spec = PortSpec {
+        intr: IntrCoalesce {
+            usecs: IntrCoalesce::MAX_USECS,
+            frames: 4,
+        },
+        ..PortSpec::default()
+    };
+    let (mut a, mut b) = cabled_pair(&spec, &PortSpec::default());
+    a.start().unwrap();
+    b.start().unwrap();
+    let ev = Arc::new(IrqEvent::new().unwrap());
+    let v = a.rx[0].irq_vector();
+    a.tp.set_msix(v, Some(ev.clone())).unwrap();
+    let dst = a.port.perm_addr();
+    let send = |b: &mut TestPort, seq: u64| {
+        let f = frame(dst, b.port.perm_addr(), &flow(), 128, seq);
+        let p = b.pool.packet(&f).unwrap();
+        b.send_all(0, &[p]);
+    };
+    let wait_filled = |a: &TestPort, n: u32| {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while a.rx[0].filled(u32::MAX) < n && Instant::now() < deadline {
+            std::thread::yield_now();
+        }
+        assert_eq!(a.rx[0].filled(u32::MAX), n);
+    };
+
+    // Three frames: below the threshold, and well inside the wait: quiet.
+    a.rx[0].irq_arm().unwrap();
+    for seq in 0..3 {
+        send(&mut b, seq);
+    }
+    wait_filled(&a, 3);
+    assert!(!ev.wait(Duration::from_millis(5)), "3 of 4 frames: quiet");
+    // The fourth: at once (long before the wait runs out).
+    send(&mut b, 3);
+    assert!(ev.wait(Duration::from_secs(2)), "4 frames: interrupt");
+    assert_eq!(ev.take(), 1);
+    let got = a.recv(4, Duration::from_secs(2));
+    assert_eq!(got.len(), 4);
+    got.into_iter().for_each(|(_, p)| p.free_pkt());
+
+    // One frame: the interrupt comes when the wait has run out, and only once.
+    a.rx[0].irq_arm().unwrap();
+    let sent_at = Instant::now();
+    send(&mut b, 4);
+    assert!(
+        ev.wait(Duration::from_secs(2)),
+        "the wait ran out: interrupt"
+    );
+    let after = sent_at.elapsed();
+    assert!(
+        after >= Duration::from_micros(IntrCoalesce::MAX_USECS as u64),
+        "signalled after {after:?}, before the wait ran out"
+    );
+    assert_eq!(ev.take(), 1);
+    assert!(!ev.wait(Duration::from_millis(50)), "once per arming");
+    let got = a.recv(1, Duration::from_secs(2));
+    assert_eq!(got.len(), 1);
+    got.into_iter().for_each(|(_, p)| p.free_pkt());
+    b.settle_tx();
+    a.stop().unwrap();
+}

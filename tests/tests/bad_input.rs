@@ -44,8 +44,9 @@ fn traffic_flows(tp: &mut TestPmd) {
 }
 
 /// Devargs: an unknown key and bad values of wire=, mac=, link=, bmc=, model_nice= (and a
-/// repeated key): each vdev's probe fails with a line naming the device, the key and the
-/// reason; a good vdev given along with them still works.
+/// repeated key, and rx_intr_frames without rx_intr_usecs): each vdev's probe fails with a
+/// line naming the device, the key and the reason; a good vdev given along with them (with
+/// interrupt moderation) still works.
 #[test]
 fn bad_devargs() {
     let cases = [
@@ -79,9 +80,13 @@ fn bad_devargs() {
             "net_fbnic8,model_nice=-21",
             "devarg 'model_nice': bad value '-21': not -20..19",
         ),
+        (
+            "net_fbnic9,rx_intr_frames=8",
+            "devarg 'rx_intr_frames': needs rx_intr_usecs above 0",
+        ),
     ];
     let mut vdevs: Vec<&str> = cases.iter().map(|c| c.0).collect();
-    vdevs.push("net_fbnic9,wire=loop");
+    vdevs.push("net_fbnic10,wire=loop,rx_intr_usecs=100,rx_intr_frames=8");
     let mut tp = TestPmd::start("bad-devargs", &vdevs, &[], &["--total-num-mbufs=8192"]);
     let text = tp.text();
     for (i, (vdev, why)) in cases.iter().enumerate() {
@@ -103,7 +108,7 @@ fn bad_devargs() {
     });
     tp.cmd_expect(
         "show port summary all",
-        &["Number of available ports: 1", "net_fbnic9"],
+        &["Number of available ports: 1", "net_fbnic10"],
     );
     // The good port (an external loopback plug) forwards to itself.
     traffic_flows(&mut tp);

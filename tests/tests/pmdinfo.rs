@@ -54,6 +54,8 @@ fn pmdinfo_lists_net_fbnic_and_its_parameters() {
         "fw_version=<major.minor.patch.build>",
         "fw_fault=none|no_life|no_ownership|malformed|no_heartbeat",
         "fw_timeout_ms=<ms>",
+        "rx_intr_usecs=<0..16383>",
+        "rx_intr_frames=<1..16383>",
     ];
     let got: Vec<&str> = params.split_whitespace().collect();
     if got != want {

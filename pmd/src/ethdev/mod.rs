@@ -48,7 +48,7 @@ const MAX_MAC_ADDRS: u32 = 1 + crate::rpc::MAX_EXTRA_UC as u32;
 dpdk_sys::rte_pmd_info!(
     net_fbnic_pmd_info,
     name: "net_fbnic",
-    params: "wire=pair|loop|cable:<name> mac=<XX:XX:XX:XX:XX:XX> link=25G-CR|50G-CR2|50G-CR|100G-CR2 bmc=0|1 model_cpu=<cpu>|none model_poll_us=<us> model_nice=<-20..19> fw_version=<major.minor.patch.build> fw_fault=none|no_life|no_ownership|malformed|no_heartbeat fw_timeout_ms=<ms>"
+    params: "wire=pair|loop|cable:<name> mac=<XX:XX:XX:XX:XX:XX> link=25G-CR|50G-CR2|50G-CR|100G-CR2 bmc=0|1 model_cpu=<cpu>|none model_poll_us=<us> model_nice=<-20..19> fw_version=<major.minor.patch.build> fw_fault=none|no_life|no_ownership|malformed|no_heartbeat fw_timeout_ms=<ms> rx_intr_usecs=<0..16383> rx_intr_frames=<1..16383>"
 );
 
 /// What the driver keeps about one Rx queue besides the queue itself (readable by control
@@ -93,6 +93,8 @@ struct Adapter {
     ticks: AtomicU64,
     /// Rx queue interrupts, while installed (started with `intr_conf.rxq`).
     rx_intr: Mutex<Option<intr::RxIntr>>,
+    /// Rx interrupt moderation for every queue (devargs).
+    rx_intr_coalesce: crate::rx::IntrCoalesce,
 }
 
 // SAFETY: the raw eth_dev pointer is DPDK's process-global port structure, valid until the
@@ -318,6 +320,7 @@ unsafe fn probe_port(
         closing: AtomicBool::new(false),
         ticks: AtomicU64::new(0),
         rx_intr: Mutex::new(None),
+        rx_intr_coalesce: devargs.rx_intr,
     });
     // SAFETY: eth_dev is freshly allocated and ours; data and dev_private are valid.
     unsafe {

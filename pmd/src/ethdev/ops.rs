@@ -1078,7 +1078,8 @@ unsafe extern "C" fn rx_queue_setup(
             Some(h) => RxQ::new_split(&tp, a.port.dma(), qid as u32, cfg, pool, h)?,
             None => RxQ::new(&tp, a.port.dma(), qid as u32, cfg, pool)?,
         }
-        .with_stamps(a.port.stamps());
+        .with_stamps(a.port.stamps())
+        .with_intr_coalesce(a.rx_intr_coalesce);
         let info = RxInfo {
             stats: q.stats.clone(),
             ..inf

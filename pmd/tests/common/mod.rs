@@ -65,6 +65,8 @@ pub struct PortSpec {
     /// Header split on every Rx queue: where the port cuts, the header buffers' room and
     /// the queue's MAX_HDR (headers from a pool of their own, `hdr_pool`).
     pub split: Option<(SplitHdrs, u32, u32)>,
+    /// Rx interrupt moderation of every Rx queue.
+    pub intr: rte_net_fbnic::IntrCoalesce,
 }
 
 impl Default for PortSpec {
@@ -81,6 +83,7 @@ impl Default for PortSpec {
             mtu: 1500,
             pool_per_queue: false,
             split: None,
+            intr: Default::default(),
         }
     }
 }
@@ -188,6 +191,7 @@ impl TestPort {
                 }
                 .expect("rx queue")
                 .with_stamps(port.stamps())
+                .with_intr_coalesce(spec.intr)
             })
             .collect();
         let tx = (0..spec.tx_queues as u32)
