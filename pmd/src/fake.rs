@@ -8,6 +8,7 @@ use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 
+use fbnic_hw::desc::Rcd;
 use fbnic_hw::regs::{self, Bar, QReg, Reg};
 
 use crate::error::{Error, Result};
@@ -70,6 +71,22 @@ impl FakeDevice {
         let lo = self.read32(Bar::Bar0, bal.at(q)) as u64;
         let hi = self.read32(Bar::Bar0, bah.at(q)) as u64;
         hi << 32 | lo
+    }
+
+    /// Plays the device writing Rx completion `rcd` into slot `at` (free-running) of queue
+    /// `q`'s RCQ of `entries` entries, with the DONE bit of lap `at / entries` (the phase the
+    /// driver expects on that lap). False when the RCQ is not mapped.
+    pub fn complete_rx(&self, q: u32, entries: u32, at: u32, rcd: Rcd) -> bool {
+        let base = self.ring_iova(q, regs::RCQ_BAL, regs::RCQ_BAH);
+        let phase = (at / entries).is_multiple_of(2);
+        let Some(p) = self.translate(base + (at % entries) as u64 * 8, 8) else {
+            return false;
+        };
+        // SAFETY: `p` is inside a live mapping (ring memory the driver allocated, 8-byte
+        // aligned: descriptor rings are); the driver only accesses ring words atomically.
+        let slot = unsafe { core::sync::atomic::AtomicU64::from_ptr(p.cast()) };
+        slot.store(rcd.with_done(phase).to_le(), Ordering::Release);
+        true
     }
 }
 

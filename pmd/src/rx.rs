@@ -929,12 +929,7 @@ mod tests {
 
         /// Writes `rcd` into RCQ slot `at` with the DONE bit of lap `at / RCQ`.
         fn write(&self, at: u32, rcd: Rcd) {
-            let base = self.dev.ring_iova(0, regs::RCQ_BAL, regs::RCQ_BAH);
-            let phase = (at / RCQ).is_multiple_of(2);
-            let p = self.dev.translate(base + (at % RCQ) as u64 * 8, 8).unwrap() as *mut u64;
-            // SAFETY: `p` is an aligned slot inside the mapped RCQ, which the driver only
-            // reads atomically.
-            unsafe { p.write_volatile(rcd.with_done(phase).to_le()) };
+            assert!(self.dev.complete_rx(0, RCQ, at, rcd));
         }
 
         /// Writes completions as the device does.
