@@ -654,10 +654,13 @@ impl<P: RxPool> RxQueue<P> {
     }
 
     /// The common packet in one step: a payload buffer completion `rcd` whose META is the
-    /// next completion (at `next`) and already written, with nothing in progress. None
-    /// otherwise (then [`assemble`](Self::assemble) takes `rcd` on its own).
+    /// next completion (at `next`) and already written, with nothing in progress. Returns
+    /// the buffer (made the packet's only segment), its length, whether the completion
+    /// overran the buffer, and the META; the caller finishes the packet without the
+    /// partial-packet state. None otherwise (then [`assemble`](Self::assemble) takes `rcd`
+    /// on its own).
     #[inline(always)]
-    fn single(&mut self, rcd: Rcd, next: u32) -> Option<(Partial<P::Buf>, Rcd)> {
+    fn single(&mut self, rcd: Rcd, next: u32) -> Option<(P::Buf, u32, bool, Rcd)> {
         if rcd.ty() != RcdType::PayAl || self.partial.is_some() {
             return None;
         }
@@ -668,18 +671,8 @@ impl<P: RxPool> RxQueue<P> {
         let buf = self.ppq.take(rcd.buff_id() as u32)?;
         let (off, len) = (rcd.off() as u16, rcd.len() as u16);
         self.pool.rx_first(buf, off, len);
-        Some((
-            Partial {
-                head: buf,
-                last: buf,
-                nb_segs: 1,
-                len: len as u32,
-                bad: off as u32 + len as u32 > self.ppq.buf_len,
-                split: false,
-                stamp: NO_STAMP,
-            },
-            meta,
-        ))
+        let bad = off as u32 + len as u32 > self.ppq.buf_len;
+        Some((buf, len as u32, bad, meta))
     }
 
     /// Takes one completion into the packet being assembled; returns the packet and its META
@@ -788,15 +781,28 @@ impl<P: RxPool> RxQueue<P> {
                 self.refill_ppq();
             }
             head = head.wrapping_add(1);
-            let (p, meta) = match self.single(rcd, head) {
-                Some(pkt) => {
-                    head = head.wrapping_add(1);
-                    pkt
+            if let Some((buf, len, bad, meta)) = self.single(rcd, head) {
+                head = head.wrapping_add(1);
+                if bad || meta.uncorrectable_error() {
+                    buf.free_pkt();
+                    self.stats.errors.add(1);
+                    continue;
                 }
-                None => match self.assemble(rcd) {
-                    Some(pkt) => pkt,
-                    None => continue,
-                },
+                if self.pool.rx_complete(buf, len, 1, meta) {
+                    if n_open == open.len() {
+                        self.pool.rx_inspect(buf, meta);
+                    } else {
+                        open[n_open].write((buf, meta));
+                        n_open += 1;
+                    }
+                }
+                out[nb].write(buf);
+                nb += 1;
+                bytes += len as u64;
+                continue;
+            }
+            let Some((p, meta)) = self.assemble(rcd) else {
+                continue;
             };
             if p.bad || meta.uncorrectable_error() {
                 p.head.free_pkt();
