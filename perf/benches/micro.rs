@@ -18,7 +18,9 @@
 //!   device's RCQ holds 32 one-buffer packets (PAY_AL + META each, written untimed before
 //!   each burst) and `RxQueue::burst` takes them, refilling the buffer queue as it does in
 //!   a real run (native buffers, freed untimed after the burst). The driver's per-packet
-//!   Rx work with every line in the cache: what the cross-core runs add on top is transfers;
+//!   Rx work with every line in the cache: what the cross-core runs add on top is transfers.
+//!   `tx_burst32_native`: `TxQueue::burst` of 32 one-buffer packets, the device reporting
+//!   each burst sent (untimed) so the bursts' reclaims free them;
 //! - `model`: the model's per-packet pipeline through public API only: a cabled pair on the
 //!   embedded model, the engine thread pinned to CPU 1, the driver core (native buffers) on
 //!   CPU 0 forwarding every frame B receives (RSS over 4 queues) back out of A. One iteration
@@ -236,10 +238,11 @@ fn bench_desc(c: &mut Criterion) {
 }
 
 fn bench_driver(c: &mut Criterion) {
+    use fbnic_hw::desc::Tcd;
     use rte_net_fbnic::buf::PktBuf;
     use rte_net_fbnic::fake::FakeDevice;
     use rte_net_fbnic::native::{NativeDma, NativePool};
-    use rte_net_fbnic::{RxConfig, RxQueue, Transport};
+    use rte_net_fbnic::{RxConfig, RxQueue, Transport, TxConfig, TxQueue};
     use std::mem::MaybeUninit;
     use std::sync::Arc;
     use std::time::Instant;
@@ -290,6 +293,42 @@ fn bench_driver(c: &mut Criterion) {
                     // SAFETY: burst initialised the first n entries.
                     unsafe { p.assume_init() }.free_pkt();
                 }
+            }
+            t
+        })
+    });
+    g.finish();
+    assert_eq!(q.stats.errors.get() + q.stats.bad_descriptors.get(), 0);
+    drop(q);
+
+    // Tx: 32 single-buffer packets per burst; after each burst the device (untimed) reports
+    // everything sent with a TCQ head update, so the bursts' reclaims free them as in a run.
+    let pool = NativePool::new(dma.as_ref(), 4096, 2048, 128).expect("native pool");
+    let cfg = TxConfig {
+        nb_desc: DESC,
+        fast_free: false,
+    };
+    let mut q = TxQueue::new(&tp, dma.as_ref(), 0, cfg).expect("tx queue");
+    q.start().expect("tx queue start");
+    let frame = [0x5au8; 60];
+    let (mut tcq_tail, mut twq_tail) = (0u32, 0u32);
+    let mut g = c.benchmark_group("driver");
+    g.throughput(Throughput::Elements(BURST as u64));
+    g.bench_function("tx_burst32_native", |b| {
+        b.iter_custom(|iters| {
+            let mut t = Duration::ZERO;
+            for _ in 0..iters {
+                let pkts: Vec<_> = (0..BURST)
+                    .map(|_| pool.packet(&frame).expect("a free buffer"))
+                    .collect();
+                let start = Instant::now();
+                let n = q.burst(black_box(&pkts));
+                t += start.elapsed();
+                assert_eq!(n, BURST, "a burst took every packet");
+                twq_tail = (twq_tail + 2 * BURST as u32) % DESC;
+                let tcd = Tcd::default().with_head0(twq_tail as u64);
+                assert!(dev.complete_tx(0, DESC, tcq_tail, tcd));
+                tcq_tail = tcq_tail.wrapping_add(1);
             }
             t
         })

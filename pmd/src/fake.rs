@@ -8,7 +8,7 @@ use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 
-use fbnic_hw::desc::Rcd;
+use fbnic_hw::desc::{Rcd, Tcd};
 use fbnic_hw::regs::{self, Bar, QReg, Reg};
 
 use crate::error::{Error, Result};
@@ -77,15 +77,29 @@ impl FakeDevice {
     /// `q`'s RCQ of `entries` entries, with the DONE bit of lap `at / entries` (the phase the
     /// driver expects on that lap). False when the RCQ is not mapped.
     pub fn complete_rx(&self, q: u32, entries: u32, at: u32, rcd: Rcd) -> bool {
-        let base = self.ring_iova(q, regs::RCQ_BAL, regs::RCQ_BAH);
-        let phase = (at / entries).is_multiple_of(2);
+        self.complete((q, regs::RCQ_BAL, regs::RCQ_BAH), entries, at, rcd.raw())
+    }
+
+    /// The same for Tx completion `tcd` in queue `q`'s TCQ.
+    pub fn complete_tx(&self, q: u32, entries: u32, at: u32, tcd: Tcd) -> bool {
+        self.complete((q, regs::TCQ_BAL, regs::TCQ_BAH), entries, at, tcd.raw())
+    }
+
+    /// Writes completion word `desc` (DONE, bit 63, set for the lap) into a completion ring.
+    fn complete(&self, (q, bal, bah): (u32, QReg, QReg), entries: u32, at: u32, desc: u64) -> bool {
+        let base = self.ring_iova(q, bal, bah);
+        let done = if (at / entries).is_multiple_of(2) {
+            1u64 << 63
+        } else {
+            0
+        };
         let Some(p) = self.translate(base + (at % entries) as u64 * 8, 8) else {
             return false;
         };
         // SAFETY: `p` is inside a live mapping (ring memory the driver allocated, 8-byte
         // aligned: descriptor rings are); the driver only accesses ring words atomically.
         let slot = unsafe { core::sync::atomic::AtomicU64::from_ptr(p.cast()) };
-        slot.store(rcd.with_done(phase).to_le(), Ordering::Release);
+        slot.store(((desc & !(1 << 63)) | done).to_le(), Ordering::Release);
         true
     }
 }

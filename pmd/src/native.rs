@@ -223,6 +223,14 @@ impl NativeBuf {
     }
 
     fn release_seg(self) {
+        let sh = self.shared();
+        let mut free = sh.free.lock().unwrap_or_else(|e| e.into_inner());
+        self.reset_into(&mut free);
+    }
+
+    /// Resets the buffer's record and puts it on its pool's free list (`free`, locked by the
+    /// caller).
+    fn reset_into(self, free: &mut Vec<NativeBuf>) {
         let m = self.meta();
         assert!(!m.free, "native buffer freed twice");
         m.free = true;
@@ -231,7 +239,7 @@ impl NativeBuf {
         m.tx_meta = Twd::meta();
         let sh = self.shared();
         m.iova = sh.mem.iova() + (m.data.as_ptr() as u64 - sh.mem.va().as_ptr() as u64);
-        sh.free.lock().unwrap_or_else(|e| e.into_inner()).push(self);
+        free.push(self);
     }
 }
 
@@ -266,8 +274,27 @@ impl PktBuf for NativeBuf {
     }
 
     fn free_sent(pkts: &[Self], _fast: bool) {
-        for p in pkts {
-            p.free_pkt();
+        // The common batch: single-segment packets of one pool, freed under one lock.
+        let Some(first) = pkts.first() else {
+            return;
+        };
+        let pool = first.meta().pool;
+        if pkts
+            .iter()
+            .all(|p| p.meta().pool == pool && p.meta().next.is_none())
+        {
+            let mut free = first
+                .shared()
+                .free
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            for p in pkts {
+                p.reset_into(&mut free);
+            }
+        } else {
+            for p in pkts {
+                p.free_pkt();
+            }
         }
     }
 }
