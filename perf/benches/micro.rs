@@ -297,7 +297,6 @@ fn bench_driver(c: &mut Criterion) {
             t
         })
     });
-    g.finish();
     assert_eq!(q.stats.errors.get() + q.stats.bad_descriptors.get(), 0);
     drop(q);
 
@@ -312,8 +311,6 @@ fn bench_driver(c: &mut Criterion) {
     q.start().expect("tx queue start");
     let frame = [0x5au8; 60];
     let (mut tcq_tail, mut twq_tail) = (0u32, 0u32);
-    let mut g = c.benchmark_group("driver");
-    g.throughput(Throughput::Elements(BURST as u64));
     g.bench_function("tx_burst32_native", |b| {
         b.iter_custom(|iters| {
             let mut t = Duration::ZERO;
