@@ -607,15 +607,22 @@ impl<P: RxPool> RxQueue<P> {
         }
     }
 
-    /// Buffers the device has filled and the driver has not taken yet, counting no further
-    /// than `limit` (DPDK `rx_queue_count`): the buffer completions waiting in the RCQ, read
-    /// without consuming them. With header split, the header buffers (one per packet).
+    /// Buffers the device has filled and the application has not received yet, counting no
+    /// further than `limit` (DPDK `rx_queue_count`): those of a packet a burst has started
+    /// taking (its META was not written yet when the burst looked), then the buffer
+    /// completions waiting in the RCQ, read without consuming them. With header split, the
+    /// header buffers (one per packet).
     pub fn filled(&self, limit: u32) -> u32 {
         if !self.running {
             return 0;
         }
         let split = self.hdr.is_some();
-        let mut n = 0;
+        let mut n = match &self.partial {
+            Some(_) if split => 1,
+            Some(p) => p.nb_segs as u32,
+            None => 0,
+        }
+        .min(limit);
         let mut head = self.rcq_head;
         for _ in 0..self.rcq.size() {
             let rcd = Rcd::from_raw(self.rcq.load(head));
@@ -990,8 +997,12 @@ mod tests {
         // slot still holds an old lap's META).
         r.stale_meta(5);
         r.complete(&[pay(0, 60), hash(7), pay(1, 100), hash(8), pay(2, 300)]);
+        assert_eq!(r.q.filled(u32::MAX), 3);
         let got = r.burst(32);
         assert_eq!(lens(&got), [60, 100]);
+        // The third packet's buffer is taken but not delivered: it still counts as waiting.
+        assert_eq!(r.q.filled(u32::MAX), 1);
+        assert_eq!(r.q.filled(0), 0);
         assert_eq!(
             got.iter()
                 .map(|b| b.rx_meta().rss_hash())
@@ -1001,8 +1012,10 @@ mod tests {
         free(got);
         // Its META arrives: the packet completes in the next burst, with the next packet.
         r.complete(&[hash(9), pay(3, 64), hash(10)]);
+        assert_eq!(r.q.filled(u32::MAX), 2);
         let got = r.burst(32);
         assert_eq!(lens(&got), [300, 64]);
+        assert_eq!(r.q.filled(u32::MAX), 0);
         assert_eq!(got[0].rx_meta().rss_hash(), 9);
         free(got);
         // A burst of one stops after one packet and leaves the next one whole.
