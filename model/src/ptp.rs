@@ -132,8 +132,10 @@ mod tests {
         let c = PtpClock::default();
         std::thread::sleep(Duration::from_millis(2));
         assert_eq!(c.now_ns(), 0);
-        c.set_ctrl(PtpCtrl::default().with_en(true));
+        // The host interval brackets the counter's (started before enable, read after
+        // disable), so a preemption in between cannot make the counter look too fast.
         let t = Instant::now();
+        c.set_ctrl(PtpCtrl::default().with_en(true));
         std::thread::sleep(Duration::from_millis(20));
         let v = c.now_ns();
         let host = t.elapsed().as_nanos() as u64;
@@ -177,8 +179,10 @@ mod tests {
             PtpAdjust::default().with_init(true).with_addend_set(true),
             &regs,
         );
-        c.set_ctrl(PtpCtrl::default().with_en(true));
+        // The host interval brackets the counter's (started before enable, read after
+        // disable), so a preemption in between cannot make the counter look too fast.
         let t = Instant::now();
+        c.set_ctrl(PtpCtrl::default().with_en(true));
         std::thread::sleep(Duration::from_millis(20));
         c.set_ctrl(PtpCtrl::default());
         let host = t.elapsed().as_nanos() as u64;
