@@ -1008,7 +1008,7 @@ impl Device {
                     meta,
                     ts: act.tbl0.ts_ena().then(|| self.ptp.stamp()),
                     action: act.entry,
-                    dma_hint: act.tbl0.dma_hint() as u8,
+                    dma_hint: act.tbl0.dma_hint(),
                 };
                 host = Some((qi, info));
             }

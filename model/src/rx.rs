@@ -24,7 +24,10 @@
 //! counted in RDE_PKT_ERR (and `rx_page_mode_drops`).
 
 use fbnic_hw::desc::{BdqDesc, Rcd, RcdType};
-use fbnic_hw::regs::{self, DROP_MODE_IMMEDIATE, PAYLD_PACK_NONE};
+use fbnic_hw::regs::{
+    self, DMA_HINT_L2, DMA_HINT_L3, DMA_HINT_L4, DMA_HINT_NONE, DROP_MODE_IMMEDIATE,
+    PAYLD_PACK_NONE,
+};
 
 use crate::dma::DmaTable;
 use crate::parse;
@@ -45,16 +48,9 @@ pub(crate) struct RxInfo {
     pub ts: Option<u64>,
     /// Matching action TCAM entry, for OPT_META.
     pub action: Option<u8>,
-    /// The action's DMA_HINT (low bits; header-split queues only look at it).
-    pub dma_hint: u8,
+    /// The action's DMA_HINT (header-split queues only look at it).
+    pub dma_hint: u32,
 }
-
-/// HDR_AL DMA_HINT values (Linux's FBNIC_RCD_HDR_AL_DMA_HINT_*): the header layer the header
-/// buffer ends with.
-pub(crate) const DMA_HINT_NONE: u8 = 0;
-pub(crate) const DMA_HINT_L2: u8 = 1;
-pub(crate) const DMA_HINT_L3: u8 = 2;
-pub(crate) const DMA_HINT_L4: u8 = 4;
 
 /// What became of a frame sent to a queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -325,10 +321,11 @@ fn finish(
 }
 
 /// Where the header buffer's part of `f` ends for the action's DMA hint `hint`, before
-/// MAX_HDR applies, and the layer that split point belongs to (a `DMA_HINT_*` value). A
+/// MAX_HDR applies, and the layer that split point belongs to (a `regs::DMA_HINT_*` value:
+/// HDR_AL reports it the same way). A
 /// frame that lacks the asked-for header falls back to the next layer down; with no layer
 /// left the split is at `max_hdr` (a length split).
-fn split_point(f: &[u8], hint: u8, max_hdr: usize) -> (usize, u8) {
+fn split_point(f: &[u8], hint: u32, max_hdr: usize) -> (usize, u32) {
     let want = if hint & DMA_HINT_L4 != 0 {
         DMA_HINT_L4
     } else if hint & DMA_HINT_L3 != 0 {

@@ -676,12 +676,6 @@ fn twq1_and_tcq_back_pressure() {
 // Header-split Rx (RDE_CTL0.EN_HDR_SPLIT = 1, PAYLD_PACK = 0)
 // ---------------------------------------------------------------------------------------------
 
-/// ACT_TBL0.DMA_HINT / HDR_AL.DMA_HINT values.
-const HINT_NONE: u32 = 0;
-const HINT_L2: u32 = 1;
-const HINT_L3: u32 = 2;
-const HINT_L4: u32 = 4;
-
 /// Sets the default action: host queue `q`, with `hint` as DMA_HINT (and a timestamp).
 fn default_to(dev: &fbnic_model::Device, q: u32, hint: u32, ts: bool) {
     w(
@@ -804,22 +798,71 @@ fn header_split_places_headers_by_dma_hint() {
     let to = |opt, pay| tcp4_opts(m, opt, pay);
     let eth = |vlan| other_frame(m, 100, vlan);
     let cases: Vec<HsCase> = vec![
-        ("TCP4+opts L4", to(12, 300), HINT_L4, 66, HINT_L4, false),
-        ("UDP4 L4", u4(100), HINT_L4, 42, HINT_L4, false),
-        ("UDP6 L3", u6(50), HINT_L3, 54, HINT_L3, false),
-        ("UDP6 L4", u6(50), HINT_L4, 62, HINT_L4, false),
-        ("TCP4 hint 3: L3", t4(100), 3, 34, HINT_L3, false),
-        ("UDP4 hint 7: L4", u4(100), 7, 42, HINT_L4, false),
-        ("UDP4 L2", u4(100), HINT_L2, 14, HINT_L2, false),
-        ("non-IP L4->L2", eth(false), HINT_L4, 14, HINT_L2, false),
-        ("VLAN L3->L2", eth(true), HINT_L3, 18, HINT_L2, false),
-        ("length split", u4(200), HINT_NONE, 80, HINT_NONE, false),
-        ("hint 0x100: NONE", u4(200), 0x100, 80, HINT_NONE, false),
-        ("hdr > MAX_HDR", to(40, 20), HINT_L4, 80, HINT_L4, true),
-        ("all hdr, L4", to(12, 0), HINT_L4, 66, HINT_L4, false),
-        ("all hdr, NONE", u4(18), HINT_NONE, 60, HINT_NONE, false),
-        ("1500B", u4(1458), HINT_L4, 42, HINT_L4, false),
-        ("9000B", u4(8958), HINT_L4, 42, HINT_L4, false),
+        (
+            "TCP4+opts L4",
+            to(12, 300),
+            DMA_HINT_L4,
+            66,
+            DMA_HINT_L4,
+            false,
+        ),
+        ("UDP4 L4", u4(100), DMA_HINT_L4, 42, DMA_HINT_L4, false),
+        ("UDP6 L3", u6(50), DMA_HINT_L3, 54, DMA_HINT_L3, false),
+        ("UDP6 L4", u6(50), DMA_HINT_L4, 62, DMA_HINT_L4, false),
+        ("TCP4 hint 3: L3", t4(100), 3, 34, DMA_HINT_L3, false),
+        ("UDP4 hint 7: L4", u4(100), 7, 42, DMA_HINT_L4, false),
+        ("UDP4 L2", u4(100), DMA_HINT_L2, 14, DMA_HINT_L2, false),
+        (
+            "non-IP L4->L2",
+            eth(false),
+            DMA_HINT_L4,
+            14,
+            DMA_HINT_L2,
+            false,
+        ),
+        (
+            "VLAN L3->L2",
+            eth(true),
+            DMA_HINT_L3,
+            18,
+            DMA_HINT_L2,
+            false,
+        ),
+        (
+            "length split",
+            u4(200),
+            DMA_HINT_NONE,
+            80,
+            DMA_HINT_NONE,
+            false,
+        ),
+        ("hint 0x100: NONE", u4(200), 0x100, 80, DMA_HINT_NONE, false),
+        (
+            "hdr > MAX_HDR",
+            to(40, 20),
+            DMA_HINT_L4,
+            80,
+            DMA_HINT_L4,
+            true,
+        ),
+        (
+            "all hdr, L4",
+            to(12, 0),
+            DMA_HINT_L4,
+            66,
+            DMA_HINT_L4,
+            false,
+        ),
+        (
+            "all hdr, NONE",
+            u4(18),
+            DMA_HINT_NONE,
+            60,
+            DMA_HINT_NONE,
+            false,
+        ),
+        ("1500B", u4(1458), DMA_HINT_L4, 42, DMA_HINT_L4, false),
+        ("9000B", u4(8958), DMA_HINT_L4, 42, DMA_HINT_L4, false),
     ];
     let mut ids = NextIds { hpq: 0, ppq: 0 };
     let mut bytes = 0u64;
@@ -843,7 +886,7 @@ fn header_split_places_headers_by_dma_hint() {
     assert_eq!((cases[15].1.len() - 42).div_ceil(cap), 40);
 
     // A timestamp: HDR_AL, PAY_AL, OPT_META, META.
-    default_to(&b, 0, HINT_L4, true);
+    default_to(&b, 0, DMA_HINT_L4, true);
     let f = u4(100);
     assert!(tx.send1(&f));
     let got = rx.recv(1, T);
@@ -854,7 +897,7 @@ fn header_split_places_headers_by_dma_hint() {
         &f,
         64,
         42,
-        HINT_L4,
+        DMA_HINT_L4,
         false,
         cap,
         &mut ids,
@@ -864,7 +907,7 @@ fn header_split_places_headers_by_dma_hint() {
 
     // 32-byte payload buffers, no tailroom: a 9000-byte frame needs 1 + 281 buffers, more
     // than the 64 a frame may use. It is cut after the header and 63 payload buffers.
-    default_to(&b, 0, HINT_L4, false);
+    default_to(&b, 0, DMA_HINT_L4, false);
     w(
         &b,
         RDE_CTL0.at(0),
@@ -917,7 +960,7 @@ fn header_split_needs_a_header_buffer() {
     let mut rx1 = HsRxQ::new(&b, 1, 0x2000_0000, &no_hdr);
     rx1.hbufs.fill(0xee);
     rx1.pbufs.fill(0xee);
-    default_to(&b, 1, HINT_L4, false);
+    default_to(&b, 1, DMA_HINT_L4, false);
     assert!(tx.send1(&f));
     assert!(wait_until(T, || r(&b, RDE_BDQ_DROP.at(1)) == 1));
     assert!(rx1.poll().is_empty());
@@ -940,7 +983,7 @@ fn header_split_needs_a_header_buffer() {
         &f,
         64,
         42,
-        HINT_L4,
+        DMA_HINT_L4,
         false,
         cap,
         &mut ids,
@@ -956,7 +999,7 @@ fn header_split_needs_a_header_buffer() {
     };
     let rx3 = HsRxQ::new(&b, 3, 0x6000_0000, &bad);
     assert_eq!(b.stats().ring_config_errors, errs + 1);
-    default_to(&b, 3, HINT_L4, false);
+    default_to(&b, 3, DMA_HINT_L4, false);
     assert!(tx.send1(&f));
     assert!(wait_until(T, || r(&b, RDE_BDQ_DROP.at(3)) == 1));
     assert_eq!(b.stats().rx_queue_drops, 1);
@@ -969,7 +1012,7 @@ fn header_split_needs_a_header_buffer() {
         ..Default::default()
     };
     let mut rx2 = HsRxQ::new(&b, 2, 0x4000_0000, &wait);
-    default_to(&b, 2, HINT_L4, false);
+    default_to(&b, 2, DMA_HINT_L4, false);
     assert!(tx.send1(&f));
     assert!(rx2.recv(1, Duration::from_millis(50)).is_empty());
     assert_eq!(r(&b, RDE_BDQ_DROP.at(2)), 0);
@@ -978,7 +1021,16 @@ fn header_split_needs_a_header_buffer() {
     assert_eq!(got.len(), 1);
     let mut ids = NextIds { hpq: 0, ppq: 0 };
     check_hs(
-        "waited", &got[0], &f, 64, 42, HINT_L4, false, cap, &mut ids, &rx2,
+        "waited",
+        &got[0],
+        &f,
+        64,
+        42,
+        DMA_HINT_L4,
+        false,
+        cap,
+        &mut ids,
+        &rx2,
     );
     assert_eq!(r(&b, RDE_BDQ_DROP.at(2)), 0);
 }
@@ -995,7 +1047,7 @@ fn payload_packing_is_dropped_and_counted() {
         ..Default::default()
     };
     let mut rx0 = HsRxQ::new(&b, 0, 0x2000_0000, &packed);
-    default_to(&b, 0, HINT_L4, false);
+    default_to(&b, 0, DMA_HINT_L4, false);
     assert!(tx.send1(&f));
     assert!(wait_until(T, || r(&b, RDE_PKT_ERR.at(0)) == 1));
     assert_eq!(b.stats().rx_page_mode_drops, 1);
@@ -1015,7 +1067,7 @@ fn payload_packing_is_dropped_and_counted() {
             .with_payld_pack(PAYLD_PACK_RSS)
             .raw(),
     );
-    default_to(&b, 1, HINT_NONE, false);
+    default_to(&b, 1, DMA_HINT_NONE, false);
     assert!(tx.send1(&f));
     assert!(wait_until(T, || r(&b, RDE_PKT_ERR.at(1)) == 1));
     assert_eq!(b.stats().rx_page_mode_drops, 2);
@@ -1030,7 +1082,7 @@ fn header_split_dma_faults() {
     let m = b.mac_addr();
     let f = udp4(m, [1, 1, 1, 1], [2, 2, 2, 2], 5, 6, 300);
     let mut rx = HsRxQ::new(&b, 0, 0x2000_0000, &HsCfg::default());
-    default_to(&b, 0, HINT_L4, false);
+    default_to(&b, 0, DMA_HINT_L4, false);
     // The next header buffer lies where nothing is mapped: the frame is cut (every buffer
     // taken is still returned, empty), the fault counted.
     let slot = 0;
