@@ -364,6 +364,28 @@ impl TxQ {
 // Rx
 // ---------------------------------------------------------------------------------------------
 
+/// Programs queue `q`'s PPQ (ring at `ppq.0`, `ppq.1` entries) and enables its buffer
+/// queues (BDQ_CTL, reset before by the caller), then its RCQ: the tail of both test
+/// drivers' Rx queue set-up.
+pub fn enable_ppq_and_rcq(dev: &Device, q: u32, ppq: (u64, u32), rcq: (u64, u32)) {
+    w(dev, BDQ_PPQ_BAL.at(q), ppq.0 as u32);
+    w(dev, BDQ_PPQ_BAH.at(q), (ppq.0 >> 32) as u32);
+    w(
+        dev,
+        BDQ_PPQ_SIZE.at(q),
+        RingSize::for_entries(ppq.1).unwrap().raw(),
+    );
+    w(
+        dev,
+        BDQ_CTL.at(q),
+        QueueCtl::default()
+            .with_enable(true)
+            .with_ppq_enable(true)
+            .raw(),
+    );
+    enable_rcq(dev, q, rcq.0, rcq.1);
+}
+
 /// Resets, programs (ring at `iova`, `entries` long, interrupt masked) and enables RCQ `q`,
 /// in the spec's order.
 pub fn enable_rcq(dev: &Device, q: u32, iova: u64, entries: u32) {
@@ -464,22 +486,7 @@ impl RxQ {
             BDQ_CTL.at(q),
             QueueCtl::default().with_reset(true).raw(),
         );
-        w(dev, BDQ_PPQ_BAL.at(q), ppq.iova as u32);
-        w(dev, BDQ_PPQ_BAH.at(q), (ppq.iova >> 32) as u32);
-        w(
-            dev,
-            BDQ_PPQ_SIZE.at(q),
-            RingSize::for_entries(c.ppq_entries).unwrap().raw(),
-        );
-        w(
-            dev,
-            BDQ_CTL.at(q),
-            QueueCtl::default()
-                .with_enable(true)
-                .with_ppq_enable(true)
-                .raw(),
-        );
-        enable_rcq(dev, q, rcq.iova, c.rcq_entries);
+        enable_ppq_and_rcq(dev, q, (ppq.iova, c.ppq_entries), (rcq.iova, c.rcq_entries));
         let mut me = Self {
             dev: dev.clone(),
             q,
@@ -751,22 +758,7 @@ impl HsRxQ {
             c.hpq_size_raw
                 .unwrap_or_else(|| RingSize::for_entries(c.hpq_entries).unwrap().raw()),
         );
-        w(dev, BDQ_PPQ_BAL.at(q), ppq.iova as u32);
-        w(dev, BDQ_PPQ_BAH.at(q), (ppq.iova >> 32) as u32);
-        w(
-            dev,
-            BDQ_PPQ_SIZE.at(q),
-            RingSize::for_entries(c.ppq_entries).unwrap().raw(),
-        );
-        w(
-            dev,
-            BDQ_CTL.at(q),
-            QueueCtl::default()
-                .with_enable(true)
-                .with_ppq_enable(true)
-                .raw(),
-        );
-        enable_rcq(dev, q, rcq.iova, c.rcq_entries);
+        enable_ppq_and_rcq(dev, q, (ppq.iova, c.ppq_entries), (rcq.iova, c.rcq_entries));
         let mut me = Self {
             dev: dev.clone(),
             q,
