@@ -114,6 +114,19 @@ impl DescRing {
         u64::from_le(self.slot(index).load(Ordering::Acquire))
     }
 
+    /// The ring's geometry as values, for a loop that also stores through packet buffers:
+    /// the compiler cannot tell those stores from writes to the ring's fields and would
+    /// reload them after each one.
+    #[inline(always)]
+    pub fn reader(&self) -> RingReader<'_> {
+        RingReader {
+            slots: self.mem.va().as_ptr().cast::<AtomicU64>(),
+            mask: self.mask,
+            shift: self.shift,
+            _ring: core::marker::PhantomData,
+        }
+    }
+
     /// Writes the descriptor at `index`. The doorbell that hands it to the device orders it.
     #[inline(always)]
     pub fn store(&self, index: u32, desc: u64) {
@@ -131,5 +144,56 @@ impl DescRing {
         tp.write32(Bar::Bar0, bal.at(q), self.iova() as u32);
         tp.write32(Bar::Bar0, bah.at(q), (self.iova() >> 32) as u32);
         tp.write32(Bar::Bar0, size.at(q), log2.raw());
+    }
+}
+
+/// A read-only view of a [`DescRing`] whose geometry lives in the view itself (see
+/// [`DescRing::reader`]); it borrows the ring, so the memory outlives it.
+#[derive(Clone, Copy, Debug)]
+pub struct RingReader<'a> {
+    slots: *const AtomicU64,
+    mask: u32,
+    shift: u32,
+    _ring: core::marker::PhantomData<&'a DescRing>,
+}
+
+impl RingReader<'_> {
+    /// [`DescRing::load`].
+    #[inline(always)]
+    pub fn load(&self, index: u32) -> u64 {
+        // SAFETY: the slot is `index & mask < size`, inside the ring memory the borrowed
+        // DescRing owns (8-byte aligned, `size` u64s, only ever accessed atomically).
+        let slot = unsafe { &*self.slots.add((index & self.mask) as usize) };
+        u64::from_le(slot.load(Ordering::Acquire))
+    }
+
+    /// [`DescRing::done_phase`].
+    #[inline(always)]
+    pub fn done_phase(&self, index: u32) -> bool {
+        (index >> self.shift) & 1 == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fake::FakeDevice;
+    use crate::native::NativeDma;
+    use std::sync::Arc;
+
+    #[test]
+    fn a_reader_sees_what_the_ring_holds_in_every_pass() {
+        let dma = NativeDma::new(Arc::new(FakeDevice::new()));
+        let ring = DescRing::new(dma.as_ref(), 16).unwrap();
+        for i in 0..16u32 {
+            ring.store(i, 0x1000 + i as u64);
+        }
+        let r = ring.reader();
+        for index in [0u32, 5, 15, 16, 21, 31, 32, u32::MAX] {
+            assert_eq!(r.load(index), ring.load(index), "index {index}");
+            assert_eq!(r.load(index), 0x1000 + (index & 15) as u64);
+            assert_eq!(r.done_phase(index), ring.done_phase(index), "index {index}");
+        }
+        assert!(r.done_phase(3) && !r.done_phase(19) && r.done_phase(35));
     }
 }

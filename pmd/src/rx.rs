@@ -660,26 +660,64 @@ impl<P: RxPool> RxQueue<P> {
         self.hdr.as_mut().and_then(|h| h.hpq.take(id))
     }
 
-    /// The common packet in one step: a payload buffer completion `rcd` whose META is the
-    /// next completion (at `next`) and already written, with nothing in progress. Returns
-    /// the buffer (made the packet's only segment), its length, whether the completion
-    /// overran the buffer, and the META; the caller finishes the packet without the
-    /// partial-packet state. None otherwise (then [`assemble`](Self::assemble) takes `rcd`
-    /// on its own).
+    /// Takes the run of common packets that starts at completion `head`: each a payload
+    /// buffer completion whose META is the next completion, both written, with nothing in
+    /// progress. Each becomes a one-segment packet in `out` (or is dropped and counted when
+    /// the device flagged it or it overran its buffer) without the partial-packet state.
+    /// Stops at `out`'s end or at the first completion that is anything else or not yet
+    /// written, which [`assemble`](Self::assemble) then takes on its own. Returns (packets
+    /// written, the next completion to read, their bytes).
     #[inline(always)]
-    fn single(&mut self, rcd: Rcd, next: u32) -> Option<(P::Buf, u32, bool, Rcd)> {
-        if rcd.ty() != RcdType::PayAl || self.partial.is_some() {
-            return None;
+    fn take_singles(
+        &mut self,
+        mut head: u32,
+        out: &mut [MaybeUninit<P::Buf>],
+        inspect: &mut Deferred<P::Buf>,
+    ) -> (usize, u32, u64) {
+        // Everything the loop reads from the queue, as values: the stores into the packets'
+        // buffers would otherwise make the compiler reload the queue's fields each time.
+        let rcq = self.rcq.reader();
+        let buf_len = self.ppq.buf_len;
+        let sw = &mut self.ppq.sw[..];
+        let pool = &self.pool;
+        let (mut nb, mut bytes, mut taken, mut errors) = (0, 0u64, 0u32, 0u64);
+        while nb < out.len() {
+            let next = head.wrapping_add(1);
+            let pay = Rcd::from_raw(rcq.load(head));
+            let meta = Rcd::from_raw(rcq.load(next));
+            if pay.done() != rcq.done_phase(head)
+                || pay.ty() != RcdType::PayAl
+                || meta.done() != rcq.done_phase(next)
+                || meta.ty() != RcdType::Meta
+            {
+                break;
+            }
+            // The slots are the ring's (`sw.len()` is its size): an id past them is refused.
+            let Some(buf) = sw.get_mut(pay.buff_id() as usize).and_then(Option::take) else {
+                // A buffer the driver never posted: the general path counts it.
+                break;
+            };
+            head = next.wrapping_add(1);
+            taken += 1;
+            let (off, len) = (pay.off() as u16, pay.len() as u16);
+            pool.rx_first(buf, off, len);
+            if off as u32 + len as u32 > buf_len || meta.uncorrectable_error() {
+                buf.free_pkt();
+                errors += 1;
+                continue;
+            }
+            if pool.rx_complete(buf, len as u32, 1, meta) {
+                inspect.push(pool, buf, meta);
+            }
+            out[nb].write(buf);
+            nb += 1;
+            bytes += len as u64;
         }
-        let meta = Rcd::from_raw(self.rcq.load(next));
-        if meta.done() != self.rcq.done_phase(next) || meta.ty() != RcdType::Meta {
-            return None;
+        self.ppq.posted -= taken;
+        if errors > 0 {
+            self.stats.errors.add(errors);
         }
-        let buf = self.ppq.take(rcd.buff_id() as u32)?;
-        let (off, len) = (rcd.off() as u16, rcd.len() as u16);
-        self.pool.rx_first(buf, off, len);
-        let bad = off as u32 + len as u32 > self.ppq.buf_len;
-        Some((buf, len as u32, bad, meta))
+        (nb, head, bytes)
     }
 
     /// Takes one completion into the packet being assembled; returns the packet and its META
@@ -757,57 +795,60 @@ impl<P: RxPool> RxQueue<P> {
         }
     }
 
+    /// Posts buffers in the HPQ's empty slots once a batch of them is empty (header split).
+    #[inline(always)]
+    fn refill_hpq(&mut self) {
+        if let Some(h) = self.hdr.as_mut() {
+            let free = h.hpq.free();
+            if free >= REFILL_BATCH {
+                h.hpq.refill(&mut h.pool, &self.stats, free);
+            }
+        }
+    }
+
     /// Receives up to `out.len()` packets; returns how many were written to `out`.
     #[inline]
     pub fn burst(&mut self, out: &mut [MaybeUninit<P::Buf>]) -> usize {
         if !self.running {
             return 0;
         }
-        let mut nb = 0;
         let mut head = self.rcq_head;
+        let first = Rcd::from_raw(self.rcq.load(head));
+        if out.is_empty() || first.done() != self.rcq.done_phase(head) {
+            // A poll that found nothing still refills (after a mempool shortage, say).
+            self.refill_ppq();
+            self.refill_hpq();
+            return 0;
+        }
+        // Completions are here: fetch the lines the rest of this burst will read (two per
+        // packet: a buffer and a META) together, and the lines this burst will write to the
+        // device (the doorbells it rings at the end).
+        self.rcq.prefetch(head + 8, 2 * out.len() as u32);
+        self.rcq_db.prepare();
+        self.ppq.db.prepare();
+        // While those lines come from the device's core: post fresh buffers in the slots
+        // earlier bursts emptied (work that does not need them).
+        self.refill_ppq();
+        let mut nb = 0;
         let mut bytes = 0u64;
-        let mut prefetched = false;
         // Packets whose completion leaves work that reads their data (rare): done last.
-        let mut open = [const { MaybeUninit::<(P::Buf, Rcd)>::uninit() }; INSPECT_BATCH];
-        let mut n_open = 0;
+        let mut inspect = Deferred::new();
         while nb < out.len() {
+            if self.partial.is_none() {
+                let (n, next, b) = self.take_singles(head, &mut out[nb..], &mut inspect);
+                nb += n;
+                bytes += b;
+                head = next;
+                if nb == out.len() {
+                    break;
+                }
+            }
+            // Anything else, one completion at a time.
             let rcd = Rcd::from_raw(self.rcq.load(head));
             if rcd.done() != self.rcq.done_phase(head) {
                 break;
             }
-            if !prefetched {
-                // Completions are here: fetch the lines the rest of this burst will read
-                // (two per packet: a buffer and a META) together, and the lines this burst
-                // will write to the device (the doorbells it rings at the end).
-                prefetched = true;
-                self.rcq.prefetch(head + 8, 2 * out.len() as u32);
-                self.rcq_db.prepare();
-                self.ppq.db.prepare();
-                // While those lines come from the device's core: post fresh buffers in the
-                // slots earlier bursts emptied (work that does not need them).
-                self.refill_ppq();
-            }
             head = head.wrapping_add(1);
-            if let Some((buf, len, bad, meta)) = self.single(rcd, head) {
-                head = head.wrapping_add(1);
-                if bad || meta.uncorrectable_error() {
-                    buf.free_pkt();
-                    self.stats.errors.add(1);
-                    continue;
-                }
-                if self.pool.rx_complete(buf, len, 1, meta) {
-                    if n_open == open.len() {
-                        self.pool.rx_inspect(buf, meta);
-                    } else {
-                        open[n_open].write((buf, meta));
-                        n_open += 1;
-                    }
-                }
-                out[nb].write(buf);
-                nb += 1;
-                bytes += len as u64;
-                continue;
-            }
             let Some((p, meta)) = self.assemble(rcd) else {
                 continue;
             };
@@ -816,17 +857,12 @@ impl<P: RxPool> RxQueue<P> {
                 self.stats.errors.add(1);
                 continue;
             }
-            let open_it = self.pool.rx_complete(p.head, p.len, p.nb_segs, meta);
+            let inspect_it = self.pool.rx_complete(p.head, p.len, p.nb_segs, meta);
             if p.stamp != NO_STAMP {
                 self.stamp(p.head, p.stamp);
             }
-            if open_it {
-                if n_open == open.len() {
-                    self.pool.rx_inspect(p.head, meta);
-                } else {
-                    open[n_open].write((p.head, meta));
-                    n_open += 1;
-                }
+            if inspect_it {
+                inspect.push(&self.pool, p.head, meta);
             }
             out[nb].write(p.head);
             nb += 1;
@@ -836,25 +872,49 @@ impl<P: RxPool> RxQueue<P> {
             self.rcq_head = head;
             self.rcq_db.ring(head & self.rcq.mask());
         }
-        if !prefetched {
-            // A poll that found nothing still refills (after a mempool shortage, say).
-            self.refill_ppq();
-        }
-        if let Some(h) = self.hdr.as_mut() {
-            let free = h.hpq.free();
-            if free >= REFILL_BATCH {
-                h.hpq.refill(&mut h.pool, &self.stats, free);
-            }
-        }
+        self.refill_hpq();
         if nb > 0 {
             self.stats.packets.add(nb as u64);
             self.stats.bytes.add(bytes);
         }
         // Last, so the data fetches rx_complete started had the doorbells' time to land.
-        for &(buf, meta) in init_slice(&open[..n_open]) {
-            self.pool.rx_inspect(buf, meta);
-        }
+        inspect.finish(&self.pool);
         nb
+    }
+}
+
+/// Packets of one burst whose inspection ([`RxPool::rx_inspect`]) waits for the end of the
+/// burst, so the data fetches `rx_complete` started have time to land; once full, further
+/// packets are inspected at once.
+struct Deferred<B> {
+    items: [MaybeUninit<(B, Rcd)>; INSPECT_BATCH],
+    n: usize,
+}
+
+impl<B: PktBuf> Deferred<B> {
+    #[inline(always)]
+    fn new() -> Self {
+        Self {
+            items: [const { MaybeUninit::uninit() }; INSPECT_BATCH],
+            n: 0,
+        }
+    }
+
+    #[inline(always)]
+    fn push<P: RxPool<Buf = B>>(&mut self, pool: &P, buf: B, meta: Rcd) {
+        if self.n == self.items.len() {
+            pool.rx_inspect(buf, meta);
+        } else {
+            self.items[self.n].write((buf, meta));
+            self.n += 1;
+        }
+    }
+
+    #[inline(always)]
+    fn finish<P: RxPool<Buf = B>>(self, pool: &P) {
+        for &(buf, meta) in init_slice(&self.items[..self.n]) {
+            pool.rx_inspect(buf, meta);
+        }
     }
 }
 
@@ -1065,6 +1125,14 @@ mod tests {
         assert_eq!(lens(&got), [64]);
         free(got);
         assert_eq!(r.q.stats.packets.get(), 2);
+        // The device returns buffer 5 again (its slot is empty until a refill): counted,
+        // nothing delivered, and the packet after it is whole.
+        r.complete(&[pay(5, 64), Rcd::meta(), pay(6, 66), Rcd::meta()]);
+        let got = r.burst(32);
+        assert_eq!(lens(&got), [66]);
+        free(got);
+        assert_eq!(r.q.stats.bad_descriptors.get(), 5);
+        assert_eq!(r.q.stats.packets.get(), 3);
         r.stop();
     }
 
