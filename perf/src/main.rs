@@ -51,6 +51,8 @@ run OPTIONS (defaults in brackets)
   --fbnic-devargs S     extra devargs for both net_fbnic ports in testpmd []
   --memif-dir DIR       root-only directory for the memif socket [/run/fbnic-perf]
   --quiet-wait S        before each run wait up to S seconds for the CPUs to be < 25% busy [10]
+  --no-c2c-probe        do not measure the core-to-core round trip in the middle of each
+                        second of a run (two real-time threads take both CPUs ~0.1-0.5 ms)
   --max-wait-pct P      leave out samples in which the forwarding lcore or the model's
                         engine waited for its CPU more than P% of the second [5]
   --out DIR             output directory [perf/out of the source tree]
@@ -91,7 +93,7 @@ fn secs(v: f64) -> Duration {
 }
 
 fn cmd_run(argv: Vec<String>) -> Result<(), Box<dyn std::error::Error>> {
-    let mut a = Args::parse(argv, &["quick"])?;
+    let mut a = Args::parse(argv, &["quick", "no-c2c-probe"])?;
     let quick = a.flag("quick");
     let q = |full: u32, short: u32| if quick { short } else { full };
     let qf = |full: f64, short: f64| if quick { short } else { full };
@@ -115,6 +117,7 @@ fn cmd_run(argv: Vec<String>) -> Result<(), Box<dyn std::error::Error>> {
         stdbuf: std::path::Path::new("/usr/bin/stdbuf").exists(),
         fbnic_devargs: a.get("fbnic-devargs", String::new())?,
         quiet_wait: secs(a.get("quiet-wait", qf(10.0, 2.0))?),
+        c2c_probe: !a.flag("no-c2c-probe"),
     };
     if tp.secs == 0 {
         return Err(CliError("--secs must be at least 1".into()).into());

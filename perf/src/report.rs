@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use crate::stats::{median, Summary};
 use crate::svg::{self, Bar, Panel, Series, PALETTE};
-use crate::testpmd::{Pmd, RunResult};
+use crate::testpmd::{Pmd, RunResult, Sample};
 
 /// Everything measured for one PMD at one burst size.
 #[derive(Clone, Debug)]
@@ -102,9 +102,26 @@ impl PmdSummary {
 /// Core-to-core latency below which the two CPUs count as near (same cache complex).
 pub const NEAR_C2C_NS: f64 = 150.0;
 
-/// Median cycles/packet of `pmd` at `burst` over the quiet samples of runs whose core-to-core
-/// round trip was below [`NEAR_C2C_NS`] both before and after (near) and of runs where it was
-/// above both times (far): `((near median, samples), (far median, samples))`.
+/// Whether a sample ran with the CPUs near: by the round trip measured during it when there
+/// is one, else by its run's round trips before and after (near both times: near; far both
+/// times: far; None when they disagree, as the placement moved during the run).
+pub fn sample_near(r: &RunResult, s: &Sample) -> Option<bool> {
+    if s.c2c_ns.is_finite() {
+        return Some(s.c2c_ns < NEAR_C2C_NS);
+    }
+    let (a, b) = (r.c2c_ns, r.c2c_after_ns);
+    if a < NEAR_C2C_NS && b < NEAR_C2C_NS {
+        Some(true)
+    } else if a >= NEAR_C2C_NS && b >= NEAR_C2C_NS {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// Median cycles/packet of `pmd` at `burst` over the quiet samples with the CPUs near and
+/// over those with them far ([`sample_near`]): `((near median, samples), (far median,
+/// samples))`.
 pub fn c2c_split(
     results: &[RunResult],
     pmd: Pmd,
@@ -115,17 +132,9 @@ pub fn c2c_split(
         let v: Vec<f64> = results
             .iter()
             .filter(|r| r.pmd == pmd && r.burst == burst)
-            .filter(|r| {
-                let (a, b) = (r.c2c_ns, r.c2c_after_ns);
-                if near {
-                    a < NEAR_C2C_NS && b < NEAR_C2C_NS
-                } else {
-                    a >= NEAR_C2C_NS && b >= NEAR_C2C_NS
-                }
-            })
-            .flat_map(|r| r.samples.iter())
-            .filter(|s| s.quiet(max_wait_pct))
-            .map(|s| s.cycles_per_pkt)
+            .flat_map(|r| r.samples.iter().map(move |s| (r, s)))
+            .filter(|(r, s)| s.quiet(max_wait_pct) && sample_near(r, s) == Some(near))
+            .map(|(_, s)| s.cycles_per_pkt)
             .collect();
         (median(&v).unwrap_or(f64::NAN), v.len())
     };
@@ -260,13 +269,13 @@ pub fn summary_csv(fwd: &[PmdSummary], sweep: &[PmdSummary]) -> String {
 /// CSV of every per-second sample.
 pub fn samples_csv(results: &[RunResult]) -> String {
     let mut s = String::from(
-        "pmd,burst,round,second,secs,packets,cycles,cycles_per_pkt,mpps,avg_burst,empty_polls_pct,fwd_run_pct,fwd_wait_pct,engine_run_pct,engine_wait_pct,inflight_per_port,loadavg_before,loadavg_after,c2c_roundtrip_ns,c2c_after_ns,cpus_busy_before_pct\n",
+        "pmd,burst,round,second,secs,packets,cycles,cycles_per_pkt,mpps,avg_burst,empty_polls_pct,fwd_run_pct,fwd_wait_pct,engine_run_pct,engine_wait_pct,inflight_per_port,loadavg_before,loadavg_after,c2c_roundtrip_ns,c2c_after_ns,cpus_busy_before_pct,c2c_during_ns\n",
     );
     for r in results {
         for (i, x) in r.samples.iter().enumerate() {
             let _ = writeln!(
                 s,
-                "{},{},{},{},{:.4},{},{},{},{},{},{},{},{},{},{},{},{:.2},{:.2},{},{},{}",
+                "{},{},{},{},{:.4},{},{},{},{},{},{},{},{},{},{},{},{:.2},{:.2},{},{},{},{}",
                 r.pmd.name(),
                 r.burst,
                 r.round,
@@ -287,7 +296,8 @@ pub fn samples_csv(results: &[RunResult]) -> String {
                 r.loadavg.1,
                 f(r.c2c_ns, 1),
                 f(r.c2c_after_ns, 1),
-                f(r.busy_before_pct, 1)
+                f(r.busy_before_pct, 1),
+                f(x.c2c_ns, 1)
             );
         }
     }
@@ -438,7 +448,6 @@ pub fn timestamp(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testpmd::Sample;
 
     fn run(pmd: Pmd, round: u32, cpp: f64) -> RunResult {
         let s = Sample {
@@ -453,6 +462,7 @@ mod tests {
             fwd_wait_pct: 1.0,
             engine_run_pct: f64::NAN,
             engine_wait_pct: f64::NAN,
+            c2c_ns: f64::NAN,
         };
         RunResult {
             pmd,
@@ -513,6 +523,28 @@ mod tests {
         assert!(csv.contains("burst_sweep,fbnic"));
         let sc = samples_csv(&rs);
         assert_eq!(sc.lines().count(), 9);
+        assert!(sc.lines().next().unwrap().ends_with(",c2c_during_ns"));
+    }
+
+    #[test]
+    fn samples_are_near_or_far_by_the_round_trip_measured_during_them() {
+        // Before and after the run: near. During: one near second, one far.
+        let mut r = run(Pmd::Fbnic, 0, 30.0);
+        r.samples[1].cycles_per_pkt = 55.0;
+        r.samples[0].c2c_ns = 60.0;
+        r.samples[1].c2c_ns = 400.0;
+        assert_eq!(sample_near(&r, &r.samples[0]), Some(true));
+        assert_eq!(sample_near(&r, &r.samples[1]), Some(false));
+        let ((near, n), (far, m)) = c2c_split(std::slice::from_ref(&r), Pmd::Fbnic, 32, 5.0);
+        assert_eq!((near, n, far, m), (30.0, 1, 55.0, 1));
+        // Without a figure during the sample: the run's before and after decide, and a run
+        // whose placement moved (near before, far after) is neither.
+        let mut moved = run(Pmd::Fbnic, 1, 30.0);
+        assert_eq!(sample_near(&moved, &moved.samples[0]), Some(true));
+        moved.c2c_after_ns = 400.0;
+        assert_eq!(sample_near(&moved, &moved.samples[0]), None);
+        moved.c2c_ns = 420.0;
+        assert_eq!(sample_near(&moved, &moved.samples[0]), Some(false));
     }
 
     #[test]

@@ -115,6 +115,9 @@ pub struct Config {
     /// Before each run, wait up to this long for the machine's CPUs to be mostly idle
     /// (other work on a shared machine steals from the polling threads).
     pub quiet_wait: Duration,
+    /// Measure the core-to-core round trip in the middle of each sample
+    /// ([`sched::pingpong_busy_ns`]): the vCPUs' placement moves within seconds.
+    pub c2c_probe: bool,
 }
 
 impl Config {
@@ -358,6 +361,9 @@ pub struct Sample {
     pub engine_run_pct: f64,
     /// Percent of the interval it was runnable but waiting.
     pub engine_wait_pct: f64,
+    /// Core-to-core round trip measured in the middle of the interval, ns (NaN if not
+    /// measured): where the vCPUs were during this sample.
+    pub c2c_ns: f64,
 }
 
 impl Sample {
@@ -397,6 +403,7 @@ impl Sample {
             fwd_wait_pct: f64::NAN,
             engine_run_pct: f64::NAN,
             engine_wait_pct: f64::NAN,
+            c2c_ns: f64::NAN,
         })
     }
 
@@ -504,9 +511,11 @@ pub fn run(cfg: &Config, pmd: Pmd, burst: u32, round: u32) -> Result<RunResult, 
     }
     let mut times = Vec::new();
     let mut probes = Vec::new();
+    let mut c2c_during = Vec::new();
     let pid = s.pid();
     for k in 0..=cfg.secs {
-        Session::sleep_until(t0 + cfg.warmup + Duration::from_secs(u64::from(k)));
+        let second = t0 + cfg.warmup + Duration::from_secs(u64::from(k));
+        Session::sleep_until(second);
         probes.push(Probe::take(pid));
         match s
             .send("show fwd stats all")
@@ -517,6 +526,11 @@ pub fn run(cfg: &Config, pmd: Pmd, burst: u32, round: u32) -> Result<RunResult, 
         }
         if s.exited() {
             return Err(fail(s, "testpmd exited while forwarding".into()));
+        }
+        if cfg.c2c_probe && k < cfg.secs {
+            Session::sleep_until(second + Duration::from_millis(500));
+            c2c_during
+                .push(sched::pingpong_busy_ns(cfg.model_cpu, cfg.fwd_cpu).unwrap_or(f64::NAN));
         }
     }
     // Let the last snapshot print before stopping.
@@ -552,7 +566,10 @@ pub fn run(cfg: &Config, pmd: Pmd, burst: u32, round: u32) -> Result<RunResult, 
     for i in 1..snaps.len() {
         let dt = times[i].duration_since(times[i - 1]).as_secs_f64();
         match Sample::between(&snaps[i - 1], &snaps[i], dt) {
-            Some(x) => samples.push(x.with_sched(&probes[i - 1], &probes[i])),
+            Some(mut x) => {
+                x.c2c_ns = c2c_during.get(i - 1).copied().unwrap_or(f64::NAN);
+                samples.push(x.with_sched(&probes[i - 1], &probes[i]))
+            }
             None => {
                 return Err(RunError {
                     reason: format!(
@@ -746,6 +763,7 @@ Done.
             stdbuf: true,
             fbnic_devargs: String::new(),
             quiet_wait: Duration::ZERO,
+            c2c_probe: false,
         };
         let line = crate::proc::cmdline(&cfg.command(Pmd::Fbnic, 32, "t"));
         assert!(line.starts_with("stdbuf -oL /usr/bin/dpdk-testpmd -l 0-1 --in-memory --no-pci -d /opt/x/librte_net_fbnic.so --vdev net_fbnic0,model_cpu=0 --vdev net_fbnic1 -- -i"));
