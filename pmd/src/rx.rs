@@ -823,7 +823,7 @@ impl<P: RxPool> RxQueue<P> {
         // Completions are here: fetch the lines the rest of this burst will read (two per
         // packet: a buffer and a META) together, and the lines this burst will write to the
         // device (the doorbells it rings at the end).
-        self.rcq.prefetch(head + 8, 2 * out.len() as u32);
+        self.rcq.prefetch(head.wrapping_add(8), 2 * out.len() as u32);
         self.rcq_db.prepare();
         self.ppq.db.prepare();
         // While those lines come from the device's core: post fresh buffers in the slots
