@@ -82,6 +82,16 @@ pub struct QueueStats {
     /// Descriptors from the device that broke the protocol (bad buffer id, META without a
     /// buffer, a completion for descriptors never posted).
     pub bad_descriptors: Counter,
+    /// Bursts that moved packets: Rx bursts that returned at least one, Tx bursts that
+    /// handed at least one to the device (packets / bursts is the mean burst).
+    pub bursts: Counter,
+    /// Rx: polls of a running queue that found no completion.
+    pub empty_polls: Counter,
+    /// Doorbell (tail or head register) writes: Rx RCQ head, PPQ and HPQ tails; Tx TWQ tail
+    /// and TCQ head.
+    pub doorbells: Counter,
+    /// Tx: completion reads that found new completions (each frees what they cover).
+    pub reclaims: Counter,
 }
 
 impl QueueStats {
@@ -93,6 +103,10 @@ impl QueueStats {
             &self.errors,
             &self.alloc_failures,
             &self.bad_descriptors,
+            &self.bursts,
+            &self.empty_polls,
+            &self.doorbells,
+            &self.reclaims,
         ] {
             c.reset();
         }

@@ -209,6 +209,7 @@ impl<B: PktBuf> BufRing<B> {
         }
         if posted_any {
             self.db.ring(self.tail & mask);
+            stats.doorbells.add(1);
         }
     }
 
@@ -815,6 +816,9 @@ impl<P: RxPool> RxQueue<P> {
         let mut head = self.rcq_head;
         let first = Rcd::from_raw(self.rcq.load(head));
         if out.is_empty() || first.done() != self.rcq.done_phase(head) {
+            if !out.is_empty() {
+                self.stats.empty_polls.add(1);
+            }
             // A poll that found nothing still refills (after a mempool shortage, say).
             self.refill_ppq();
             self.refill_hpq();
@@ -823,7 +827,8 @@ impl<P: RxPool> RxQueue<P> {
         // Completions are here: fetch the lines the rest of this burst will read (two per
         // packet: a buffer and a META) together, and the lines this burst will write to the
         // device (the doorbells it rings at the end).
-        self.rcq.prefetch(head.wrapping_add(8), 2 * out.len() as u32);
+        self.rcq
+            .prefetch(head.wrapping_add(8), 2 * out.len() as u32);
         self.rcq_db.prepare();
         self.ppq.db.prepare();
         // While those lines come from the device's core: post fresh buffers in the slots
@@ -871,11 +876,13 @@ impl<P: RxPool> RxQueue<P> {
         if head != self.rcq_head {
             self.rcq_head = head;
             self.rcq_db.ring(head & self.rcq.mask());
+            self.stats.doorbells.add(1);
         }
         self.refill_hpq();
         if nb > 0 {
             self.stats.packets.add(nb as u64);
             self.stats.bytes.add(bytes);
+            self.stats.bursts.add(1);
         }
         // Last, so the data fetches rx_complete started had the doorbells' time to land.
         inspect.finish(&self.pool);
@@ -1133,6 +1140,36 @@ mod tests {
         free(got);
         assert_eq!(r.q.stats.bad_descriptors.get(), 5);
         assert_eq!(r.q.stats.packets.get(), 3);
+        r.stop();
+    }
+
+    #[test]
+    fn polls_bursts_and_doorbells_are_counted() {
+        let mut r = Rig::new(false);
+        let s = r.q.stats.clone();
+        let counts = || (s.empty_polls.get(), s.bursts.get(), s.doorbells.get());
+        // Start posted 63 buffers (one PPQ doorbell).
+        assert_eq!(counts(), (0, 0, 1));
+        assert!(r.burst(32).is_empty());
+        assert!(r.burst(32).is_empty());
+        assert_eq!(counts(), (2, 0, 1));
+        // Two packets: one burst, the RCQ head doorbell; 2 empty slots are no refill.
+        r.complete(&[pay(0, 60), Rcd::meta(), pay(1, 61), Rcd::meta()]);
+        free(r.burst(32));
+        assert_eq!(counts(), (2, 1, 2));
+        // 32 more: one burst, the RCQ head; then 34 slots are empty and the next poll,
+        // finding nothing, posts buffers in them (the PPQ tail).
+        let more: Vec<Rcd> = (2..34).flat_map(|id| [pay(id, 64), Rcd::meta()]).collect();
+        r.complete(&more);
+        let got = r.burst(32);
+        assert_eq!(got.len(), 32);
+        free(got);
+        assert_eq!(counts(), (2, 2, 3));
+        assert!(r.burst(32).is_empty());
+        assert_eq!(counts(), (3, 2, 4));
+        assert_eq!(r.q.posted(), 63);
+        s.reset();
+        assert_eq!(counts(), (0, 0, 0));
         r.stop();
     }
 

@@ -231,6 +231,8 @@ impl<B: PktBuf> TxQueue<B> {
         }
         self.tcq_head = head;
         self.tcq_db.ring(head & self.tcq.mask());
+        self.stats.reclaims.add(1);
+        self.stats.doorbells.add(1);
         match done {
             Some(Some(advance)) => self.free_until(self.clean.wrapping_add(advance)),
             Some(None) => {
@@ -437,6 +439,8 @@ impl<B: PktBuf> TxQueue<B> {
             self.twq_db.ring(self.tail & mask);
             self.stats.packets.add(sent);
             self.stats.bytes.add(bytes);
+            self.stats.bursts.add(1);
+            self.stats.doorbells.add(1);
             // The device has its work: now, not before the doorbell, wait for the completion
             // line and free what it finished, so the next burst of this size finds room.
             if self.cfg.nb_desc - 1 - self.in_flight() < want.max(TX_FREE_THRESH) {

@@ -123,6 +123,27 @@ fn run_rss(n: u64, rx_queues: u16, sizes: (usize, usize), seed0: u64) {
     assert_eq!(cb.queue(0).tx_bytes, bytes_sent);
     assert_eq!(b.tx[0].stats.packets.get(), n);
     assert_eq!(b.tx[0].stats.bytes.get(), bytes_sent);
+    // Burst and doorbell counters (xstats): every non-empty Rx burst rings the RCQ head (and
+    // refills ring the PPQ tail); every Tx burst that sent rings the TWQ tail and every
+    // reclaim the TCQ head, nothing else does; the Tx side had to reclaim to settle.
+    for q in &a.rx {
+        let s = &q.stats;
+        let (pk, bu, db) = (s.packets.get(), s.bursts.get(), s.doorbells.get());
+        assert!(
+            pk.div_ceil(32) <= bu && bu <= pk && db > bu,
+            "rx packets {pk} bursts {bu} doorbells {db}"
+        );
+        assert!(
+            s.empty_polls.get() > 0,
+            "recv polls until the frames are in"
+        );
+    }
+    let t = &b.tx[0].stats;
+    let (bu, re, db) = (t.bursts.get(), t.reclaims.get(), t.doorbells.get());
+    assert!(
+        n.div_ceil(batch) <= bu && bu <= n && re > 0 && db == bu + re,
+        "tx packets {n} bursts {bu} reclaims {re} doorbells {db}"
+    );
     assert_eq!(cb.mac(mac_stat::TX_OK), n);
     assert_eq!(ca.mac(mac_stat::RX_OK), n);
     assert_eq!(ca.mac(mac_stat::RX_BYTES), cb.mac(mac_stat::TX_BYTES));

@@ -340,6 +340,32 @@ fn interactive_session() {
             format!("rx_q{q}_packets {sw} vs rx_q{q}_hw_packets {hw}")
         });
     }
+    // Burst and doorbell xstats: each Rx burst that returned packets (at most 32) rang the
+    // RCQ head; rxonly kept polling after the last frame; each Tx burst rang the TWQ tail
+    // and each reclaim the TCQ head, nothing else.
+    let mut tx_bursts = 0;
+    for q in 0..QUEUES {
+        let v = |k: &str| get(&b.x, &format!("{}_q{q}_{}", &k[..2], &k[3..]));
+        let (pk, bu, db, ep) = (
+            v("rx_packets"),
+            v("rx_bursts"),
+            v("rx_doorbells"),
+            v("rx_empty_polls"),
+        );
+        tp.check(
+            pk.div_ceil(32) <= bu && bu <= pk && db >= bu && ep > 0,
+            || format!("rx queue {q}: packets {pk} bursts {bu} doorbells {db} empty polls {ep}"),
+        );
+        let (tbu, tre, tdb) = (v("tx_bursts"), v("tx_reclaims"), v("tx_doorbells"));
+        tp.check(tdb == tbu + tre, || {
+            format!("tx queue {q}: bursts {tbu} + reclaims {tre} != doorbells {tdb}")
+        });
+        tx_bursts += tbu;
+    }
+    tp.check(
+        tx_bursts >= 1 && tx_bursts <= get(&b.s, "TX-packets"),
+        || format!("tx bursts {tx_bursts}: {}", show(&b.x)),
+    );
     let spread = b.per_queue();
     tp.check(spread.iter().filter(|&&n| n > 0).count() >= 2, || {
         format!("RSS (ip) used fewer than 2 of 4 queues: {spread:?}")

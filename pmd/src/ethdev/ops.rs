@@ -16,7 +16,7 @@ use super::{adapter, guard, Adapter, Mbuf, MbufRxPool, RxInfo, TxInfo, MAX_MAC_A
 use crate::error::{errno, Error, Result};
 use crate::module::ModuleStandard;
 use crate::port::{self, PortSettings, QueueSet};
-use crate::queue::{self, MAX_TX_SEGS, MIN_DESC};
+use crate::queue::{self, Counter, QueueStats, MAX_TX_SEGS, MIN_DESC};
 use crate::rpc::{self, RssHash, SplitHdrs, RETA_SIZE, RSS_KEY_LEN};
 use crate::rx::{RxConfig, RxDescStatus, RxQueue, RxSplit};
 use crate::tx::{TxConfig, TxDescStatus, TxQueue};
@@ -1534,27 +1534,42 @@ fn xstats(a: &Adapter) -> Vec<(String, u64)> {
     let t = a.queues();
     for (i, inf) in t.rx.iter().enumerate() {
         let h = hw.queue(i as u32);
-        let (bad, nombuf) = inf.as_ref().map_or((0, 0), |q| {
-            (q.stats.bad_descriptors.get(), q.stats.alloc_failures.get())
-        });
+        let sw = inf.as_ref().map(|q| &*q.stats);
+        let sw = |f: fn(&QueueStats) -> &Counter| sw.map_or(0, |s| f(s).get());
         v.extend([
             (format!("rx_q{i}_hw_packets"), h.rx_packets),
             (format!("rx_q{i}_hw_bytes"), h.rx_bytes),
             (format!("rx_q{i}_hw_errors"), h.rx_errors),
             (format!("rx_q{i}_cq_full_drops"), h.rx_cq_drops),
             (format!("rx_q{i}_no_buffer_drops"), h.rx_bdq_drops),
-            (format!("rx_q{i}_bad_descriptors"), bad),
-            (format!("rx_q{i}_mbuf_alloc_failures"), nombuf),
+            (
+                format!("rx_q{i}_bad_descriptors"),
+                sw(|s| &s.bad_descriptors),
+            ),
+            (
+                format!("rx_q{i}_mbuf_alloc_failures"),
+                sw(|s| &s.alloc_failures),
+            ),
+            (format!("rx_q{i}_bursts"), sw(|s| &s.bursts)),
+            (format!("rx_q{i}_empty_polls"), sw(|s| &s.empty_polls)),
+            (format!("rx_q{i}_doorbells"), sw(|s| &s.doorbells)),
         ]);
     }
     for (i, inf) in t.tx.iter().enumerate() {
         let h = hw.queue(i as u32);
-        let bad = inf.as_ref().map_or(0, |q| q.stats.bad_descriptors.get());
+        let sw = inf.as_ref().map(|q| &*q.stats);
+        let sw = |f: fn(&QueueStats) -> &Counter| sw.map_or(0, |s| f(s).get());
         v.extend([
             (format!("tx_q{i}_hw_packets"), h.tx_packets),
             (format!("tx_q{i}_hw_bytes"), h.tx_bytes),
             (format!("tx_q{i}_hw_errors"), h.tx_errors),
-            (format!("tx_q{i}_bad_completions"), bad),
+            (
+                format!("tx_q{i}_bad_completions"),
+                sw(|s| &s.bad_descriptors),
+            ),
+            (format!("tx_q{i}_bursts"), sw(|s| &s.bursts)),
+            (format!("tx_q{i}_doorbells"), sw(|s| &s.doorbells)),
+            (format!("tx_q{i}_reclaims"), sw(|s| &s.reclaims)),
         ]);
     }
     v
