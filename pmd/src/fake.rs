@@ -163,14 +163,11 @@ mod tests {
     use crate::native::{NativeBuf, NativeDma, NativePool};
     use crate::rx::{RxConfig, RxQueue};
 
-    /// Plays the device: writes completions `rcds` into queue 0's RCQ from slot `at`, each
-    /// with the DONE phase the driver expects on the first pass.
+    /// Plays the device: writes completions `rcds` into queue 0's RCQ (128 entries: twice the
+    /// 64 buffers of `setup`) from slot `at`, each with the DONE phase of the first pass.
     fn complete(dev: &FakeDevice, at: u32, rcds: &[Rcd]) {
-        let base = dev.ring_iova(0, regs::RCQ_BAL, regs::RCQ_BAH);
         for (i, r) in rcds.iter().enumerate() {
-            let p = dev.translate(base + (at as u64 + i as u64) * 8, 8).unwrap() as *mut u64;
-            // SAFETY: inside the mapped RCQ ring; the driver reads it atomically.
-            unsafe { p.write_volatile(r.with_done(true).to_le()) };
+            assert!(dev.complete_rx(0, 128, at + i as u32, *r), "RCQ mapped");
         }
     }
 
