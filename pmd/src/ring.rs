@@ -172,6 +172,13 @@ impl RingReader<'_> {
     pub fn done_phase(&self, index: u32) -> bool {
         (index >> self.shift) & 1 == 0
     }
+
+    /// Descriptors from `index` to the end of its lap, `index` included (1..=size): all of
+    /// them have `index`'s DONE phase.
+    #[inline(always)]
+    pub fn left_in_lap(&self, index: u32) -> u32 {
+        self.mask - (index & self.mask) + 1
+    }
 }
 
 #[cfg(test)]
@@ -195,5 +202,26 @@ mod tests {
             assert_eq!(r.done_phase(index), ring.done_phase(index), "index {index}");
         }
         assert!(r.done_phase(3) && !r.done_phase(19) && r.done_phase(35));
+        for (index, left) in [
+            (0u32, 16u32),
+            (5, 11),
+            (15, 1),
+            (16, 16),
+            (31, 1),
+            (u32::MAX, 1),
+        ] {
+            assert_eq!(r.left_in_lap(index), left, "index {index}");
+            let last = index.wrapping_add(left - 1);
+            assert_eq!(
+                r.done_phase(last),
+                r.done_phase(index),
+                "same lap to {last}"
+            );
+            assert_ne!(
+                r.done_phase(last.wrapping_add(1)),
+                r.done_phase(index),
+                "next lap"
+            );
+        }
     }
 }

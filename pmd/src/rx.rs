@@ -27,6 +27,10 @@ const REFILL_BATCH: u32 = 32;
 /// Packets of one burst whose inspection (`RxPool::rx_inspect`) waits for the end of the
 /// burst; any more are inspected at once.
 const INSPECT_BATCH: usize = 32;
+/// The DONE bit and the TYPE field of a completion, and TYPE's values for PAY_AL and META.
+const DONE_AND_TYPE: u64 = Rcd::from_raw(0).with_done(true).with_ty_bits(3).raw();
+const PAY_AL_TYPE: u64 = Rcd::from_raw(0).with_ty_bits(RcdType::PayAl as u64).raw();
+const META_TYPE: u64 = Rcd::meta().raw();
 /// Largest buffer length RDE_CTL1.MAX_HDR can express.
 const MAX_BUF_LEN: u32 = 8191;
 
@@ -681,18 +685,20 @@ impl<P: RxPool> RxQueue<P> {
         let buf_len = self.ppq.buf_len;
         let sw = &mut self.ppq.sw[..];
         let pool = &self.pool;
+        // Up to the end of the ring's lap the DONE phase is one value, so one compare checks
+        // a completion's DONE bit and type together; a packet across the lap's end goes
+        // through the general path.
+        let n_max = out.len().min(rcq.left_in_lap(head) as usize / 2);
+        let phase = Rcd::from_raw(0).with_done(rcq.done_phase(head)).raw();
+        let (want_pay, want_meta) = (phase | PAY_AL_TYPE, phase | META_TYPE);
         let (mut nb, mut bytes, mut taken, mut errors) = (0, 0u64, 0u32, 0u64);
-        while nb < out.len() {
+        while nb < n_max {
             let next = head.wrapping_add(1);
-            let pay = Rcd::from_raw(rcq.load(head));
-            let meta = Rcd::from_raw(rcq.load(next));
-            if pay.done() != rcq.done_phase(head)
-                || pay.ty() != RcdType::PayAl
-                || meta.done() != rcq.done_phase(next)
-                || meta.ty() != RcdType::Meta
-            {
+            let (pay, meta) = (rcq.load(head), rcq.load(next));
+            if pay & DONE_AND_TYPE != want_pay || meta & DONE_AND_TYPE != want_meta {
                 break;
             }
+            let (pay, meta) = (Rcd::from_raw(pay), Rcd::from_raw(meta));
             // The slots are the ring's (`sw.len()` is its size): an id past them is refused.
             let Some(buf) = sw.get_mut(pay.buff_id() as usize).and_then(Option::take) else {
                 // A buffer the driver never posted: the general path counts it.
@@ -1140,6 +1146,60 @@ mod tests {
         free(got);
         assert_eq!(r.q.stats.bad_descriptors.get(), 5);
         assert_eq!(r.q.stats.packets.get(), 3);
+        r.stop();
+    }
+
+    #[test]
+    fn packets_across_the_completion_ring_end_over_many_laps() {
+        let mut r = Rig::new(false);
+        let opt_meta = Rcd::meta().with_ty_bits(RcdType::OptMeta as u64);
+        let mut id = 0u16;
+        // 40 bursts of 16 packets: the RCQ (128 entries) turns ten times; one OPT_META in
+        // the first burst puts every later packet at an odd slot, so at each lap's end a
+        // PAY_AL is the last entry and its META the next lap's first.
+        for round in 0..40 {
+            let mut c = Vec::new();
+            for k in 0..16u16 {
+                c.push(pay(id % DESC as u16, 60 + k));
+                if round == 0 && k == 3 {
+                    c.push(opt_meta);
+                }
+                c.push(Rcd::meta().with_rss_hash(u64::from(id)));
+                id += 1;
+            }
+            r.complete(&c);
+            let got = r.burst(32);
+            assert_eq!(lens(&got), (60..76).collect::<Vec<u32>>(), "round {round}");
+            free(got);
+            // The empty poll after it posts the buffers back.
+            assert!(r.burst(32).is_empty());
+        }
+        assert_eq!(r.q.stats.packets.get(), 640);
+        assert_eq!(r.q.stats.errors.get() + r.q.stats.bad_descriptors.get(), 0);
+        r.stop();
+
+        // Packets up to the lap's last entry exactly, and a burst with room for more: the
+        // next lap's first entries still hold the last lap's completions (their buffers
+        // posted again since), which are not new packets.
+        let mut r = Rig::new(false);
+        let mut id = 0u16;
+        for n in [48u16, 16] {
+            let c: Vec<Rcd> = (0..n)
+                .flat_map(|_| {
+                    id += 1;
+                    [pay((id - 1) % DESC as u16, 64), Rcd::meta()]
+                })
+                .collect();
+            r.complete(&c);
+            let mut got = 0;
+            while let b @ [_, ..] = &r.burst(32)[..] {
+                got += b.len();
+                free(b.to_vec());
+            }
+            assert_eq!(got, n as usize);
+        }
+        assert_eq!(r.q.stats.packets.get(), 64);
+        assert!(r.burst(32).is_empty());
         r.stop();
     }
 

@@ -72,14 +72,17 @@ struct RxFlags {
     verify_l4: bool,
 }
 
-/// Index into the flags table: L3 type (2 bits), L4 type (2 bits), L4 checksum verified,
-/// parser error.
+/// Index into the flags table: META bits 48..55, i.e. L3 type (2 bits), L4 type (2 bits),
+/// L4 checksum verified, MAC and truncation errors (packets with those never get here:
+/// their entries repeat the ones without) and parser error, as they lie in the word.
 #[inline(always)]
 fn flags_index(meta: Rcd) -> usize {
-    (meta.l3_type_bits() | meta.l4_type_bits() << 2) as usize
-        | (meta.l4_csum_unnecessary() as usize) << 4
-        | (meta.err_parser() as usize) << 5
+    (meta.raw() >> FLAGS_SHIFT) as usize & (FLAGS - 1)
 }
+
+/// META bit where [`flags_index`] starts (L3 type), and the table's size.
+const FLAGS_SHIFT: u32 = 48;
+const FLAGS: usize = 256;
 
 /// The mempool an Rx queue refills from, and how it fills mbufs.
 #[derive(Debug)]
@@ -87,7 +90,7 @@ pub struct MbufRxPool {
     mp: NonNull<sys::rte_mempool>,
     rearm: u64,
     room: u32,
-    flags: [RxFlags; 64],
+    flags: Box<[RxFlags; FLAGS]>,
     /// The Rx timestamp dynamic field's offset and flag, when the offload is on.
     stamp: Option<(usize, u64)>,
 }
@@ -113,17 +116,18 @@ impl MbufRxPool {
         // SAFETY: mp is a valid pktmbuf pool (caller).
         let data_room = unsafe { sys::fbnic_pktmbuf_data_room_size(mp.as_ptr()) } as u32;
         let rearm = HEADROOM as u64 | 1 << 16 | 1 << 32 | (port_id as u64) << 48;
-        let mut flags = [RxFlags::default(); 64];
+        let mut flags = Box::new([RxFlags::default(); FLAGS]);
         let ip_ck = rx_offloads & sys::RTE_ETH_RX_OFFLOAD_IPV4_CKSUM != 0;
         let l4_ck = rx_offloads
             & (sys::RTE_ETH_RX_OFFLOAD_TCP_CKSUM | sys::RTE_ETH_RX_OFFLOAD_UDP_CKSUM)
             != 0;
         let hash = rx_offloads & sys::RTE_ETH_RX_OFFLOAD_RSS_HASH != 0;
         for (i, f) in flags.iter_mut().enumerate() {
-            let l3 = L3Type::from_bits(i as u64 & 3);
-            let l4 = L4Type::from_bits((i as u64 >> 2) & 3);
-            let l4_good = i & 16 != 0;
-            let parser_err = i & 32 != 0;
+            let meta = Rcd::from_raw((i as u64) << FLAGS_SHIFT);
+            let l3 = meta.l3_type();
+            let l4 = meta.l4_type();
+            let l4_good = meta.l4_csum_unnecessary();
+            let parser_err = meta.err_parser();
             let mut ptype = sys::RTE_PTYPE_L2_ETHER;
             let mut ol = 0u64;
             match l3 {
