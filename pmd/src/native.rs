@@ -212,6 +212,12 @@ impl NativeBuf {
         self.meta().iova = iova;
     }
 
+    /// A malformed packet, for tests of what a queue does with one: the head claims `n`
+    /// segments, whatever the chain holds.
+    pub fn claim_nb_segs(&self, n: u16) {
+        self.meta().nb_segs = n;
+    }
+
     fn set_seg(self, off: u16, len: u16) {
         let m = self.meta();
         let hr = m.pool_headroom();

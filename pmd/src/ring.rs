@@ -118,8 +118,8 @@ impl DescRing {
     /// the compiler cannot tell those stores from writes to the ring's fields and would
     /// reload them after each one.
     #[inline(always)]
-    pub fn reader(&self) -> RingReader<'_> {
-        RingReader {
+    pub fn view(&self) -> RingView<'_> {
+        RingView {
             slots: self.mem.va().as_ptr().cast::<AtomicU64>(),
             mask: self.mask,
             shift: self.shift,
@@ -147,17 +147,17 @@ impl DescRing {
     }
 }
 
-/// A read-only view of a [`DescRing`] whose geometry lives in the view itself (see
-/// [`DescRing::reader`]); it borrows the ring, so the memory outlives it.
+/// A view of a [`DescRing`] whose geometry lives in the view itself (see
+/// [`DescRing::view`]); it borrows the ring, so the memory outlives it.
 #[derive(Clone, Copy, Debug)]
-pub struct RingReader<'a> {
+pub struct RingView<'a> {
     slots: *const AtomicU64,
     mask: u32,
     shift: u32,
     _ring: core::marker::PhantomData<&'a DescRing>,
 }
 
-impl RingReader<'_> {
+impl RingView<'_> {
     /// [`DescRing::load`].
     #[inline(always)]
     pub fn load(&self, index: u32) -> u64 {
@@ -165,6 +165,20 @@ impl RingReader<'_> {
         // DescRing owns (8-byte aligned, `size` u64s, only ever accessed atomically).
         let slot = unsafe { &*self.slots.add((index & self.mask) as usize) };
         u64::from_le(slot.load(Ordering::Acquire))
+    }
+
+    /// [`DescRing::store`].
+    #[inline(always)]
+    pub fn store(&self, index: u32, desc: u64) {
+        // SAFETY: as in `load`.
+        let slot = unsafe { &*self.slots.add((index & self.mask) as usize) };
+        slot.store(desc.to_le(), Ordering::Relaxed)
+    }
+
+    /// `size - 1`.
+    #[inline(always)]
+    pub fn mask(&self) -> u32 {
+        self.mask
     }
 
     /// [`DescRing::done_phase`].
@@ -189,13 +203,16 @@ mod tests {
     use std::sync::Arc;
 
     #[test]
-    fn a_reader_sees_what_the_ring_holds_in_every_pass() {
+    fn a_view_sees_and_writes_what_the_ring_holds_in_every_pass() {
         let dma = NativeDma::new(Arc::new(FakeDevice::new()));
         let ring = DescRing::new(dma.as_ref(), 16).unwrap();
         for i in 0..16u32 {
             ring.store(i, 0x1000 + i as u64);
         }
-        let r = ring.reader();
+        ring.view().store(21, 0x2005);
+        assert_eq!(ring.load(5), 0x2005);
+        ring.store(5, 0x1005);
+        let r = ring.view();
         for index in [0u32, 5, 15, 16, 21, 31, 32, u32::MAX] {
             assert_eq!(r.load(index), ring.load(index), "index {index}");
             assert_eq!(r.load(index), 0x1000 + (index & 15) as u64);

@@ -681,7 +681,7 @@ impl<P: RxPool> RxQueue<P> {
     ) -> (usize, u32, u64) {
         // Everything the loop reads from the queue, as values: the stores into the packets'
         // buffers would otherwise make the compiler reload the queue's fields each time.
-        let rcq = self.rcq.reader();
+        let rcq = self.rcq.view();
         let buf_len = self.ppq.buf_len;
         let sw = &mut self.ppq.sw[..];
         let pool = &self.pool;

@@ -343,7 +343,7 @@ impl<B: PktBuf> TxQueue<B> {
             self.reclaim();
         }
         let mask = self.twq.mask();
-        let mut free = self.cfg.nb_desc - 1 - self.in_flight();
+        let free = self.cfg.nb_desc - 1 - self.in_flight();
         if pkts.is_empty() {
             return 0;
         }
@@ -357,36 +357,51 @@ impl<B: PktBuf> TxQueue<B> {
             // now, so it travels while the descriptors are written.
             self.tcq.prefetch(self.tcq_head, 1);
         }
-        let mut taken = 0;
-        let mut sent = 0u64;
-        let mut last_meta: Option<(u32, Twd)> = None;
-        let mut bytes = 0u64;
+        // The ring's geometry and the tail as values (the loop stores into the ring, and the
+        // compiler cannot tell those stores from writes to the queue's fields), and as few
+        // other live values as the loop can do with: the slots run out at `end`, packets
+        // taken is the loop index, sent is that less the dropped.
+        let twq = self.twq.view();
+        let mut tail = self.tail;
+        let end = tail.wrapping_add(free);
+        let (mut taken, mut dropped, mut bytes) = (0, 0u64, 0u64);
+        let (mut last_at, mut last_meta) = (tail, Twd::meta());
         let mut segs: [(u64, u16); MAX_TX_SEGS as usize] = [(0, 0); MAX_TX_SEGS as usize];
-        for &pkt in pkts {
-            let nb_segs = pkt.tx_nb_segs();
-            if nb_segs == 1 {
-                if free < 2 {
+        while taken < pkts.len() {
+            // The common packet in a loop of its own: one segment with data, and room.
+            while let Some(&pkt) = pkts.get(taken) {
+                if pkt.tx_nb_segs() != 1 || end.wrapping_sub(tail) < 2 {
                     break;
                 }
                 let (addr, len) = pkt.tx_seg();
                 if len == 0 {
-                    self.drop_bad(pkt);
-                    taken += 1;
-                    continue;
+                    break;
                 }
                 let meta = pkt.tx_meta();
-                let at = self.tail;
-                self.twq.store(at, meta.raw());
-                self.twq
-                    .store(at.wrapping_add(1), Twd::al(addr, len, true).raw());
-                self.sw[(at & mask) as usize] = Slot {
+                twq.store(tail, meta.raw());
+                twq.store(tail.wrapping_add(1), Twd::al(addr, len, true).raw());
+                self.sw[(tail & mask) as usize] = Slot {
                     pkt: Some(pkt),
                     multi_seg: false,
                 };
-                self.tail = at.wrapping_add(2);
-                free -= 2;
+                (last_at, last_meta) = (tail, meta);
+                tail = tail.wrapping_add(2);
                 bytes += len as u64;
-                last_meta = Some((at, meta));
+                taken += 1;
+            }
+            // Anything else, one packet at a time. A one-segment packet got here because the
+            // ring is full or it has no data (the loop above takes every other one).
+            let Some(&pkt) = pkts.get(taken) else {
+                break;
+            };
+            let nb_segs = pkt.tx_nb_segs();
+            if nb_segs == 1 {
+                if end.wrapping_sub(tail) < 2 {
+                    break;
+                }
+                debug_assert_eq!(pkt.tx_seg().1, 0);
+                drop_bad(&self.stats, pkt);
+                dropped += 1;
             } else {
                 // Walk the chain first: write nothing for a packet that cannot be sent.
                 let mut n = 0usize;
@@ -406,34 +421,35 @@ impl<B: PktBuf> TxQueue<B> {
                     seg = s.tx_next();
                 }
                 if !ok || n == 0 {
-                    self.drop_bad(pkt);
+                    drop_bad(&self.stats, pkt);
+                    dropped += 1;
                     taken += 1;
                     continue;
                 }
-                if free < n as u32 + 1 {
+                if end.wrapping_sub(tail) < n as u32 + 1 {
                     break;
                 }
                 let meta = pkt.tx_meta();
-                let at = self.tail;
-                self.twq.store(at, meta.raw());
+                twq.store(tail, meta.raw());
                 for (i, &(addr, len)) in segs[..n].iter().enumerate() {
-                    self.twq.store(
-                        at.wrapping_add(1 + i as u32),
+                    twq.store(
+                        tail.wrapping_add(1 + i as u32),
                         Twd::al(addr, len, i + 1 == n).raw(),
                     );
                     bytes += len as u64;
                 }
-                self.sw[(at & mask) as usize] = Slot {
+                self.sw[(tail & mask) as usize] = Slot {
                     pkt: Some(pkt),
                     multi_seg: true,
                 };
-                self.tail = at.wrapping_add(1 + n as u32);
-                free -= 1 + n as u32;
-                last_meta = Some((at, meta));
+                (last_at, last_meta) = (tail, meta);
+                tail = tail.wrapping_add(1 + n as u32);
             }
             taken += 1;
-            sent += 1;
         }
+        self.tail = tail;
+        let sent = taken as u64 - dropped;
+        let last_meta = (sent > 0).then_some((last_at, last_meta));
         if let Some((at, meta)) = last_meta {
             self.twq.store(at, meta.with_req_completion(true).raw());
             self.twq_db.ring(self.tail & mask);
@@ -449,12 +465,13 @@ impl<B: PktBuf> TxQueue<B> {
         }
         taken
     }
+}
 
-    #[cold]
-    fn drop_bad(&mut self, pkt: B) {
-        pkt.free_pkt();
-        self.stats.errors.add(1);
-    }
+/// Frees a packet the queue cannot send and counts it.
+#[cold]
+fn drop_bad<B: PktBuf>(stats: &QueueStats, pkt: B) {
+    pkt.free_pkt();
+    stats.errors.add(1);
 }
 
 impl<B: PktBuf> Drop for TxQueue<B> {
@@ -472,5 +489,160 @@ impl<B: PktBuf> core::fmt::Debug for TxQueue<B> {
             .field("tail", &self.tail)
             .field("clean", &self.clean)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fake::FakeDevice;
+    use crate::native::{NativeBuf, NativeDma, NativePool};
+    use fbnic_hw::desc::TwdType;
+
+    const ROOM: u32 = 256;
+
+    struct Rig {
+        dev: Arc<FakeDevice>,
+        pool: NativePool,
+        q: TxQueue<NativeBuf>,
+    }
+
+    fn rig(nb_desc: u32) -> Rig {
+        let dev = Arc::new(FakeDevice::new());
+        let tp: Arc<dyn Transport> = dev.clone();
+        let dma = NativeDma::new(tp.clone());
+        let pool = NativePool::new(dma.as_ref(), 512, ROOM, 0).unwrap();
+        let mut q = TxQueue::new(
+            &tp,
+            dma.as_ref(),
+            0,
+            TxConfig {
+                nb_desc,
+                fast_free: false,
+            },
+        )
+        .unwrap();
+        q.start().unwrap();
+        Rig { dev, pool, q }
+    }
+
+    impl Rig {
+        /// TWQ descriptors `from..to` (free-running) as the device would read them.
+        fn twds(&self, from: u32, to: u32) -> Vec<Twd> {
+            let base = self.dev.ring_iova(0, regs::TWQ0_BAL, regs::TWQ0_BAH);
+            let n = self.q.cfg.nb_desc;
+            (from..to)
+                .map(|i| {
+                    let p = self.dev.translate(base + (i % n) as u64 * 8, 8).unwrap();
+                    // SAFETY: inside the mapped TWQ, which nothing else writes meanwhile.
+                    Twd::from_le(unsafe { (p as *const u64).read_volatile() })
+                })
+                .collect()
+        }
+
+        fn tail_register(&self) -> u32 {
+            self.dev.read32(Bar::Bar0, regs::TWQ0_TAIL.at(0))
+        }
+
+        fn packet(&self, len: usize) -> NativeBuf {
+            self.pool.packet(&vec![0x5a; len]).unwrap()
+        }
+    }
+
+    /// The descriptor types the TWQ should hold for packets of `segs` segments each.
+    fn layout(segs: &[usize]) -> Vec<TwdType> {
+        segs.iter()
+            .flat_map(|&n| {
+                core::iter::once(TwdType::Meta)
+                    .chain((1..n).map(|_| TwdType::Al))
+                    .chain(core::iter::once(TwdType::LastAl))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn bad_packets_are_dropped_and_counted_between_good_ones() {
+        let mut r = rig(256);
+        let too_long = r.packet(ROOM as usize * (MAX_TX_SEGS as usize + 1));
+        let lying = r.packet(ROOM as usize * 2 + 1);
+        let chained = r.packet(ROOM as usize * 2 + 10);
+        let pkts = [
+            r.packet(60),
+            r.pool.packet(&[]).unwrap(),
+            chained,
+            too_long,
+            r.packet(100),
+            r.pool.packet(&[]).unwrap(),
+            lying,
+            r.packet(1500 % ROOM as usize),
+        ];
+        // Its head claims fewer segments than the chain holds.
+        lying.claim_nb_segs(2);
+        let in_use = r.pool.capacity() - r.pool.available();
+        assert_eq!(r.q.burst(&pkts), pkts.len(), "every packet is taken");
+        assert_eq!(
+            r.q.stats.errors.get(),
+            4,
+            "two empty, one too long, one lying"
+        );
+        assert_eq!(r.q.stats.packets.get(), 4);
+        assert_eq!(
+            r.q.stats.bytes.get(),
+            60 + (2 * 256 + 10) + 100 + 1500 % 256
+        );
+        assert_eq!(
+            r.pool.capacity() - r.pool.available(),
+            in_use - (2 + MAX_TX_SEGS as usize + 1 + 3),
+            "the dropped packets' buffers went back at once"
+        );
+        let want = layout(&[1, 3, 1, 1]);
+        let got = r.twds(0, want.len() as u32);
+        assert_eq!(got.iter().map(|d| d.ty()).collect::<Vec<_>>(), want);
+        assert_eq!(
+            r.tail_register(),
+            want.len() as u32,
+            "one doorbell at the end"
+        );
+        let metas: Vec<usize> = (0..want.len())
+            .filter(|&i| want[i] == TwdType::Meta)
+            .collect();
+        for &i in &metas {
+            assert_eq!(
+                got[i].req_completion(),
+                i == *metas.last().unwrap(),
+                "completion asked once, on the burst's last packet (META at {i})"
+            );
+        }
+        let lens: Vec<u64> = got
+            .iter()
+            .filter(|d| d.ty() != TwdType::Meta)
+            .map(|d| d.len())
+            .collect();
+        assert_eq!(lens, [60, 256, 256, 10, 100, 1500 % 256]);
+        r.q.stop().unwrap();
+        assert_eq!(
+            r.pool.available(),
+            r.pool.capacity(),
+            "nothing lost at stop"
+        );
+    }
+
+    #[test]
+    fn a_full_ring_takes_what_fits_and_leaves_the_rest_untouched() {
+        let mut r = rig(64);
+        // 63 usable slots: 31 one-segment packets (62), then nothing that needs two.
+        let pkts: Vec<NativeBuf> = (0..40).map(|_| r.packet(64)).collect();
+        assert_eq!(r.q.burst(&pkts), 31);
+        assert_eq!(r.q.in_flight(), 62);
+        assert_eq!(r.tail_register(), 62);
+        // An empty packet at the full ring is not taken (nor counted) either.
+        let empty = r.pool.packet(&[]).unwrap();
+        assert_eq!(r.q.burst(&[empty]), 0);
+        assert_eq!(r.q.stats.errors.get(), 0);
+        assert_eq!(r.q.stats.packets.get(), 31);
+        empty.free_pkt();
+        pkts[31..].iter().for_each(|p| p.free_pkt());
+        r.q.stop().unwrap();
+        assert_eq!(r.pool.available(), r.pool.capacity());
     }
 }
