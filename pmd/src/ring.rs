@@ -195,6 +195,20 @@ impl RingView<'_> {
     }
 }
 
+/// Of the `n` slots from `index` (free-running), how many come before the last line boundary
+/// among them: the slots of the lines they fill from `index` on, leaving out the line they
+/// end part-way into (whose other slots belong to someone else, such as the device).
+#[inline(always)]
+pub fn before_last_line(index: u32, n: u32) -> u32 {
+    let k = index.wrapping_add(n) & !7;
+    let k = k.wrapping_sub(index);
+    if k <= n {
+        k
+    } else {
+        0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,5 +254,20 @@ mod tests {
                 "next lap"
             );
         }
+    }
+
+    #[test]
+    fn before_last_line_stops_at_the_last_boundary() {
+        assert_eq!(before_last_line(0, 16), 16);
+        assert_eq!(before_last_line(0, 15), 8);
+        assert_eq!(before_last_line(5, 10), 3);
+        assert_eq!(before_last_line(5, 2), 0, "no boundary among them");
+        assert_eq!(before_last_line(8, 7), 0);
+        assert_eq!(
+            before_last_line(u32::MAX - 2, 8),
+            3,
+            "across the index wrap"
+        );
+        assert_eq!(before_last_line(3, 0), 0);
     }
 }

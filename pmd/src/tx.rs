@@ -462,6 +462,14 @@ impl<B: PktBuf> TxQueue<B> {
             if self.cfg.nb_desc - 1 - self.in_flight() < want.max(TX_FREE_THRESH) {
                 self.reclaim();
             }
+            // The next burst of this size will write the lines after the tail, which the
+            // device last read a lap ago: ask for them now, so they travel while the
+            // application polls Rx. The line the tail sits in may still hold descriptors the
+            // device is about to read: leave it.
+            let next_line = self.tail.wrapping_add(7) & !7;
+            let room = (self.cfg.nb_desc - 1 - self.in_flight())
+                .saturating_sub(next_line.wrapping_sub(self.tail));
+            self.twq.prefetch_write(next_line, want.min(room));
         }
         taken
     }
