@@ -159,6 +159,7 @@ pub fn run(path: &Path<'_>, p: &Params) -> Outcome {
     let mut seen = vec![false; total as usize];
     let mut next = 0u64;
     let mut pending: Vec<*mut dpdk_sys::rte_mbuf> = Vec::with_capacity(64);
+    let mut reflected: Vec<*mut dpdk_sys::rte_mbuf> = Vec::with_capacity(64);
     let mut fresh = [core::ptr::null_mut(); 64];
     let mut rxb = [core::ptr::null_mut(); 64];
     let mut frame = path.template;
@@ -199,10 +200,16 @@ pub fn run(path: &Path<'_>, p: &Params) -> Outcome {
             }
         }
         if let Some(r) = path.reflector {
-            let n = r.rx(&mut rxb);
-            if n > 0 {
-                let k = r.tx(&mut rxb[..n]);
-                dpdk::free(&mut rxb[k..n]);
+            // Frames the reflector's Tx ring had no room for wait in `reflected` (and hold
+            // back its Rx): dropping them would count as lost what only came back late, as
+            // when the sender catches up after a stall.
+            if reflected.is_empty() {
+                let n = r.rx(&mut rxb);
+                reflected.extend_from_slice(&rxb[..n]);
+            }
+            if !reflected.is_empty() {
+                let k = r.tx(&mut reflected);
+                reflected.drain(..k);
             }
         }
         let n = path.rx.rx(&mut rxb);
@@ -239,6 +246,7 @@ pub fn run(path: &Path<'_>, p: &Params) -> Outcome {
         }
     }
     dpdk::free(&mut pending);
+    dpdk::free(&mut reflected);
     out.raw_hdr_corrected = out.raw.clone_correct(interval_ns);
     out.sent = next.saturating_sub(warm);
     if let Some(t0) = first_measured_tsc {
