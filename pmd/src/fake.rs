@@ -8,7 +8,7 @@ use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 
-use fbnic_hw::desc::{Rcd, Tcd};
+use fbnic_hw::desc::{Rcd, Tcd, Twd};
 use fbnic_hw::regs::{self, Bar, QReg, Reg};
 
 use crate::error::{Error, Result};
@@ -83,6 +83,17 @@ impl FakeDevice {
     /// The same for Tx completion `tcd` in queue `q`'s TCQ.
     pub fn complete_tx(&self, q: u32, entries: u32, at: u32, tcd: Tcd) -> bool {
         self.complete((q, regs::TCQ_BAL, regs::TCQ_BAH), entries, at, tcd.raw())
+    }
+
+    /// Plays the device reading slot `at` (free-running) of queue `q`'s TWQ of `entries`
+    /// entries: the work descriptor the driver wrote there. None when the TWQ is not mapped.
+    pub fn twd(&self, q: u32, entries: u32, at: u32) -> Option<Twd> {
+        let base = self.ring_iova(q, regs::TWQ0_BAL, regs::TWQ0_BAH);
+        let p = self.translate(base + (at % entries) as u64 * 8, 8)?;
+        // SAFETY: as in `complete`: inside a live, 8-byte aligned ring mapping that the
+        // driver only accesses atomically.
+        let slot = unsafe { core::sync::atomic::AtomicU64::from_ptr(p.cast()) };
+        Some(Twd::from_le(slot.load(Ordering::Acquire)))
     }
 
     /// Writes completion word `desc` (DONE, bit 63, set for the lap) into a completion ring.

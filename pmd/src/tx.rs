@@ -14,7 +14,7 @@ use crate::buf::PktBuf;
 use crate::error::{Error, Result};
 use crate::ptp::Stamps;
 use crate::queue::{self, QueueStats, MAX_TX_SEGS};
-use crate::ring::DescRing;
+use crate::ring::{self, DescRing};
 use crate::rx::init_slice;
 use std::sync::Arc;
 
@@ -464,12 +464,13 @@ impl<B: PktBuf> TxQueue<B> {
             }
             // The next burst of this size will write the lines after the tail, which the
             // device last read a lap ago: ask for them now, so they travel while the
-            // application polls Rx. The line the tail sits in may still hold descriptors the
-            // device is about to read: leave it.
+            // application polls Rx. Only lines of free slots: the one the tail sits in, and
+            // the one the free slots end in, may hold descriptors the device has yet to read.
             let next_line = self.tail.wrapping_add(7) & !7;
             let room = (self.cfg.nb_desc - 1 - self.in_flight())
                 .saturating_sub(next_line.wrapping_sub(self.tail));
-            self.twq.prefetch_write(next_line, want.min(room));
+            let n = want.min(ring::before_last_line(next_line, room));
+            self.twq.prefetch_write(next_line, n);
         }
         taken
     }
@@ -537,14 +538,8 @@ mod tests {
     impl Rig {
         /// TWQ descriptors `from..to` (free-running) as the device would read them.
         fn twds(&self, from: u32, to: u32) -> Vec<Twd> {
-            let base = self.dev.ring_iova(0, regs::TWQ0_BAL, regs::TWQ0_BAH);
-            let n = self.q.cfg.nb_desc;
             (from..to)
-                .map(|i| {
-                    let p = self.dev.translate(base + (i % n) as u64 * 8, 8).unwrap();
-                    // SAFETY: inside the mapped TWQ, which nothing else writes meanwhile.
-                    Twd::from_le(unsafe { (p as *const u64).read_volatile() })
-                })
+                .map(|i| self.dev.twd(0, self.q.cfg.nb_desc, i).unwrap())
                 .collect()
         }
 
