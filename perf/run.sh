@@ -7,7 +7,13 @@
 # sweep on net_fbnic, dpdk-test pmd_perf_autotest, the model's own throughput, round-trip
 # latency. Prints the table and writes CSV + SVG files under perf/out/.
 #
-#   bash perf/run.sh                 (about 10 minutes)
+# net_fbnic is measured as built by scripts/build-pgo.sh (profile-guided, trained on
+# dpdk-testpmd forwarding; the harness and the latency tool are built with the same profile).
+# `--no-pgo` measures the plain release build instead (what `cargo build --release` gives);
+# without an llvm-profdata for rustc's LLVM the harness says so and measures the plain one.
+#
+#   bash perf/run.sh                 (about 13 minutes)
+#   bash perf/run.sh --no-pgo        (the plain release build)
 #   bash perf/run.sh --quick         (a smoke run, about 3 minutes)
 #   bash perf/run.sh --rounds 3 --pmds fbnic,null --sweep-bursts ""   (any fbnic-perf option)
 #
@@ -17,20 +23,43 @@ set -euo pipefail
 source "$(dirname "$0")/../scripts/lib/common.sh"
 cd "$REPO"
 
-bash scripts/setup.sh
-build_and_install_pmd
+pgo=1
+args=()
+for a in "$@"; do
+    if [ "$a" = "--no-pgo" ]; then pgo=0; else args+=("$a"); fi
+done
 
-log "building the harness and the latency tool (release)"
-cargo build --release -p fbnic-perf -p fbnic-latency
+bash scripts/setup.sh
+perf_bin="$REPO/target/release/fbnic-perf"
+latency_bin="$REPO/target/release/fbnic-latency"
+pmd="$NET_FBNIC_PMD"
+build="plain release build (cargo build --release)"
+if [ "$pgo" = 1 ]; then
+    # shellcheck source=scripts/lib/pgo.sh
+    source "$REPO/scripts/lib/pgo.sh"
+    if build_pgo; then
+        perf_bin="$PGO_PERF_BIN"
+        latency_bin="$PGO_LATENCY_BIN"
+        pmd="$NET_FBNIC_PMD_PGO"
+        build="profile-guided (scripts/build-pgo.sh: trained on dpdk-testpmd io forwarding)"
+    else
+        log "the profile-guided build failed (above): measuring the plain release build"
+        pgo=0
+    fi
+fi
+if [ "$pgo" = 0 ]; then
+    build_and_install_pmd
+    log "building the harness and the latency tool (release)"
+    cargo build --release -p fbnic-perf -p fbnic-latency
+fi
 
 log "running the harness"
-extra=()
-case " $* " in
-*" --pmd-lib"*) ;;
-*) extra+=(--pmd-lib "$NET_FBNIC_PMD") ;;
+case " ${args[*]:-} " in
+*" --pmd-lib"*) extra=(--build "given by --pmd-lib") ;;
+*) extra=(--build "$build" --pmd-lib "$pmd") ;;
 esac
-case " $* " in
+case " ${args[*]:-} " in
 *" --latency-bin"*) ;;
-*) extra+=(--latency-bin "$REPO/target/release/fbnic-latency") ;;
+*) extra+=(--latency-bin "$latency_bin") ;;
 esac
-exec "$REPO/target/release/fbnic-perf" run "${extra[@]}" "$@"
+exec "$perf_bin" run "${extra[@]}" "${args[@]}"

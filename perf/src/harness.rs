@@ -51,6 +51,9 @@ pub struct Config {
     pub out_dir: PathBuf,
     /// This program (runs `model-mpps` as a subprocess).
     pub self_exe: PathBuf,
+    /// How librte_net_fbnic.so (and this program) were built, for the report
+    /// (`perf/run.sh` says "profile-guided ..." or "plain release build ...").
+    pub build: String,
 }
 
 /// Everything measured.
@@ -216,6 +219,11 @@ pub fn run(cfg: &Config) -> Result<Results, String> {
         cfg.sweep_secs,
         names(&cfg.autotest_pmds),
         estimate(cfg).as_secs_f64() / 60.0
+    );
+    println!(
+        "  net_fbnic: {} ({})",
+        cfg.testpmd.fbnic_lib.display(),
+        cfg.build
     );
     println!("  testpmd lcores {} (main lcore first, forwarding on the next), net_fbnic model engine on CPU {}, {} packets in flight per port, {} descriptors", cfg.testpmd.lcores, cfg.testpmd.model_cpu, cfg.testpmd.inflight, cfg.testpmd.ring_size);
     let mut res = Results::default();
@@ -452,12 +460,13 @@ fn report_all(cfg: &Config, res: &Results, stamp: &str) -> Result<(), String> {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "\n== results ({} rounds x {} s per PMD, burst {}, TSC {} MHz, load average median {:.1})\n",
+        "\n== results ({} rounds x {} s per PMD, burst {}, TSC {} MHz, load average median {:.1}; net_fbnic {})\n",
         cfg.rounds,
         cfg.testpmd.secs,
         cfg.burst,
         mhz.map_or("?".into(), |m| m.to_string()),
-        median(&loads).unwrap_or(f64::NAN)
+        median(&loads).unwrap_or(f64::NAN),
+        cfg.build
     );
     out.push_str(&report::table(&fwd));
     let find = |p: Pmd| fwd.iter().find(|r| r.pmd == p);

@@ -43,6 +43,8 @@ run OPTIONS (defaults in brackets)
   --latency-bin PATH    run this fbnic-latency binary too [skip]
   --latency-secs S      seconds per latency rate [5]
   --pmd-lib PATH        librte_net_fbnic.so [$NET_FBNIC_PMD or /opt/net_fbnic/lib/librte_net_fbnic.so]
+  --build TEXT          how that library was built, printed in the report
+                        (perf/run.sh: profile-guided or plain) [build not stated]
   --testpmd PATH        [/usr/bin/dpdk-testpmd]
   --dpdk-test PATH      [/usr/bin/dpdk-test]
   --lcores LIST         EAL -l: main lcore, then the forwarding lcore [0-1]
@@ -167,6 +169,7 @@ fn cmd_run(argv: Vec<String>) -> Result<(), Box<dyn std::error::Error>> {
             concat!(env!("CARGO_MANIFEST_DIR"), "/out").to_string(),
         )?),
         self_exe: std::env::current_exe()?,
+        build: a.get("build", "build not stated (--build)".to_string())?,
     };
     a.finish()?;
     harness::run(&cfg)?;
