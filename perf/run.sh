@@ -12,9 +12,9 @@
 # `--no-pgo` measures the plain release build instead (what `cargo build --release` gives);
 # without an llvm-profdata for rustc's LLVM the harness says so and measures the plain one.
 #
-#   bash perf/run.sh                 (about 13 minutes)
+#   bash perf/run.sh                 (about 9 minutes, the build included)
 #   bash perf/run.sh --no-pgo        (the plain release build)
-#   bash perf/run.sh --quick         (a smoke run, about 3 minutes)
+#   bash perf/run.sh --quick         (a smoke run, about 2-3 minutes)
 #   bash perf/run.sh --rounds 3 --pmds fbnic,null --sweep-bursts ""   (any fbnic-perf option)
 #
 # See perf/README.md for what is measured and how to read it.

@@ -7,7 +7,7 @@
 # scripts/lib/pgo.sh). Installs it at $NET_FBNIC_PMD_PGO
 # (/opt/net_fbnic/lib/pgo/librte_net_fbnic.so); load it with `-d` like the plain build.
 #
-#   bash scripts/build-pgo.sh          (about 3 minutes)
+#   bash scripts/build-pgo.sh          (1-2 minutes)
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 source "$REPO/scripts/lib/pgo.sh"

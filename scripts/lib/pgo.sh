@@ -97,6 +97,8 @@ build_pgo() {
         return 1
     fi
     "$tool" merge -o "$PGO_DIR/merged.profdata" "$raw"
+    # The instrumented library has done its work; leave no second PMD installed.
+    rm -rf "$(dirname "$gen_lib")"
 
     log "PGO 3/3: librte_net_fbnic.so, fbnic-perf and fbnic-latency built with the profile"
     CARGO_TARGET_DIR="$PGO_USE_DIR" RUSTFLAGS="-Cprofile-use=$PGO_DIR/merged.profdata" \
