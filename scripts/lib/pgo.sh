@@ -33,7 +33,8 @@ pgo_profdata_tool() {
     fi
     tool=/usr/lib/llvm-$major/bin/llvm-profdata
     if [ ! -x "$tool" ]; then
-        log "installing llvm-$major (llvm-profdata for rustc's LLVM $major)"
+        # To stderr: this function's output is the tool's path.
+        log "installing llvm-$major (llvm-profdata for rustc's LLVM $major)" >&2
         if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q "llvm-$major" >&2; then
             echo "pgo: the Debian package llvm-$major (rustc's LLVM) is not available" >&2
             return 1
