@@ -41,6 +41,8 @@ OPTIONS (defaults in brackets)
   --desc N         Rx/Tx descriptors per queue [1024]
   --model-poll-us US  net_fbnic's model_poll_us devarg: how long the model's engine keeps
                    polling after its last frame before it sleeps between passes [driver default]
+  --model-nice N   net_fbnic's model_nice devarg: the engine thread's nice value, -20..19;
+                   -20 gives it priority over other threads on its CPU [inherited]
   --eal ARGS       extra EAL arguments, space-separated []
 ";
 
@@ -56,6 +58,7 @@ struct Opts {
     model_cpu: usize,
     desc: u16,
     model_poll_us: Option<u64>,
+    model_nice: Option<i32>,
     eal: Vec<String>,
 }
 
@@ -72,6 +75,7 @@ fn parse_opts(args: &[String]) -> Result<Option<Opts>, String> {
         model_cpu: 0,
         desc: 1024,
         model_poll_us: None,
+        model_nice: None,
         eal: Vec::new(),
     };
     let mut it = args.iter();
@@ -116,6 +120,13 @@ fn parse_opts(args: &[String]) -> Result<Option<Opts>, String> {
                 let v = val()?;
                 let us = v.parse::<u64>().map_err(|e| format!("{key} {v}: {e}"))?;
                 o.model_poll_us = Some(us);
+            }
+            "--model-nice" => {
+                let v = val()?;
+                match v.parse::<i32>() {
+                    Ok(n) if (-20..=19).contains(&n) => o.model_nice = Some(n),
+                    _ => return Err(format!("{key} {v}: a nice value, -20..19")),
+                }
             }
             "--eal" => o.eal = val()?.split_whitespace().map(String::from).collect(),
             _ => return Err(format!("unknown option {a} (see --help)")),
@@ -222,6 +233,9 @@ fn run(o: &Opts) -> Result<bool, Box<dyn std::error::Error>> {
     let mut model = format!("model_cpu={}", o.model_cpu);
     if let Some(us) = o.model_poll_us {
         model += &format!(",model_poll_us={us}");
+    }
+    if let Some(n) = o.model_nice {
+        model += &format!(",model_nice={n}");
     }
     if o.loop_mode {
         args.push("--vdev".into());
@@ -351,5 +365,18 @@ mod tests {
         assert!(parse_opts(&s(&["--rates", "0"])).is_err());
         assert!(parse_opts(&s(&["--bogus"])).is_err());
         assert!(parse_opts(&s(&["--secs"])).is_err());
+    }
+
+    #[test]
+    fn model_nice_option() {
+        let o = parse_opts(&s(&["--model-nice", "-20"])).unwrap().unwrap();
+        assert_eq!(o.model_nice, Some(-20));
+        let o = parse_opts(&s(&["--model-nice=19"])).unwrap().unwrap();
+        assert_eq!(o.model_nice, Some(19));
+        assert_eq!(parse_opts(&s(&[])).unwrap().unwrap().model_nice, None);
+        for bad in ["-21", "20", "x"] {
+            let e = parse_opts(&s(&["--model-nice", bad])).unwrap_err();
+            assert!(e.contains("-20..19"), "{bad}: {e}");
+        }
     }
 }
