@@ -311,6 +311,18 @@ fn wrong_size_rss_key() {
     tp.quit();
 }
 
+/// A "timed out after N ms" in `line` (if any) says the driver waited at least the 300 ms
+/// fw_timeout_ms asked for and gave up within a second of it: how far past 300 depends on
+/// the machine's timer wake-ups (303-317 ms seen on a slow guest), so no exact figure.
+fn timeout_respected(line: &str) -> bool {
+    let Some((_, rest)) = line.split_once("timed out after ") else {
+        return true;
+    };
+    rest.split_once(" ms")
+        .and_then(|(n, _)| n.parse::<u64>().ok())
+        .is_some_and(|ms| (300..1300).contains(&ms))
+}
+
 /// A port whose firmware misbehaves (the model's fw_fault= and fw_version= devargs): start
 /// fails with the driver naming what it waited for or what it got, after the timeout given
 /// (fw_timeout_ms=300), and fails the same way when asked again; the other port is
@@ -321,17 +333,17 @@ fn firmware_faults() {
     let cases = [
         (
             "fw_fault=no_life,fw_timeout_ms=300",
-            "timed out after 30",
+            "timed out after ",
             "waiting for firmware signs of life",
         ),
         (
             "fw_fault=no_ownership,fw_timeout_ms=300",
-            "timed out after 30",
+            "timed out after ",
             "waiting for the ownership response (OWNERSHIP_RESP)",
         ),
         (
             "fw_fault=no_heartbeat,fw_timeout_ms=300",
-            "timed out after 30",
+            "timed out after ",
             "waiting for the first heartbeat response (HEARTBEAT_RESP)",
         ),
         (
@@ -362,6 +374,9 @@ fn firmware_faults() {
         tp.check(line.contains(what) && line.contains(detail), || {
             format!("{devargs}: expected {what:?} and {detail:?} in {line:?}")
         });
+        tp.check(timeout_respected(&line), || {
+            format!("{devargs}: the wait did not last the 300 ms asked for (or ran on): {line:?}")
+        });
         tp.check(startup.contains("Fail to start port 0"), || {
             format!("{devargs}: testpmd did not report the failed start")
         });
@@ -370,7 +385,8 @@ fn firmware_faults() {
             out.contains("NET_FBNIC: net_fbnic0: start: ")
                 && out.contains(what)
                 && out.contains(detail)
-                && out.contains("Fail to start port 0"),
+                && out.contains("Fail to start port 0")
+                && out.lines().all(timeout_respected),
             || format!("{devargs}: a second start did not fail the same way:\n{out}"),
         );
         tp.cmd_expect("show port info 0", &["Link status: down"]);
