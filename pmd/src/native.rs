@@ -1,9 +1,10 @@
 //! Packet buffers and DMA memory without DPDK, for tests, benchmarks and tools.
 //!
-//! [`NativeDma`] allocates host memory (2 MiB pages for large blocks, as DPDK's) and maps each block into the device at a synthetic
-//! IOVA (below 2^46, so the device's 46-bit addressing works and IOVA differs from VA, which
-//! exercises the device's translation). [`NativePool`] is a fixed set of equal buffers in one
-//! DMA block, with a small metadata record per buffer playing the role of an `rte_mbuf`.
+//! [`NativeDma`] allocates host memory (2 MiB pages for large blocks, as DPDK's) and maps
+//! each block into the device at a synthetic IOVA (below 2^46, so the device's 46-bit
+//! addressing works and IOVA differs from VA, which exercises the device's translation).
+//! [`NativePool`] is a fixed set of equal buffers in one DMA block, with a small metadata
+//! record per buffer playing the role of an `rte_mbuf`.
 
 use core::alloc::Layout;
 use core::mem::MaybeUninit;

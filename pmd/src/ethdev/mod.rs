@@ -2,7 +2,7 @@
 //!
 //! A constructor registers the vdev driver and the logtypes. Probe parses the devargs,
 //! creates the port's device (the embedded model), maps DPDK memory into the device's DMA
-//! region table, and allocates the ethdev with [`ops::OPS`]. Every callback is an
+//! region table, and allocates the ethdev with `ops::OPS`. Every callback is an
 //! `extern "C"` function that catches panics and returns a negative errno; the burst
 //! functions are the driver core's loops over `rte_mbuf`s.
 
