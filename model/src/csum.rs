@@ -8,7 +8,8 @@ pub(crate) use fbnic_hw::csum::{add, checksum, fold};
 #[inline]
 pub(crate) fn ipv4_header_ok(h: &[u8]) -> bool {
     let acc = if let Ok(w) = <&[u8; 20]>::try_from(h) {
-        let d = |i: usize| u32::from_be_bytes([w[i], w[i + 1], w[i + 2], w[i + 3]]) as u64;
+        // All-ones is all-ones in either byte order, so the words need no swap.
+        let d = |i: usize| u32::from_le_bytes([w[i], w[i + 1], w[i + 2], w[i + 3]]) as u64;
         d(0) + d(4) + d(8) + d(12) + d(16)
     } else {
         add(0, h)
