@@ -32,12 +32,9 @@ pub struct TxConfig {
     pub fast_free: bool,
 }
 
-/// A TWQ slot's software state: the packet whose META sits there.
-#[derive(Clone, Copy)]
-struct Slot<B> {
-    pkt: Option<B>,
-    multi_seg: bool,
-}
+/// In a packet's TWQ descriptor count ([`TxQueue`]'s `descs`): the packet is a chain (not
+/// for fast free).
+const CHAIN: u16 = 1 << 15;
 
 /// The state of one TWQ slot (DPDK's `RTE_ETH_TX_DESC_*`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,7 +59,18 @@ pub struct TxQueue<B: PktBuf> {
     tcq_head: u32,
     twq_db: Doorbell,
     tcq_db: Doorbell,
-    sw: Box<[Slot<B>]>,
+    /// The packets in flight, oldest first, in a ring of their own (a packet takes two TWQ
+    /// descriptors or more: half the TWQ's size suffices): the buffers side by side, so a
+    /// reclaim hands a run of them to the pool straight from the ring, and each packet's
+    /// TWQ descriptor count, with [`CHAIN`] for a chain.
+    bufs: Box<[MaybeUninit<B>]>,
+    descs: Box<[u16]>,
+    /// Next packet slot to fill, oldest packet not yet freed (free-running; the packets of
+    /// `[pkt_clean, pkt_tail)` hold the TWQ slots `[clean, tail)`).
+    pkt_tail: u32,
+    pkt_clean: u32,
+    /// Chains among the packets in flight (none: every packet in flight takes two slots).
+    chains: u32,
     cfg: TxConfig,
     qid: u32,
     running: bool,
@@ -102,12 +110,13 @@ impl<B: PktBuf> TxQueue<B> {
             tail: 0,
             clean: 0,
             tcq_head: 0,
-            sw: (0..cfg.nb_desc)
-                .map(|_| Slot {
-                    pkt: None,
-                    multi_seg: false,
-                })
+            bufs: (0..cfg.nb_desc / 2)
+                .map(|_| MaybeUninit::uninit())
                 .collect(),
+            descs: vec![0; cfg.nb_desc as usize / 2].into_boxed_slice(),
+            pkt_tail: 0,
+            pkt_clean: 0,
+            chains: 0,
             cfg,
             qid,
             running: false,
@@ -156,6 +165,9 @@ impl<B: PktBuf> TxQueue<B> {
         self.tcq.clear();
         self.tail = 0;
         self.clean = 0;
+        self.pkt_tail = 0;
+        self.pkt_clean = 0;
+        self.chains = 0;
         self.tcq_head = 0;
 
         w(regs::TWQ0_CTL, QueueCtl::default().with_reset(true).raw());
@@ -190,33 +202,56 @@ impl<B: PktBuf> TxQueue<B> {
         waited
     }
 
-    /// Frees the packets of slots `[clean, upto)`.
-    /// Returns how many packets were freed.
+    /// Frees the packets whose TWQ slots all lie in `[clean, upto)`, oldest first (a packet
+    /// the device is still reading stays, and so does `clean`, at its first slot). Returns
+    /// how many packets were freed.
     fn free_until(&mut self, upto: u32) -> u32 {
-        let mask = self.twq.mask();
-        let mut batch: [MaybeUninit<B>; 64] = [MaybeUninit::uninit(); 64];
-        let mut n = 0;
-        let mut freed = 0u32;
-        let mut multi = false;
-        while self.clean != upto {
-            let slot = &mut self.sw[(self.clean & mask) as usize];
-            if let Some(p) = slot.pkt.take() {
-                multi |= slot.multi_seg;
-                batch[n].write(p);
-                n += 1;
-                freed += 1;
-                if n == batch.len() {
-                    B::free_sent(init_slice(&batch[..n]), self.cfg.fast_free && !multi);
-                    n = 0;
-                    multi = false;
-                }
+        let first = self.pkt_clean;
+        let in_flight = self.pkt_tail.wrapping_sub(first);
+        let (n, chain) = if self.chains == 0 {
+            // Every packet in flight is one segment in two slots.
+            let n = (upto.wrapping_sub(self.clean) / 2).min(in_flight);
+            self.clean = self.clean.wrapping_add(2 * n);
+            (n, false)
+        } else {
+            self.count_done(upto)
+        };
+        // The run of buffers, in at most two slices (where the ring wraps).
+        let pmask = self.bufs.len() as u32 - 1;
+        let from = (first & pmask) as usize;
+        let len = n as usize;
+        let to_end = (self.bufs.len() - from).min(len);
+        let fast = self.cfg.fast_free && !chain;
+        for (a, b) in [(from, from + to_end), (0, len - to_end)] {
+            if a != b {
+                B::free_sent(init_slice(&self.bufs[a..b]), fast);
             }
-            self.clean = self.clean.wrapping_add(1);
         }
-        if n > 0 {
-            B::free_sent(init_slice(&batch[..n]), self.cfg.fast_free && !multi);
+        self.pkt_clean = first.wrapping_add(n);
+        n
+    }
+
+    /// With chains in flight: how many of the oldest packets lie wholly before `upto`, and
+    /// whether a chain is among them; moves `clean` past them and counts the chains off.
+    #[cold]
+    fn count_done(&mut self, upto: u32) -> (u32, bool) {
+        let pmask = self.bufs.len() as u32 - 1;
+        let mut at = self.pkt_clean;
+        let mut chain = false;
+        while at != self.pkt_tail {
+            let d = self.descs[(at & pmask) as usize];
+            let n = (d & !CHAIN) as u32;
+            if upto.wrapping_sub(self.clean) < n {
+                break;
+            }
+            self.clean = self.clean.wrapping_add(n);
+            if d & CHAIN != 0 {
+                chain = true;
+                self.chains -= 1;
+            }
+            at = at.wrapping_add(1);
         }
-        freed
+        (at.wrapping_sub(self.pkt_clean), chain)
     }
 
     /// Reads Tx completions and frees what the device has sent; returns packets freed.
@@ -363,6 +398,8 @@ impl<B: PktBuf> TxQueue<B> {
         // taken is the loop index, sent is that less the dropped.
         let twq = self.twq.view();
         let mut tail = self.tail;
+        let mut pkt_tail = self.pkt_tail;
+        let pmask = self.bufs.len() as u32 - 1;
         let end = tail.wrapping_add(free);
         let (mut taken, mut dropped, mut bytes) = (0, 0u64, 0u64);
         let (mut last_at, mut last_meta) = (tail, Twd::meta());
@@ -380,10 +417,10 @@ impl<B: PktBuf> TxQueue<B> {
                 let meta = pkt.tx_meta();
                 twq.store(tail, meta.raw());
                 twq.store(tail.wrapping_add(1), Twd::al(addr, len, true).raw());
-                self.sw[(tail & mask) as usize] = Slot {
-                    pkt: Some(pkt),
-                    multi_seg: false,
-                };
+                let p = (pkt_tail & pmask) as usize;
+                self.bufs[p].write(pkt);
+                self.descs[p] = 2;
+                pkt_tail = pkt_tail.wrapping_add(1);
                 (last_at, last_meta) = (tail, meta);
                 tail = tail.wrapping_add(2);
                 bytes += len as u64;
@@ -438,16 +475,18 @@ impl<B: PktBuf> TxQueue<B> {
                     );
                     bytes += len as u64;
                 }
-                self.sw[(tail & mask) as usize] = Slot {
-                    pkt: Some(pkt),
-                    multi_seg: true,
-                };
+                let p = (pkt_tail & pmask) as usize;
+                self.bufs[p].write(pkt);
+                self.descs[p] = (1 + n as u16) | CHAIN;
+                pkt_tail = pkt_tail.wrapping_add(1);
+                self.chains += 1;
                 (last_at, last_meta) = (tail, meta);
                 tail = tail.wrapping_add(1 + n as u32);
             }
             taken += 1;
         }
         self.tail = tail;
+        self.pkt_tail = pkt_tail;
         let sent = taken as u64 - dropped;
         let last_meta = (sent > 0).then_some((last_at, last_meta));
         if let Some((at, meta)) = last_meta {
@@ -647,5 +686,83 @@ mod tests {
         pkts[31..].iter().for_each(|p| p.free_pkt());
         r.q.stop().unwrap();
         assert_eq!(r.pool.available(), r.pool.capacity());
+    }
+
+    #[test]
+    fn completions_free_exactly_the_packets_wholly_before_the_head_over_many_laps() {
+        // 63 usable slots, 32 packet entries: many laps of both rings, packets of one
+        // segment (two slots) and chains of three (four slots) in varying mixes, and device
+        // heads at packet boundaries and inside packets.
+        let mut r = rig(64);
+        let entries = r.q.tcq.size();
+        let mut tcq_tail = 0u32;
+        // (first slot, slots, buffers) of each packet in flight, oldest first.
+        let mut flight = std::collections::VecDeque::<(u32, u32, usize)>::new();
+        let mut tail = 0u32;
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut rand = |n: u32| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as u32 % n
+        };
+        let mut freed_total = 0u64;
+        for round in 0..400 {
+            // Send what fits of a burst of up to 12 packets.
+            let mut pkts = Vec::new();
+            let room = 63 - r.q.in_flight();
+            let mut need = 0;
+            for _ in 0..rand(12) + 1 {
+                let chain = round % 3 != 0 && rand(4) == 0;
+                let (slots, len) = if chain {
+                    (4, ROOM as usize * 2 + 10)
+                } else {
+                    (2, 60)
+                };
+                if need + slots > room {
+                    break;
+                }
+                need += slots;
+                pkts.push((r.packet(len), slots, if chain { 3 } else { 1 }));
+            }
+            let bufs: Vec<NativeBuf> = pkts.iter().map(|p| p.0).collect();
+            assert_eq!(r.q.burst(&bufs), bufs.len(), "round {round}: all fit");
+            for &(_, slots, nbufs) in &pkts {
+                flight.push_back((tail, slots, nbufs));
+                tail = tail.wrapping_add(slots);
+            }
+            // The device reports a head somewhere between the oldest slot and the tail.
+            let oldest = flight.front().map_or(tail, |p| p.0);
+            let head = oldest.wrapping_add(rand(tail.wrapping_sub(oldest) + 1));
+            let tcd = Tcd::default().with_head0((head % 64) as u64);
+            assert!(r.dev.complete_tx(0, entries, tcq_tail, tcd));
+            tcq_tail = tcq_tail.wrapping_add(1);
+            let mut want_freed = 0;
+            while let Some(&(first, slots, _)) = flight.front() {
+                if head.wrapping_sub(first) < slots {
+                    break;
+                }
+                flight.pop_front();
+                want_freed += 1;
+            }
+            let freed = r.q.cleanup();
+            assert_eq!(freed, want_freed, "round {round}: head {head}");
+            freed_total += freed as u64;
+            let oldest = flight.front().map_or(tail, |p| p.0);
+            assert_eq!(r.q.in_flight(), tail.wrapping_sub(oldest), "round {round}");
+            let held: usize = flight.iter().map(|p| p.2).sum();
+            assert_eq!(
+                r.pool.capacity() - r.pool.available(),
+                held,
+                "round {round}: the buffers of the packets in flight, no more"
+            );
+        }
+        assert!(freed_total > 1000, "many laps: {freed_total} packets");
+        r.q.stop().unwrap();
+        assert_eq!(
+            r.pool.available(),
+            r.pool.capacity(),
+            "nothing lost at stop"
+        );
     }
 }
