@@ -183,7 +183,9 @@ impl<B: PktBuf> BufRing<B> {
         self.ring.prefetch_write(self.tail, n as u32);
         let mut fresh: [MaybeUninit<B>; 64] = [MaybeUninit::uninit(); 64];
         let mask = self.ring.mask();
-        let mut posted_any = false;
+        // The tail and the count as values: the descriptor stores would otherwise make the
+        // compiler write them back to the ring's fields for every buffer.
+        let (start, mut tail) = (self.tail, self.tail);
         while n > 0 {
             let chunk = n.min(fresh.len());
             if !pool.alloc_bulk(&mut fresh[..chunk]) {
@@ -191,7 +193,7 @@ impl<B: PktBuf> BufRing<B> {
                 break;
             }
             for (i, b) in init_slice(&fresh[..chunk]).iter().enumerate() {
-                let slot = (self.tail & mask) as usize;
+                let slot = (tail & mask) as usize;
                 if self.sw[slot].is_some() {
                     // The device returned buffers out of order: this slot still holds one.
                     // Give back what is left of the chunk and post no further.
@@ -200,18 +202,16 @@ impl<B: PktBuf> BufRing<B> {
                     n = chunk;
                     break;
                 }
-                self.ring.store(
-                    self.tail,
-                    BdqDesc::new(pool.rx_dma_addr(*b), slot as u16).raw(),
-                );
+                self.ring
+                    .store(tail, BdqDesc::new(pool.rx_dma_addr(*b), slot as u16).raw());
                 self.sw[slot] = Some(*b);
-                self.tail = self.tail.wrapping_add(1);
-                self.posted += 1;
-                posted_any = true;
+                tail = tail.wrapping_add(1);
             }
             n -= chunk;
         }
-        if posted_any {
+        self.tail = tail;
+        self.posted += tail.wrapping_sub(start);
+        if tail != start {
             self.db.ring(self.tail & mask);
             stats.doorbells.add(1);
         }
@@ -937,7 +937,7 @@ impl<B: PktBuf> Deferred<B> {
     }
 
     #[inline(always)]
-    fn finish<P: RxPool<Buf = B>>(self, pool: &P) {
+    fn finish<P: RxPool<Buf = B>>(&self, pool: &P) {
         for &(buf, meta) in init_slice(&self.items[..self.n]) {
             pool.rx_inspect(buf, meta);
         }
