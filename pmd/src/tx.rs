@@ -399,7 +399,10 @@ impl<B: PktBuf> TxQueue<B> {
         let twq = self.twq.view();
         let mut tail = self.tail;
         let mut pkt_tail = self.pkt_tail;
-        let pmask = self.bufs.len() as u32 - 1;
+        // The packet ring as slices of one length (one bounds check serves both).
+        let bufs = &mut self.bufs[..];
+        let descs = &mut self.descs[..bufs.len()];
+        let pmask = bufs.len() as u32 - 1;
         let end = tail.wrapping_add(free);
         let (mut taken, mut dropped, mut bytes) = (0, 0u64, 0u64);
         let (mut last_at, mut last_meta) = (tail, Twd::meta());
@@ -418,8 +421,8 @@ impl<B: PktBuf> TxQueue<B> {
                 twq.store(tail, meta.raw());
                 twq.store(tail.wrapping_add(1), Twd::al(addr, len, true).raw());
                 let p = (pkt_tail & pmask) as usize;
-                self.bufs[p].write(pkt);
-                self.descs[p] = 2;
+                bufs[p].write(pkt);
+                descs[p] = 2;
                 pkt_tail = pkt_tail.wrapping_add(1);
                 (last_at, last_meta) = (tail, meta);
                 tail = tail.wrapping_add(2);
@@ -476,8 +479,8 @@ impl<B: PktBuf> TxQueue<B> {
                     bytes += len as u64;
                 }
                 let p = (pkt_tail & pmask) as usize;
-                self.bufs[p].write(pkt);
-                self.descs[p] = (1 + n as u16) | CHAIN;
+                bufs[p].write(pkt);
+                descs[p] = (1 + n as u16) | CHAIN;
                 pkt_tail = pkt_tail.wrapping_add(1);
                 self.chains += 1;
                 (last_at, last_meta) = (tail, meta);
