@@ -4,7 +4,8 @@
 # Command 2 of the README: sets the machine up and runs every test: formatting and lints,
 # unit and integration tests of every crate (the device model, the driver core against the
 # model, the ethdev glue in real DPDK apps: dpdk-testpmd, dpdk-test, our RSS checker), the
-# long acceptance runs, and each fuzz target for a short while.
+# long acceptance runs, a short run of the mbuf burst bench, and each fuzz target for a
+# short while.
 #
 #   bash scripts/test.sh            (as root)
 #
@@ -30,6 +31,9 @@ done
 log "tests (optimised build with debug assertions), including the long ones"
 cargo test --workspace --profile ci -- --include-ignored
 cargo test -p fbnic-model --features fuzzing --profile ci --lib fuzzing
+
+log "the mbuf burst bench, briefly (it checks every burst moved 32 packets and no mbuf was lost)"
+FBNIC_BENCH_BATCHES=200 cargo bench -p fbnic-pmd --bench mbuf_burst
 
 FUZZ_SECONDS=${FBNIC_FUZZ_SECONDS:-30}
 if [ "$FUZZ_SECONDS" -gt 0 ]; then
