@@ -9,10 +9,12 @@
 //! ```
 //!
 //! What testpmd's io forwarding does per burst, without testpmd and without a device on
-//! another core: EAL comes up with `--no-huge` (any machine, no hugepages, and valgrind can
-//! run it), one pktmbuf pool (8191 mbufs, cache 250: testpmd's shapes) feeds
+//! another core: EAL comes up in this process (on hugepages when some are free, else, or
+//! with `FBNIC_BENCH_NO_HUGE=1`, on 4 KiB pages with `--no-huge`: any machine, and valgrind
+//! can run it), one pktmbuf pool (8191 mbufs, cache 250: testpmd's shapes) feeds
 //! - **net_fbnic**: the driver core's `RxQueue<MbufRxPool>` and `TxQueue<Mbuf>` (the types
-//!   the PMD's burst callbacks run) on a [`FakeDevice`]: before each timed batch the "device"
+//!   the PMD's burst callbacks run; Tx with `MBUF_FAST_FREE`, as testpmd sets it up) on a
+//!   [`FakeDevice`]: before each timed batch the "device"
 //!   writes the completions of 8 x 32 one-buffer 64-byte UDP packets (PAY_AL + META each)
 //!   into the RCQ, and after it reports every packet sent in the TCQ, both untimed; the
 //!   batch is 8 x (Rx burst of 32, Tx burst of what it got), so the driver refills its
