@@ -697,7 +697,9 @@ impl<P: RxPool> RxQueue<P> {
         let pool = &self.pool;
         // Up to the end of the ring's lap the DONE phase is one value, so one compare checks
         // a completion's DONE bit and type together; a packet across the lap's end goes
-        // through the general path.
+        // through the general path. The loop reads no further than the lap's end (past it,
+        // slots still hold the lap's first completions): every pair it reads is a packet
+        // in `out`, or the last one it reads.
         let n_max = out.len().min(rcq.left_in_lap(head) as usize / 2);
         let phase = Rcd::from_raw(0).with_done(rcq.done_phase(head)).raw();
         let (want_pay, want_meta) = (phase | PAY_AL_TYPE, phase | META_TYPE);
@@ -719,9 +721,11 @@ impl<P: RxPool> RxQueue<P> {
             let (off, len) = (pay.off() as u16, pay.len() as u16);
             pool.rx_first(buf, off, len);
             if off as u32 + len as u32 > buf_len || meta.uncorrectable_error() {
+                // Dropped: the packets after it go to the caller's next round (counting
+                // them against `n_max` here could carry the loop past the lap's end).
                 buf.free_pkt();
                 errors += 1;
-                continue;
+                break;
             }
             if pool.rx_complete(buf, len as u32, 1, meta) {
                 inspect.push(pool, buf, meta);
@@ -1212,6 +1216,42 @@ mod tests {
             assert_eq!(got, n as usize);
         }
         assert_eq!(r.q.stats.packets.get(), 64);
+        assert!(r.burst(32).is_empty());
+        r.stop();
+    }
+
+    #[test]
+    fn dropped_packets_at_a_laps_end_do_not_carry_the_burst_into_the_next_lap() {
+        // 61 packets fill slots 0..122 of the 128-entry RCQ; the last three packets of the
+        // lap (slots 122..128) start with one the driver drops (it overran its buffer).
+        // The slots after them, the next lap's first, still hold this lap's first
+        // completions, whose buffers are posted again: not new packets.
+        let mut r = Rig::new(false);
+        let mut id = 0u16;
+        let mut next = |len: u16| {
+            id += 1;
+            [pay((id - 1) % DESC as u16, len), Rcd::meta()]
+        };
+        let first: Vec<Rcd> = (0..61).flat_map(|_| next(64)).collect();
+        r.complete(&first);
+        let mut got = 0;
+        while let b @ [_, ..] = &r.burst(32)[..] {
+            got += b.len();
+            free(b.to_vec());
+        }
+        assert_eq!(got, 61);
+        assert!(
+            r.burst(32).is_empty(),
+            "the empty poll posts the buffers back"
+        );
+        let last: Vec<Rcd> = [next(u16::MAX >> 3), next(64), next(64)].concat();
+        r.complete(&last);
+        let got = r.burst(32);
+        assert_eq!(lens(&got), [64, 64], "two packets, not three");
+        free(got);
+        assert_eq!(r.q.stats.errors.get(), 1, "the overrun");
+        assert_eq!(r.q.stats.packets.get(), 63);
+        assert_eq!(r.q.stats.bad_descriptors.get(), 0);
         assert!(r.burst(32).is_empty());
         r.stop();
     }
