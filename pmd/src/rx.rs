@@ -685,7 +685,7 @@ impl<P: RxPool> RxQueue<P> {
     #[inline(always)]
     fn take_singles(
         &mut self,
-        mut head: u32,
+        head: u32,
         out: &mut [MaybeUninit<P::Buf>],
         inspect: &mut Deferred<P::Buf>,
     ) -> (usize, u32, u64) {
@@ -699,14 +699,15 @@ impl<P: RxPool> RxQueue<P> {
         // a completion's DONE bit and type together; a packet across the lap's end goes
         // through the general path. The loop reads no further than the lap's end (past it,
         // slots still hold the lap's first completions): every pair it reads is a packet
-        // in `out`, or the last one it reads.
+        // in `out`, or the last one it reads. So packet `nb` is at `head + 2 nb`, and the
+        // loop keeps no other count.
         let n_max = out.len().min(rcq.left_in_lap(head) as usize / 2);
         let phase = Rcd::from_raw(0).with_done(rcq.done_phase(head)).raw();
         let (want_pay, want_meta) = (phase | PAY_AL_TYPE, phase | META_TYPE);
-        let (mut nb, mut bytes, mut taken, mut errors) = (0, 0u64, 0u32, 0u64);
+        let (mut nb, mut bytes, mut dropped) = (0, 0u64, 0u32);
         while nb < n_max {
-            let next = head.wrapping_add(1);
-            let (pay, meta) = (rcq.load(head), rcq.load(next));
+            let at = head.wrapping_add(2 * nb as u32);
+            let (pay, meta) = (rcq.load(at), rcq.load(at.wrapping_add(1)));
             if pay & DONE_AND_TYPE != want_pay || meta & DONE_AND_TYPE != want_meta {
                 break;
             }
@@ -716,15 +717,13 @@ impl<P: RxPool> RxQueue<P> {
                 // A buffer the driver never posted: the general path counts it.
                 break;
             };
-            head = next.wrapping_add(1);
-            taken += 1;
             let (off, len) = (pay.off() as u16, pay.len() as u16);
             pool.rx_first(buf, off, len);
             if off as u32 + len as u32 > buf_len || meta.uncorrectable_error() {
                 // Dropped: the packets after it go to the caller's next round (counting
                 // them against `n_max` here could carry the loop past the lap's end).
                 buf.free_pkt();
-                errors += 1;
+                dropped = 1;
                 break;
             }
             if pool.rx_complete(buf, len as u32, 1, meta) {
@@ -734,11 +733,12 @@ impl<P: RxPool> RxQueue<P> {
             nb += 1;
             bytes += len as u64;
         }
+        let taken = nb as u32 + dropped;
         self.ppq.posted -= taken;
-        if errors > 0 {
-            self.stats.errors.add(errors);
+        if dropped > 0 {
+            self.stats.errors.add(1);
         }
-        (nb, head, bytes)
+        (nb, head.wrapping_add(2 * taken), bytes)
     }
 
     /// Takes one completion into the packet being assembled; returns the packet and its META

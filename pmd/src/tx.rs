@@ -405,10 +405,12 @@ impl<B: PktBuf> TxQueue<B> {
         let pmask = bufs.len() as u32 - 1;
         let end = tail.wrapping_add(free);
         let (mut taken, mut dropped, mut bytes) = (0, 0u64, 0u64);
-        let (mut last_at, mut last_meta) = (tail, Twd::meta());
+        // Where the last packet sent has its META (the completion request goes there).
+        let mut last_at = None;
         let mut segs: [(u64, u16); MAX_TX_SEGS as usize] = [(0, 0); MAX_TX_SEGS as usize];
         while taken < pkts.len() {
             // The common packet in a loop of its own: one segment with data, and room.
+            let run_start = tail;
             while let Some(&pkt) = pkts.get(taken) {
                 if pkt.tx_nb_segs() != 1 || end.wrapping_sub(tail) < 2 {
                     break;
@@ -424,10 +426,12 @@ impl<B: PktBuf> TxQueue<B> {
                 bufs[p].write(pkt);
                 descs[p] = 2;
                 pkt_tail = pkt_tail.wrapping_add(1);
-                (last_at, last_meta) = (tail, meta);
                 tail = tail.wrapping_add(2);
                 bytes += len as u64;
                 taken += 1;
+            }
+            if tail != run_start {
+                last_at = Some(tail.wrapping_sub(2));
             }
             // Anything else, one packet at a time. A one-segment packet got here because the
             // ring is full or it has no data (the loop above takes every other one).
@@ -483,7 +487,7 @@ impl<B: PktBuf> TxQueue<B> {
                 descs[p] = (1 + n as u16) | CHAIN;
                 pkt_tail = pkt_tail.wrapping_add(1);
                 self.chains += 1;
-                (last_at, last_meta) = (tail, meta);
+                last_at = Some(tail);
                 tail = tail.wrapping_add(1 + n as u32);
             }
             taken += 1;
@@ -491,8 +495,10 @@ impl<B: PktBuf> TxQueue<B> {
         self.tail = tail;
         self.pkt_tail = pkt_tail;
         let sent = taken as u64 - dropped;
-        let last_meta = (sent > 0).then_some((last_at, last_meta));
-        if let Some((at, meta)) = last_meta {
+        debug_assert_eq!(sent > 0, last_at.is_some());
+        if let Some(at) = last_at {
+            // Read back from this core's cache, once per burst.
+            let meta = Twd::from_raw(self.twq.load(at));
             self.twq.store(at, meta.with_req_completion(true).raw());
             self.twq_db.ring(self.tail & mask);
             self.stats.packets.add(sent);
