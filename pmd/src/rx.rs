@@ -184,8 +184,10 @@ impl<B: PktBuf> BufRing<B> {
         let mut fresh: [MaybeUninit<B>; 64] = [MaybeUninit::uninit(); 64];
         let mask = self.ring.mask();
         // The tail and the count as values: the descriptor stores would otherwise make the
-        // compiler write them back to the ring's fields for every buffer.
+        // compiler write them back to the ring's fields for every buffer. The slots as a
+        // slice of `mask + 1`: an index `& mask` needs no bounds check.
         let (start, mut tail) = (self.tail, self.tail);
+        let sw = &mut self.sw[..mask as usize + 1];
         while n > 0 {
             let chunk = n.min(fresh.len());
             if !pool.alloc_bulk(&mut fresh[..chunk]) {
@@ -194,7 +196,7 @@ impl<B: PktBuf> BufRing<B> {
             }
             for (i, b) in init_slice(&fresh[..chunk]).iter().enumerate() {
                 let slot = (tail & mask) as usize;
-                if self.sw[slot].is_some() {
+                if sw[slot].is_some() {
                     // The device returned buffers out of order: this slot still holds one.
                     // Give back what is left of the chunk and post no further.
                     pool.free_unused(&init_slice(&fresh[..chunk])[i..]);
@@ -204,7 +206,7 @@ impl<B: PktBuf> BufRing<B> {
                 }
                 self.ring
                     .store(tail, BdqDesc::new(pool.rx_dma_addr(*b), slot as u16).raw());
-                self.sw[slot] = Some(*b);
+                sw[slot] = Some(*b);
                 tail = tail.wrapping_add(1);
             }
             n -= chunk;

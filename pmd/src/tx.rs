@@ -399,10 +399,11 @@ impl<B: PktBuf> TxQueue<B> {
         let twq = self.twq.view();
         let mut tail = self.tail;
         let mut pkt_tail = self.pkt_tail;
-        // The packet ring as slices of one length (one bounds check serves both).
-        let bufs = &mut self.bufs[..];
-        let descs = &mut self.descs[..bufs.len()];
-        let pmask = bufs.len() as u32 - 1;
+        // The packet ring as slices of one length, `pmask + 1`: an index `& pmask` needs no
+        // bounds check.
+        let pmask = self.bufs.len() as u32 - 1;
+        let bufs = &mut self.bufs[..pmask as usize + 1];
+        let descs = &mut self.descs[..pmask as usize + 1];
         let end = tail.wrapping_add(free);
         let (mut taken, mut dropped, mut bytes) = (0, 0u64, 0u64);
         // Where the last packet sent has its META (the completion request goes there).
