@@ -1,6 +1,9 @@
 //! Fuzzes the driver's Rx completion parsing: arbitrary RCQ descriptors, written by a fake
 //! device with the DONE phase the driver expects, must never panic the burst loop, never hand
-//! out a buffer twice, and never lose one (the pools are full again after the queue stops).
+//! out a buffer twice, never lose one (the pools are full again after the queue stops), and
+//! never take a completion the device has not written: the RCQ head the driver rings never
+//! passes the device's tail (past it, slots hold the previous lap's completions, which a
+//! phase compare alone can mistake for new ones near a lap's end).
 //! Control bit 2 runs the queue in header-split mode (HDR_AL buffers from a second pool).
 #![no_main]
 
@@ -44,6 +47,7 @@ fuzz_target!(|data: &[u8]| {
     // The RCQ: twice the buffers, four times with header split.
     let rcq = if split { DESC * 4 } else { DESC * 2 };
     let mut tail = 0u32; // the device's next RCQ slot (free-running)
+    let mut taken = 0u32; // the driver's RCQ head (free-running), from the doorbell
     let mut out = [MaybeUninit::uninit(); 32];
     // Chunks: one control byte (descriptors to write, burst size), then 8 bytes per descriptor.
     let mut rest = data;
@@ -65,6 +69,15 @@ fuzz_target!(|data: &[u8]| {
             tail = tail.wrapping_add(1);
         }
         let got = q.burst(&mut out[..burst]);
+        let head = dev.read32(Bar::Bar0, regs::RCQ_HEAD.at(0));
+        // One burst reads fewer than `rcq` completions, so the doorbell's advance modulo the
+        // ring is the true one.
+        taken = taken.wrapping_add(head.wrapping_sub(taken) % rcq);
+        assert!(
+            (tail.wrapping_sub(taken) as i32) >= 0,
+            "the driver took {} completions past the {tail} written",
+            taken.wrapping_sub(tail)
+        );
         for b in &out[..got] {
             // SAFETY: burst initialised `got` entries.
             let b = unsafe { b.assume_init() };

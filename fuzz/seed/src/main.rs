@@ -7,6 +7,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
+use fbnic_hw::desc::{Rcd, RcdType};
 use fbnic_hw::msg::{attr, id, FwCapResp, Msg, TestAttrs};
 use fbnic_hw::tlv::MsgBuilder;
 use fbnic_hw::{FwVersion, MacAddr};
@@ -106,7 +107,50 @@ fn seeds() -> Vec<(String, Vec<u8>)> {
     }
     let frames = frames();
     out.extend(tx_runs(&frames));
+    out.extend(rx_runs());
     out.extend(frames);
+    out
+}
+
+/// Inputs for `rx_completions` (a config byte, then chunks of a control byte and that many
+/// RCQ descriptors): in-order packets of one buffer over a 64-buffer queue that bring the
+/// ring close to a lap's end, then a packet the driver must drop (it overran its buffer, or
+/// its META reports a MAC error) among the lap's last three. Past the lap's end the slots
+/// still hold the lap's first completions, naming buffers posted again since: a burst that
+/// reads on past the drop takes one of them for a new packet.
+fn rx_runs() -> Vec<(String, Vec<u8>)> {
+    // Control byte: `n` descriptors follow, then a burst of 32.
+    let chunk = |v: &mut Vec<u8>, rcds: &[Rcd]| {
+        v.push(0xe0 | rcds.len() as u8);
+        for r in rcds {
+            v.extend_from_slice(&r.raw().to_le_bytes());
+        }
+    };
+    let pkt = |id: u16, len: u16, meta: Rcd| [Rcd::al(RcdType::PayAl, id, 0, len, true), meta];
+    let good = Rcd::meta();
+    let mac_error = Rcd::meta().with_err_mac_eop(true);
+    let mut out = Vec::new();
+    for (name, last) in [
+        ("overrun", pkt(61, 0x1fff, good)),
+        ("mac-error", pkt(61, 64, mac_error)),
+    ] {
+        // Config: one buffer per packet, no scatter, no header split.
+        let mut v = vec![0u8];
+        // 61 packets (ids 0..61) in chunks of 15, the last one alone.
+        for first in (0..60).step_by(15) {
+            let rcds: Vec<Rcd> = (first..first + 15)
+                .flat_map(|id| pkt(id, 64, good))
+                .collect();
+            chunk(&mut v, &rcds);
+        }
+        chunk(&mut v, &pkt(60, 64, good));
+        // An empty poll: the driver posts the emptied slots again.
+        chunk(&mut v, &[]);
+        let tail: Vec<Rcd> = [last, pkt(62, 64, good), pkt(63, 64, good)].concat();
+        chunk(&mut v, &tail);
+        chunk(&mut v, &[]);
+        out.push((format!("rx-lap-end-{name}"), v));
+    }
     out
 }
 
