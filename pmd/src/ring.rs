@@ -111,7 +111,7 @@ impl DescRing {
     /// Reads the descriptor at `index` (Acquire: data the device wrote before it is visible).
     #[inline(always)]
     pub fn load(&self, index: u32) -> u64 {
-        u64::from_le(self.slot(index).load(Ordering::Acquire))
+        load(self.slot(index))
     }
 
     /// The ring's geometry as values, for a loop that also stores through packet buffers:
@@ -164,7 +164,7 @@ impl RingView<'_> {
         // SAFETY: the slot is `index & mask < size`, inside the ring memory the borrowed
         // DescRing owns (8-byte aligned, `size` u64s, only ever accessed atomically).
         let slot = unsafe { &*self.slots.add((index & self.mask) as usize) };
-        u64::from_le(slot.load(Ordering::Acquire))
+        load(slot)
     }
 
     /// [`DescRing::store`].
@@ -187,12 +187,22 @@ impl RingView<'_> {
         (index >> self.shift) & 1 == 0
     }
 
-    /// Descriptors from `index` to the end of its lap, `index` included (1..=size): all of
-    /// them have `index`'s DONE phase.
+    /// The slots from `index` to the end of its lap (the ring's end), `index` included
+    /// (1..=size of them): all hold descriptors of `index`'s DONE phase once written.
     #[inline(always)]
-    pub fn left_in_lap(&self, index: u32) -> u32 {
-        self.mask - (index & self.mask) + 1
+    pub fn rest_of_lap(&self, index: u32) -> &[AtomicU64] {
+        let i = (index & self.mask) as usize;
+        // SAFETY: `i <= mask`, and the `mask + 1 - i` slots from `i` are the end of the ring
+        // memory the borrowed DescRing owns (8-byte aligned u64s, only ever accessed
+        // atomically), alive for the borrow.
+        unsafe { core::slice::from_raw_parts(self.slots.add(i), self.mask as usize + 1 - i) }
     }
+}
+
+/// Reads a descriptor slot (Acquire: data the device wrote before it is visible).
+#[inline(always)]
+pub fn load(slot: &AtomicU64) -> u64 {
+    u64::from_le(slot.load(Ordering::Acquire))
 }
 
 /// Of the `n` slots from `index` (free-running), how many come before the last line boundary
@@ -241,7 +251,15 @@ mod tests {
             (31, 1),
             (u32::MAX, 1),
         ] {
-            assert_eq!(r.left_in_lap(index), left, "index {index}");
+            let rest = r.rest_of_lap(index);
+            assert_eq!(rest.len() as u32, left, "index {index}");
+            for (k, slot) in rest.iter().enumerate() {
+                assert_eq!(
+                    load(slot),
+                    r.load(index.wrapping_add(k as u32)),
+                    "index {index}"
+                );
+            }
             let last = index.wrapping_add(left - 1);
             assert_eq!(
                 r.done_phase(last),

@@ -701,15 +701,13 @@ impl<P: RxPool> RxQueue<P> {
         // a completion's DONE bit and type together; a packet across the lap's end goes
         // through the general path. The loop reads no further than the lap's end (past it,
         // slots still hold the lap's first completions): every pair it reads is a packet
-        // in `out`, or the last one it reads. So packet `nb` is at `head + 2 nb`, and the
-        // loop keeps no other count.
-        let n_max = out.len().min(rcq.left_in_lap(head) as usize / 2);
+        // in `out`, or the last one it reads.
         let phase = Rcd::from_raw(0).with_done(rcq.done_phase(head)).raw();
         let (want_pay, want_meta) = (phase | PAY_AL_TYPE, phase | META_TYPE);
         let (mut nb, mut bytes, mut dropped) = (0, 0u64, 0u32);
-        while nb < n_max {
-            let at = head.wrapping_add(2 * nb as u32);
-            let (pay, meta) = (rcq.load(at), rcq.load(at.wrapping_add(1)));
+        let pairs = rcq.rest_of_lap(head).chunks_exact(2);
+        for (pair, slot) in pairs.zip(out.iter_mut()) {
+            let (pay, meta) = (ring::load(&pair[0]), ring::load(&pair[1]));
             if pay & DONE_AND_TYPE != want_pay || meta & DONE_AND_TYPE != want_meta {
                 break;
             }
@@ -722,8 +720,7 @@ impl<P: RxPool> RxQueue<P> {
             let (off, len) = (pay.off() as u16, pay.len() as u16);
             pool.rx_first(buf, off, len);
             if off as u32 + len as u32 > buf_len || meta.uncorrectable_error() {
-                // Dropped: the packets after it go to the caller's next round (counting
-                // them against `n_max` here could carry the loop past the lap's end).
+                // Dropped: the packets after it go to the caller's next round.
                 buf.free_pkt();
                 dropped = 1;
                 break;
@@ -731,7 +728,7 @@ impl<P: RxPool> RxQueue<P> {
             if pool.rx_complete(buf, len as u32, 1, meta) {
                 inspect.push(pool, buf, meta);
             }
-            out[nb].write(buf);
+            slot.write(buf);
             nb += 1;
             bytes += len as u64;
         }
