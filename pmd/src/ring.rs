@@ -130,7 +130,7 @@ impl DescRing {
     /// Writes the descriptor at `index`. The doorbell that hands it to the device orders it.
     #[inline(always)]
     pub fn store(&self, index: u32, desc: u64) {
-        self.slot(index).store(desc.to_le(), Ordering::Relaxed)
+        store(self.slot(index), desc)
     }
 
     /// Zeroes every descriptor (the ring must be in reset or disabled).
@@ -172,7 +172,7 @@ impl RingView<'_> {
     pub fn store(&self, index: u32, desc: u64) {
         // SAFETY: as in `load`.
         let slot = unsafe { &*self.slots.add((index & self.mask) as usize) };
-        slot.store(desc.to_le(), Ordering::Relaxed)
+        store(slot, desc)
     }
 
     /// `size - 1`.
@@ -187,10 +187,11 @@ impl RingView<'_> {
         (index >> self.shift) & 1 == 0
     }
 
-    /// The slots from `index` to the end of its lap (the ring's end), `index` included
-    /// (1..=size of them): all hold descriptors of `index`'s DONE phase once written.
+    /// The slots from `index` to the ring's end, `index` included (1..=size of them): the
+    /// rest of `index`'s lap, so in a completion ring all hold descriptors of `index`'s DONE
+    /// phase once written.
     #[inline(always)]
-    pub fn rest_of_lap(&self, index: u32) -> &[AtomicU64] {
+    pub fn to_end(&self, index: u32) -> &[AtomicU64] {
         let i = (index & self.mask) as usize;
         // SAFETY: `i <= mask`, and the `mask + 1 - i` slots from `i` are the end of the ring
         // memory the borrowed DescRing owns (8-byte aligned u64s, only ever accessed
@@ -203,6 +204,12 @@ impl RingView<'_> {
 #[inline(always)]
 pub fn load(slot: &AtomicU64) -> u64 {
     u64::from_le(slot.load(Ordering::Acquire))
+}
+
+/// Writes a descriptor slot (the doorbell that hands it to the device orders it).
+#[inline(always)]
+pub fn store(slot: &AtomicU64, desc: u64) {
+    slot.store(desc.to_le(), Ordering::Relaxed)
 }
 
 /// Of the `n` slots from `index` (free-running), how many come before the last line boundary
@@ -251,7 +258,7 @@ mod tests {
             (31, 1),
             (u32::MAX, 1),
         ] {
-            let rest = r.rest_of_lap(index);
+            let rest = r.to_end(index);
             assert_eq!(rest.len() as u32, left, "index {index}");
             for (k, slot) in rest.iter().enumerate() {
                 assert_eq!(

@@ -705,7 +705,7 @@ impl<P: RxPool> RxQueue<P> {
         let phase = Rcd::from_raw(0).with_done(rcq.done_phase(head)).raw();
         let (want_pay, want_meta) = (phase | PAY_AL_TYPE, phase | META_TYPE);
         let (mut nb, mut bytes, mut dropped) = (0, 0u64, 0u32);
-        let pairs = rcq.rest_of_lap(head).chunks_exact(2);
+        let pairs = rcq.to_end(head).chunks_exact(2);
         for (pair, slot) in pairs.zip(out.iter_mut()) {
             let (pay, meta) = (ring::load(&pair[0]), ring::load(&pair[1]));
             if pay & DONE_AND_TYPE != want_pay || meta & DONE_AND_TYPE != want_meta {
