@@ -183,31 +183,42 @@ impl<B: PktBuf> BufRing<B> {
         self.ring.prefetch_write(self.tail, n as u32);
         let mut fresh: [MaybeUninit<B>; 64] = [MaybeUninit::uninit(); 64];
         let mask = self.ring.mask();
-        // The tail and the count as values: the descriptor stores would otherwise make the
-        // compiler write them back to the ring's fields for every buffer. The slots as a
-        // slice of `mask + 1`: an index `& mask` needs no bounds check.
+        // The tail as a value and the ring as a view: the descriptor stores would otherwise
+        // make the compiler write the tail back and reload the ring's fields for every
+        // buffer.
+        let ring = self.ring.view();
         let (start, mut tail) = (self.tail, self.tail);
-        let sw = &mut self.sw[..mask as usize + 1];
-        while n > 0 {
+        'chunks: while n > 0 {
             let chunk = n.min(fresh.len());
             if !pool.alloc_bulk(&mut fresh[..chunk]) {
                 stats.alloc_failures.add(1);
                 break;
             }
-            for (i, b) in init_slice(&fresh[..chunk]).iter().enumerate() {
-                let slot = (tail & mask) as usize;
-                if sw[slot].is_some() {
+            let mut bufs = init_slice(&fresh[..chunk]);
+            // In runs to the ring's end: the buffers zipped with the descriptor slots and
+            // the driver's slots from the tail on (no index arithmetic or bounds checks).
+            while !bufs.is_empty() {
+                let at = (tail & mask) as usize;
+                let mut posted = 0;
+                for ((b, desc), slot) in bufs.iter().zip(ring.to_end(tail)).zip(&mut self.sw[at..])
+                {
+                    if slot.is_some() {
+                        break;
+                    }
+                    let id = (at + posted) as u16;
+                    ring::store(desc, BdqDesc::new(pool.rx_dma_addr(*b), id).raw());
+                    *slot = Some(*b);
+                    posted += 1;
+                }
+                tail = tail.wrapping_add(posted as u32);
+                bufs = &bufs[posted..];
+                if !bufs.is_empty() && self.sw[(tail & mask) as usize].is_some() {
                     // The device returned buffers out of order: this slot still holds one.
                     // Give back what is left of the chunk and post no further.
-                    pool.free_unused(&init_slice(&fresh[..chunk])[i..]);
+                    pool.free_unused(bufs);
                     stats.bad_descriptors.add(1);
-                    n = chunk;
-                    break;
+                    break 'chunks;
                 }
-                self.ring
-                    .store(tail, BdqDesc::new(pool.rx_dma_addr(*b), slot as u16).raw());
-                sw[slot] = Some(*b);
-                tail = tail.wrapping_add(1);
             }
             n -= chunk;
         }
@@ -1252,6 +1263,37 @@ mod tests {
         assert_eq!(r.q.stats.packets.get(), 63);
         assert_eq!(r.q.stats.bad_descriptors.get(), 0);
         assert!(r.burst(32).is_empty());
+        r.stop();
+    }
+
+    #[test]
+    fn a_slot_still_holding_a_buffer_stops_the_refill_and_loses_nothing() {
+        // 63 buffers posted in slots 0..63. The device returns 1..=40 but not 0, so the
+        // refill that follows posts slot 63, finds slot 0 still full, and stops there.
+        let mut r = Rig::new(false);
+        assert_eq!(r.q.posted(), DESC - 1);
+        let rcds: Vec<Rcd> = (1..=40).flat_map(|id| [pay(id, 64), Rcd::meta()]).collect();
+        r.complete(&rcds);
+        let mut got = 0;
+        while let b @ [_, ..] = &r.burst(32)[..] {
+            got += b.len();
+            free(b.to_vec());
+        }
+        assert_eq!(got, 40);
+        // Counted by each refill that found it (the second burst's, the empty poll's).
+        assert!(
+            r.q.stats.bad_descriptors.get() >= 1,
+            "slot 0 was still full"
+        );
+        assert_eq!(r.q.posted(), DESC - 1 - 40 + 1, "only slot 63 posted again");
+        // The device returns buffer 0 after all; the next refill carries on from slot 0.
+        r.complete(&[pay(0, 64), Rcd::meta()]);
+        let b = r.burst(32);
+        assert_eq!(lens(&b), [64]);
+        free(b);
+        assert!(r.burst(32).is_empty(), "the empty poll refills");
+        assert_eq!(r.q.posted(), DESC - 1, "every slot but one posted again");
+        assert_eq!(r.q.stats.errors.get(), 0);
         r.stop();
     }
 
