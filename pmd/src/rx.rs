@@ -731,7 +731,8 @@ impl<P: RxPool> RxQueue<P> {
             let (off, len) = (pay.off() as u16, pay.len() as u16);
             pool.rx_first(buf, off, len);
             if off as u32 + len as u32 > buf_len || meta.uncorrectable_error() {
-                // Dropped: the packets after it go to the caller's next round.
+                // Dropped: the packets after it go to the caller's next round. (Going on
+                // here would also pass over this output slot, leaving it unwritten.)
                 buf.free_pkt();
                 dropped = 1;
                 break;
