@@ -70,8 +70,9 @@ fuzz_target!(|data: &[u8]| {
         }
         let got = q.burst(&mut out[..burst]);
         let head = dev.read32(Bar::Bar0, regs::RCQ_HEAD.at(0));
-        // One burst reads fewer than `rcq` completions, so the doorbell's advance modulo the
-        // ring is the true one.
+        // Fewer than `rcq` written completions wait at any time, so a burst that reads
+        // only written ones advances the doorbell by less than the ring, and one that
+        // overruns shows up past `tail` (unless it overran by a whole ring).
         taken = taken.wrapping_add(head.wrapping_sub(taken) % rcq);
         assert!(
             (tail.wrapping_sub(taken) as i32) >= 0,
