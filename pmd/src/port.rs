@@ -127,6 +127,32 @@ struct Inner {
 }
 
 impl Inner {
+    /// A stopped port's state after attach (or reset), keeping `flows`' rule ids.
+    fn initial(
+        tp: &dyn Transport,
+        dma: &dyn DmaAllocator,
+        perm_addr: MacAddr,
+        flows: FlowTable,
+    ) -> Result<Self> {
+        Ok(Self {
+            fw: Firmware::new(dma)?,
+            started: false,
+            settings: PortSettings::default(),
+            filters: RxFilters {
+                primary: perm_addr,
+                ..Default::default()
+            },
+            rss: RssConfig::spread(1, Default::default()),
+            flows,
+            counters: HwCounters::new(tp, 1),
+            link_up: false,
+            flow_control: FlowControl::default(),
+            admin_down: false,
+            timesync: false,
+            hdr_split: None,
+        })
+    }
+
     /// Whether host-bound frames get an Rx timestamp (TS_ENA in their actions).
     fn rx_stamp(&self) -> bool {
         self.timesync || self.settings.rx_timestamp
@@ -162,8 +188,7 @@ impl Port {
                 "MAC address {perm_addr} is not a valid unicast address"
             )));
         }
-        let fw = Firmware::new(dma.as_ref())?;
-        let counters = HwCounters::new(tp.as_ref(), 1);
+        let inner = Inner::initial(tp.as_ref(), dma.as_ref(), perm_addr, FlowTable::default())?;
         // The clock runs from attach, set to the host's real time.
         let realtime = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -177,26 +202,32 @@ impl Port {
             timeouts,
             perm_addr,
             stamps,
-            inner: Mutex::new(Inner {
-                fw,
-                started: false,
-                settings: PortSettings::default(),
-                filters: RxFilters {
-                    primary: perm_addr,
-                    ..Default::default()
-                },
-                rss: RssConfig::spread(1, Default::default()),
-                flows: FlowTable::default(),
-                counters,
-                link_up: false,
-                flow_control: FlowControl::default(),
-                admin_down: false,
-                timesync: false,
-                hdr_split: None,
-            }),
+            inner: Mutex::new(inner),
         };
         port.close_datapath(&port.lock());
         Ok(port)
+    }
+
+    /// Returns a stopped port to the state [`Port::new`] leaves it in (DPDK's
+    /// `rte_eth_dev_reset`): the firmware conversation starts over at the next start (a fresh
+    /// mailbox; signs of life, capabilities and ownership asked again), and settings, RSS,
+    /// Rx filters (the permanent address only), flow control, link admin state and
+    /// timestamping are the defaults; no flow rule is left, and rule ids keep counting, so a
+    /// handle from before the reset never names a rule made after it. Hardware counters
+    /// restart from zero. The device's clock keeps running.
+    pub fn reset(&self) -> Result<()> {
+        let mut g = self.lock();
+        if g.started {
+            return Err(Error::Busy("stop the port before resetting it".into()));
+        }
+        let tp = self.tp.as_ref();
+        let mut flows = std::mem::take(&mut g.flows);
+        flows.clear();
+        let fresh = Inner::initial(tp, self.dma.as_ref(), self.perm_addr, flows)?;
+        g.fw.shut_down(tp);
+        *g = fresh;
+        self.close_datapath(&g);
+        Ok(())
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {

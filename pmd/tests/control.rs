@@ -1504,3 +1504,109 @@ fn rx_interrupt_moderation_waits_for_frames_or_for_the_timeout() {
     b.settle_tx();
     a.stop().unwrap();
 }
+
+#[test]
+fn reset_returns_a_stopped_port_to_its_attach_state() {
+    use rte_net_fbnic::flow::{FlowAction, FlowRule};
+    use rte_net_fbnic::port::FlowControl;
+    use rte_net_fbnic::rpc::{RssConfig, RxFilters};
+
+    let spec = PortSpec {
+        rx_queues: 2,
+        ..Default::default()
+    };
+    let (mut a, mut b) = cabled_pair(&spec, &PortSpec::default());
+    a.start().unwrap();
+    b.start().unwrap();
+    let own = a.port.perm_addr();
+    let other = MacAddr([0x02, 0x77, 0, 0, 0, 1]);
+    let extra = MacAddr([0x02, 0x77, 0, 0, 0, 2]);
+    a.port
+        .update_filters(|f| {
+            f.primary = other;
+            f.uc.push(extra);
+            f.allmulti = true;
+            Ok(())
+        })
+        .unwrap();
+    a.port
+        .update_rss(|r| {
+            r.key[0] ^= 0xff;
+            r.reta.fill(1);
+            Ok(())
+        })
+        .unwrap();
+    let old_rule = a
+        .port
+        .flow_create(FlowRule::any(FlowAction::Queue(1)))
+        .unwrap();
+    a.port.set_flow_control(FlowControl {
+        rx_pause: false,
+        tx_pause: false,
+    });
+    a.port.set_timesync(true).unwrap();
+    assert_eq!(
+        deliver(&mut a, &mut b, other, 1),
+        1,
+        "the changed address in force"
+    );
+
+    assert!(
+        matches!(a.port.reset(), Err(Error::Busy(_))),
+        "a started port refuses a reset"
+    );
+    assert!(a.port.is_started(), "and keeps running");
+    let boots = a.tp.device().fw_state().boots;
+    a.stop().unwrap();
+    a.port.reset().unwrap();
+
+    assert_eq!(a.port.settings(), rte_net_fbnic::PortSettings::default());
+    assert_eq!(a.port.rss(), RssConfig::spread(1, Default::default()));
+    assert_eq!(
+        a.port.filters(),
+        RxFilters {
+            primary: own,
+            ..Default::default()
+        }
+    );
+    assert_eq!(a.port.flow_control(), FlowControl::default());
+    assert!(a.port.flows().is_empty(), "no flow rule survives a reset");
+    assert!(
+        a.port.flow_destroy(old_rule).is_err(),
+        "the old handle names no rule"
+    );
+    assert!(!a.port.fw_owner() && !a.port.is_started());
+    assert_eq!(
+        a.tp.device().fw_state().boots,
+        boots,
+        "the firmware itself runs on"
+    );
+
+    // Configured and started again, as an application does after rte_eth_dev_reset.
+    a.port
+        .configure(
+            rte_net_fbnic::PortSettings {
+                nb_rx_queues: 2,
+                ..Default::default()
+            },
+            None,
+        )
+        .unwrap();
+    let new_rule = a
+        .port
+        .flow_create(FlowRule::any(FlowAction::Queue(0)))
+        .unwrap();
+    assert!(new_rule > old_rule, "rule ids keep counting across a reset");
+    a.port.flow_destroy(new_rule).unwrap();
+    a.start().unwrap();
+    assert!(a.port.fw_owner(), "ownership taken anew at the first start");
+    assert_eq!(
+        deliver(&mut a, &mut b, own, 2),
+        1,
+        "the permanent address again"
+    );
+    assert_eq!(deliver(&mut a, &mut b, other, 3), 0, "the old one no more");
+    assert_eq!(deliver(&mut a, &mut b, extra, 4), 0, "nor the extra one");
+    a.stop().unwrap();
+    b.stop().unwrap();
+}

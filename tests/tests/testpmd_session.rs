@@ -1151,3 +1151,100 @@ fn rx_timestamps_in_verbose_dumps() {
     );
     assert_no_driver_lines(&tp.quit());
 }
+
+/// `port reset` (rte_eth_dev_reset) on a stopped port whose MAC address, redirection table
+/// and flow rules were changed: testpmd reconfigures and restarts it, and it comes back as
+/// probe left it (the permanent address, the default table spread over its 4 queues, no flow
+/// rule: the old rule's handle is refused) and receives every packet. A started port is not
+/// reset.
+#[test]
+fn port_reset_returns_the_port_to_probe_state() {
+    let mut tp = TestPmd::start(
+        "port-reset",
+        &["net_fbnic0", "net_fbnic1"],
+        &[],
+        &[
+            "--nb-cores=1",
+            "--rxq=4",
+            "--txq=4",
+            "--total-num-mbufs=16384",
+            "--rss-ip",
+            "--txonly-multi-flow",
+            "--tx-udp=1234,4789",
+        ],
+    );
+    tp.cmd("set fwd rxonly");
+    let mac = |tp: &mut TestPmd| {
+        let out = tp.cmd("show port info 0");
+        let re = Regex::new(r"MAC address: ([0-9A-F:]{17})").unwrap();
+        match re.captures(&out) {
+            Some(c) => c[1].to_string(),
+            None => tp.fail(&format!("no MAC address in:\n{out}")),
+        }
+    };
+    let perm = mac(&mut tp);
+    let reta0 = reta(&mut tp);
+    tp.check(
+        reta0
+            .iter()
+            .enumerate()
+            .all(|(i, &q)| q as usize == i % QUEUES),
+        || format!("default table expected: {reta0:?}"),
+    );
+    let b = expect_received(&mut tp, "before the reset");
+    tp.check(b.per_queue().iter().all(|&n| n > 0), || {
+        format!("RSS spread expected: {:?}", b.per_queue())
+    });
+
+    tp.cmd_expect("port reset 0", &["please stop port(s) first"]);
+    tp.cmd("port stop 0");
+    tp.cmd("mac_addr set 0 02:00:00:00:00:99");
+    let set = mac(&mut tp);
+    tp.check(set == "02:00:00:00:00:99", || {
+        format!("MAC address not set: {set}")
+    });
+    set_reta(&mut tp, |_| 1);
+    tp.cmd_expect(
+        "flow create 0 ingress pattern eth / ipv4 / udp dst is 4789 / end actions queue index 3 / end",
+        &["Flow rule #0 created"],
+    );
+    let out = tp.cmd("port reset 0");
+    tp.check(!out.contains("Failed to reset"), || {
+        format!("port reset failed:\n{out}")
+    });
+    let out = tp.cmd_timeout("port start 0", Duration::from_secs(30));
+    tp.check(!out.contains("Fail") && !out.contains("rror"), || {
+        format!("port start after the reset:\n{out}")
+    });
+
+    let now = mac(&mut tp);
+    tp.check(now == perm, || {
+        format!("after the reset the MAC address is {now}, not the permanent {perm}")
+    });
+    let table = reta(&mut tp);
+    tp.check(table == reta0, || {
+        format!("after the reset the redirection table is {table:?}")
+    });
+    // testpmd still lists rule 0; the port has no such rule any more.
+    let out = tp.cmd("flow destroy 0 rule 0");
+    tp.check(out.contains("no such flow rule"), || {
+        format!("the rule's old handle must be refused:\n{out}")
+    });
+    let b = expect_received(&mut tp, "after the reset");
+    tp.check(b.per_queue().iter().all(|&n| n > 0), || {
+        format!(
+            "RSS spread over every queue expected after the reset (no rule, default table): {:?}",
+            b.per_queue()
+        )
+    });
+    let text = tp.quit();
+    let lines: Vec<String> = driver_log_lines(&text)
+        .into_iter()
+        .filter(|l| !l.contains("no such flow rule"))
+        .collect();
+    assert!(
+        lines.is_empty(),
+        "driver warnings or errors:\n{}",
+        lines.join("\n")
+    );
+}

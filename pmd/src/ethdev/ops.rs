@@ -590,6 +590,43 @@ unsafe extern "C" fn dev_close(dev: *mut sys::rte_eth_dev) -> c_int {
     })
 }
 
+/// `rte_eth_dev_reset` (ethdev has stopped the port first): the port goes back to the state
+/// probe left it in and keeps its port id. Its queues are released, the MAC address table
+/// holds the permanent address only, and the port's own state starts over
+/// ([`crate::port::Port::reset`]: firmware conversation, settings, RSS, filters, flow rules,
+/// counters). The application configures it, sets up queues and starts it again, as after
+/// probe.
+unsafe extern "C" fn dev_reset(dev: *mut sys::rte_eth_dev) -> c_int {
+    with_adapter!(dev, "reset", |a| {
+        if a.port.is_started() {
+            return Err(Error::Busy("stop the port before resetting it".into()));
+        }
+        super::intr::uninstall(a);
+        let d = a.data();
+        for i in 0..d.nb_rx_queues {
+            // SAFETY: our port, stopped.
+            unsafe { rx_queue_release(dev, i) };
+        }
+        for i in 0..d.nb_tx_queues {
+            // SAFETY: our port, stopped.
+            unsafe { tx_queue_release(dev, i) };
+        }
+        a.port.reset()?;
+        if !d.mac_addrs.is_null() {
+            // SAFETY: mac_addrs holds MAX_MAC_ADDRS entries (probe allocated them).
+            let macs =
+                unsafe { core::slice::from_raw_parts_mut(d.mac_addrs, MAX_MAC_ADDRS as usize) };
+            for (i, m) in macs.iter_mut().enumerate() {
+                m.addr_bytes = if i == 0 { a.port.perm_addr().0 } else { [0; 6] };
+            }
+        }
+        d.mac_pool_sel.fill(0);
+        update_link(a, false);
+        ::log::info!("{}: reset", a.name);
+        Ok(0)
+    })
+}
+
 /// Refreshes the link status ethdev keeps for the port; true when it changed.
 pub(super) fn update_link(a: &Adapter, wait: bool) -> bool {
     let deadline = Instant::now() + Duration::from_secs(1);
@@ -1988,6 +2025,7 @@ pub(super) static OPS: sys::eth_dev_ops = {
     o.dev_start = Some(dev_start);
     o.dev_stop = Some(dev_stop);
     o.dev_close = Some(dev_close);
+    o.dev_reset = Some(dev_reset);
     o.link_update = Some(link_update);
     o.dev_infos_get = Some(dev_infos_get);
     o.dev_supported_ptypes_get = Some(dev_supported_ptypes_get);
