@@ -66,6 +66,10 @@ pub struct FwFaults {
     /// Reboot now (one-shot: uptime restarts from 0, ownership is lost, pending responses are
     /// lost, signs of life come again after the boot delay).
     pub crash: bool,
+    /// Crash (as `crash`) once, when this long has passed since power-on: a reboot at a set
+    /// time, for a host that cannot call [`Device::set_fw_faults`] while it runs. Cleared
+    /// when it fires.
+    pub crash_after: Option<Duration>,
     /// Report this version instead of the configured one.
     pub version_override: Option<FwVersion>,
     /// Delay every response by this much.
@@ -159,6 +163,8 @@ struct Inner {
     faults: FwFaults,
     state: FwState,
     boot_at: Instant,
+    /// When the device powered on (the reference of [`FwFaults::crash_after`]).
+    power_on: Instant,
     kick: bool,
     stop: bool,
     tx_head: u32,
@@ -210,6 +216,7 @@ impl FwShared {
                     ..Default::default()
                 },
                 boot_at: Instant::now(),
+                power_on: Instant::now(),
                 kick: false,
                 stop: false,
                 tx_head: 0,
@@ -333,6 +340,17 @@ impl FwShared {
                     } else {
                         deadline = Some(at);
                     }
+                }
+                if let (true, Some(after)) = (g.state.alive, g.faults.crash_after) {
+                    let at = g.power_on + after;
+                    if now >= at {
+                        g.faults.crash_after = None;
+                        log::info!("device {}: firmware crash (crash_after {after:?})", d.id);
+                        g.reboot();
+                        drop(d);
+                        continue;
+                    }
+                    deadline = Some(deadline.map_or(at, |x| x.min(at)));
                 }
                 if g.state.alive {
                     g.serve_tx(&d);

@@ -378,3 +378,32 @@ fn host_reinitialises_the_mailbox() {
             .is_some());
     }
 }
+
+#[test]
+fn crash_after_reboots_the_firmware_once_at_the_set_time() {
+    let f = fabric();
+    let mut cfg = dev_cfg(1);
+    cfg.fw.faults.crash_after = Some(Duration::from_millis(300));
+    let d = dev_with(&f, cfg);
+    let mut m = Mbx::open(&d, 0x7000_0000);
+    m.send(&Msg::OwnershipReq { take: true });
+    assert!(m
+        .wait_msg(T, |m| matches!(m, Msg::OwnershipResp { .. }))
+        .is_some());
+    assert!(d.fw_state().owner);
+    assert_eq!(d.fw_state().boots, 1, "not before its time");
+    assert!(
+        wait_until(T, || d.fw_state().boots == 2),
+        "the firmware rebooted"
+    );
+    assert!(!d.fw_state().owner, "the crash loses ownership");
+    let uptime = match m.call(&Msg::HeartbeatReq, |m| {
+        matches!(m, Msg::HeartbeatResp { .. })
+    }) {
+        Some(Msg::HeartbeatResp { uptime, .. }) => uptime,
+        o => panic!("{o:?}"),
+    };
+    assert!(uptime < 300, "uptime restarted from the crash: {uptime} ms");
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(d.fw_state().boots, 2, "once only");
+}

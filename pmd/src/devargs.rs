@@ -64,6 +64,8 @@ pub enum FwFault {
     Malformed,
     /// Stops answering heartbeats.
     NoHeartbeat,
+    /// Crashes (reboots) once, this long after the device powered on (at probe).
+    Crash(std::time::Duration),
 }
 
 /// Parsed device arguments.
@@ -220,7 +222,15 @@ impl FromStr for Devargs {
                         "no_ownership" => FwFault::NoOwnership,
                         "malformed" => FwFault::Malformed,
                         "no_heartbeat" => FwFault::NoHeartbeat,
-                        _ => return Err(bad("unknown fault")),
+                        _ => match value.strip_prefix("crash:") {
+                            Some(ms) => FwFault::Crash(std::time::Duration::from_millis(
+                                ms.parse::<u64>()
+                                    .ok()
+                                    .filter(|ms| (1..=3_600_000).contains(ms))
+                                    .ok_or_else(|| bad("crash:<ms>: not 1..3600000"))?,
+                            )),
+                            None => return Err(bad("unknown fault")),
+                        },
                     }
                 }
                 "fw_timeout_ms" => {
@@ -293,6 +303,11 @@ mod tests {
         assert_eq!(d.model_nice, Some(-20));
         assert_eq!(d.fw_version, Some(FwVersion::new(0, 12, 1, 0)));
         assert_eq!(d.fw_fault, FwFault::NoOwnership);
+        let crash: Devargs = "fw_fault=crash:2500".parse().unwrap();
+        assert_eq!(
+            crash.fw_fault,
+            FwFault::Crash(std::time::Duration::from_millis(2500))
+        );
         assert_eq!(d.fw_timeout_ms, Some(250));
         assert_eq!(
             d.rx_intr,
@@ -341,6 +356,18 @@ mod tests {
             ("model_nice=high", "model_nice", "not -20..19"),
             ("fw_version=1.2", "fw_version", "not a version"),
             ("fw_fault=flaky", "fw_fault", "unknown fault"),
+            ("fw_fault=crash", "fw_fault", "unknown fault"),
+            ("fw_fault=crash:0", "fw_fault", "crash:<ms>: not 1..3600000"),
+            (
+                "fw_fault=crash:-5",
+                "fw_fault",
+                "crash:<ms>: not 1..3600000",
+            ),
+            (
+                "fw_fault=crash:3600001",
+                "fw_fault",
+                "crash:<ms>: not 1..3600000",
+            ),
             ("fw_timeout_ms=0", "fw_timeout_ms", "not 1..600000"),
             ("rx_intr_usecs=16384", "rx_intr_usecs", "not 0..16383"),
             ("rx_intr_usecs=-1", "rx_intr_usecs", "not 0..16383"),

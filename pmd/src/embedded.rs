@@ -168,6 +168,10 @@ impl EmbeddedTransport {
             ignore_ownership: opts.fw_fault == FwFault::NoOwnership,
             malformed_response: opts.fw_fault == FwFault::Malformed,
             stop_heartbeat: opts.fw_fault == FwFault::NoHeartbeat,
+            crash_after: match opts.fw_fault {
+                FwFault::Crash(after) => Some(after),
+                _ => None,
+            },
             ..Default::default()
         };
         let mut cfg = DeviceConfig::with_dsn(opts.dsn);

@@ -332,6 +332,11 @@ impl Firmware {
                     self.hb.restarted = true;
                     self.hb.dead = false;
                 }
+                if self.hb.restarted {
+                    // A restarted firmware has forgotten its owner (and one that went
+                    // silent may have): ours again only once it answers OWNERSHIP_REQ.
+                    self.owner = false;
+                }
                 self.hb.last_uptime = Some(*uptime);
                 self.hb.last_response = Some(Instant::now());
             }

@@ -41,7 +41,7 @@ pub mod embedded;
 pub mod ethdev;
 
 pub use error::{Error, Result};
-pub use port::{LinkStatus, Port, PortSettings, QueueSet};
+pub use port::{FwRecovery, LinkStatus, Port, PortSettings, QueueSet};
 pub use rx::{IntrCoalesce, RxConfig, RxQueue};
 pub use transport::{DmaAllocator, DmaMem, Doorbell, Transport};
 pub use tx::{TxConfig, TxQueue};

@@ -48,6 +48,18 @@ pub trait QueueSet {
     fn stop_queues(&mut self) -> Result<()>;
 }
 
+/// Where [`Port::service_notify`] is in restoring the port after a firmware restart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FwRecovery {
+    /// A restart was seen: ownership and the rules are being restored.
+    Started,
+    /// Restored: the port is as it was before the restart.
+    Succeeded,
+    /// Restoring failed (logged): the firmware does not serve the port (no ownership, or
+    /// rules not written); stop and start it, or reset it.
+    Failed,
+}
+
 /// Link state as the driver reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LinkStatus {
@@ -534,35 +546,59 @@ impl Port {
     /// The periodic task (from an EAL alarm, about once a second): firmware heartbeat and
     /// restart recovery, link state, counter accumulation.
     pub fn service(&self) {
-        let mut g = self.lock();
-        let tp = self.tp.as_ref();
-        g.counters.update(tp);
-        // A fresh reference for extending 40-bit stamps (they wrap every 18 minutes).
-        if let Ok(ns) = ptp::read(tp) {
-            self.stamps.set_reference(ns);
-        }
-        if !g.started {
-            return;
-        }
-        match g.fw.service(tp, &self.timeouts) {
-            FwEvent::None | FwEvent::Unresponsive => {}
-            FwEvent::Restarted => {
-                log::warn!("firmware restarted: taking ownership again and rewriting the rules");
-                let t = self.timeouts;
-                if let Err(e) = g.fw.take_ownership(tp, &t) {
-                    log::error!("re-taking ownership after a firmware restart failed: {e}");
-                }
-                if let Err(e) = self.write_rules(&g, true) {
-                    log::error!("rewriting the Rx rules after a firmware restart: {e}");
-                }
-                self.sync_filters_to_fw(&mut g);
+        self.service_notify(|_| {});
+    }
+
+    /// [`Port::service`], telling `note` when it restores the port after a firmware restart
+    /// ([`FwRecovery::Started`], then `Succeeded` or `Failed`). `note` runs without the
+    /// port's lock held, so it may call back into the port. The queues keep running
+    /// throughout: the firmware does not own them.
+    pub fn service_notify(&self, mut note: impl FnMut(FwRecovery)) {
+        let event = {
+            let mut g = self.lock();
+            let tp = self.tp.as_ref();
+            g.counters.update(tp);
+            // A fresh reference for extending 40-bit stamps (they wrap every 18 minutes).
+            if let Ok(ns) = ptp::read(tp) {
+                self.stamps.set_reference(ns);
             }
+            if !g.started {
+                return;
+            }
+            let event = g.fw.service(tp, &self.timeouts);
+            let up = self.read_link();
+            if up != g.link_up {
+                log::info!("link {}", if up { "up" } else { "down" });
+                g.link_up = up;
+            }
+            event
+        };
+        if event == FwEvent::Restarted {
+            note(FwRecovery::Started);
+            note(match self.recover_after_fw_restart() {
+                Ok(()) => FwRecovery::Succeeded,
+                Err(e) => {
+                    log::error!("restoring the port after a firmware restart failed: {e}");
+                    FwRecovery::Failed
+                }
+            });
         }
-        let up = self.read_link();
-        if up != g.link_up {
-            log::info!("link {}", if up { "up" } else { "down" });
-            g.link_up = up;
+    }
+
+    /// After a firmware restart: takes ownership again, rewrites the Rx rules (the BMC's may
+    /// have changed) and tells the firmware the host's filters.
+    fn recover_after_fw_restart(&self) -> Result<()> {
+        let mut g = self.lock();
+        if !g.started {
+            // Stopped meanwhile: the next start does all of it.
+            return Ok(());
         }
+        log::warn!("firmware restarted: taking ownership again and rewriting the rules");
+        let t = self.timeouts;
+        g.fw.take_ownership(self.tp.as_ref(), &t)?;
+        self.write_rules(&g, true)?;
+        self.sync_filters_to_fw(&mut g);
+        Ok(())
     }
 
     /// The firmware version, once the port has talked to the firmware.

@@ -14,7 +14,7 @@ use fbnic_model::FwFaults;
 use rte_net_fbnic::buf::PktBuf;
 use rte_net_fbnic::embedded::bmc_mac_for;
 use rte_net_fbnic::native::NativeBuf;
-use rte_net_fbnic::{Error, Transport};
+use rte_net_fbnic::{Error, FwRecovery, Transport};
 
 fn flow() -> Flow {
     Flow::v4(false, [10, 0, 0, 1], [10, 0, 0, 2], 1000, 2000)
@@ -413,15 +413,48 @@ fn firmware_restart_is_detected_and_ownership_restored() {
     });
     assert!(!a.tp.device().fw_state().owner, "the crash loses ownership");
     let deadline = Instant::now() + Duration::from_secs(5);
+    let mut notes = Vec::new();
     while !(a.tp.device().fw_state().owner && a.tp.device().fw_state().boots >= 2) {
         assert!(
             Instant::now() < deadline,
             "ownership not restored after the firmware restart"
         );
         std::thread::sleep(test_timeouts().heartbeat);
+        a.port.service_notify(|r| notes.push(r));
+    }
+    assert_eq!(notes, [FwRecovery::Started, FwRecovery::Succeeded]);
+    assert!(!a.port.fw_dead());
+    a.stop().unwrap();
+}
+
+#[test]
+fn firmware_restart_refusing_ownership_reports_a_failed_recovery() {
+    let mut a = TestPort::new(&model("crash-own", cable()), &PortSpec::default());
+    a.start().unwrap();
+    for _ in 0..6 {
+        std::thread::sleep(test_timeouts().heartbeat);
         a.port.service();
     }
-    assert!(!a.port.fw_dead());
+    a.tp.set_fw_faults(FwFaults {
+        crash: true,
+        ignore_ownership: true,
+        ..Default::default()
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut notes = Vec::new();
+    while notes.len() < 2 {
+        assert!(Instant::now() < deadline, "no recovery reported: {notes:?}");
+        std::thread::sleep(test_timeouts().heartbeat);
+        a.port.service_notify(|r| notes.push(r));
+    }
+    assert_eq!(notes, [FwRecovery::Started, FwRecovery::Failed]);
+    assert!(!a.port.fw_owner() && !a.tp.device().fw_state().owner);
+    assert!(a.port.is_started(), "the port itself runs on");
+    // Once the firmware behaves, a stop and start brings everything back.
+    a.tp.set_fw_faults(FwFaults::default());
+    a.stop().unwrap();
+    a.start().unwrap();
+    assert!(a.tp.device().fw_state().owner);
     a.stop().unwrap();
 }
 

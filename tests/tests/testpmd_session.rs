@@ -1248,3 +1248,56 @@ fn port_reset_returns_the_port_to_probe_state() {
         lines.join("\n")
     );
 }
+
+/// A firmware crash while the port forwards (`fw_fault=crash:2500`: the model's firmware
+/// reboots 2.5 s after probe): the port sees the restart at its next heartbeat, takes
+/// ownership again and rewrites its rules by itself, and says so with ethdev's error
+/// recovery events (testpmd prints them): "error recovering", then "error recovery
+/// successful". Traffic goes on throughout and after.
+#[test]
+fn firmware_crash_is_recovered_with_recovery_events() {
+    let mut tp = TestPmd::start(
+        "fw-crash",
+        &["net_fbnic0,fw_fault=crash:2500", "net_fbnic1"],
+        &[],
+        &["--nb-cores=1", "--total-num-mbufs=16384"],
+    );
+    tp.cmd("set fwd io");
+    tp.cmd("start tx_first");
+    tp.wait_until("the recovery to finish", Duration::from_secs(20), |t| {
+        t.text().contains("Port 0: error recovery")
+    });
+    let before = get(&tp.stats(0), "RX-packets");
+    std::thread::sleep(Duration::from_millis(500));
+    let after = get(&tp.stats(0), "RX-packets");
+    tp.check(after > before, || {
+        format!("port 0 stopped receiving after the recovery: {before} -> {after}")
+    });
+    tp.cmd("stop");
+    let text = tp.quit();
+    let started = text.find("Port 0: error recovering event");
+    let done = text.find("Port 0: error recovery successful event");
+    assert!(
+        matches!((started, done), (Some(s), Some(d)) if s < d),
+        "expected 'error recovering' then 'error recovery successful' for port 0"
+    );
+    assert!(!text.contains("error recovery failed"));
+    assert!(
+        !text.contains("Port 1: error recover"),
+        "port 1's firmware did not crash"
+    );
+    assert_eq!(
+        text.matches("Port 0: error recovering event").count(),
+        1,
+        "one crash, one recovery"
+    );
+    // What the driver logged: the restart seen and the rules restored, nothing else.
+    let lines = driver_log_lines(&text);
+    assert!(
+        lines.len() == 2
+            && lines[0].contains("firmware uptime went backwards")
+            && lines[1].contains("firmware restarted: taking ownership again"),
+        "driver log:\n{}",
+        lines.join("\n")
+    );
+}

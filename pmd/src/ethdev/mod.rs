@@ -27,7 +27,7 @@ use crate::devargs::{self, Devargs};
 use crate::embedded::{EmbeddedTransport, ModelOptions};
 use crate::error::{errno, Error, Result};
 use crate::fw::FwTimeouts;
-use crate::port::Port;
+use crate::port::{FwRecovery, Port};
 use crate::queue::QueueStats;
 use crate::rpc::SplitHdrs;
 use crate::rx::RxConfig;
@@ -48,7 +48,7 @@ const MAX_MAC_ADDRS: u32 = 1 + crate::rpc::MAX_EXTRA_UC as u32;
 dpdk_sys::rte_pmd_info!(
     net_fbnic_pmd_info,
     name: "net_fbnic",
-    params: "wire=pair|loop|cable:<name> mac=<XX:XX:XX:XX:XX:XX> link=25G-CR|50G-CR2|50G-CR|100G-CR2 bmc=0|1 model_cpu=<cpu>|none model_poll_us=<us> model_nice=<-20..19> fw_version=<major.minor.patch.build> fw_fault=none|no_life|no_ownership|malformed|no_heartbeat fw_timeout_ms=<ms> rx_intr_usecs=<0..16383> rx_intr_frames=<1..16383>"
+    params: "wire=pair|loop|cable:<name> mac=<XX:XX:XX:XX:XX:XX> link=25G-CR|50G-CR2|50G-CR|100G-CR2 bmc=0|1 model_cpu=<cpu>|none model_poll_us=<us> model_nice=<-20..19> fw_version=<major.minor.patch.build> fw_fault=none|no_life|no_ownership|malformed|no_heartbeat|crash:<ms> fw_timeout_ms=<ms> rx_intr_usecs=<0..16383> rx_intr_frames=<1..16383>"
 );
 
 /// What the driver keeps about one Rx queue besides the queue itself (readable by control
@@ -366,7 +366,19 @@ unsafe extern "C" fn service_alarm(arg: *mut c_void) {
         // heartbeat and counters every SERVICE_EVERY ticks.
         let tick = a.ticks.fetch_add(1, Ordering::Relaxed);
         if tick % SERVICE_EVERY == 0 {
-            a.port.service();
+            // A firmware restart: the port restores itself and says so with ethdev's error
+            // recovery events (the data path runs on meanwhile: the firmware does not own
+            // the queues).
+            a.port.service_notify(|r| {
+                let event = match r {
+                    FwRecovery::Started => sys::RTE_ETH_EVENT_ERR_RECOVERING,
+                    FwRecovery::Succeeded => sys::RTE_ETH_EVENT_RECOVERY_SUCCESS,
+                    FwRecovery::Failed => sys::RTE_ETH_EVENT_RECOVERY_FAILED,
+                };
+                // SAFETY: our port, from the EAL interrupt thread (as the LSC event below);
+                // the port's lock is not held, so callbacks may use the port.
+                unsafe { sys::rte_eth_dev_callback_process(eth_dev, event, core::ptr::null_mut()) };
+            });
         }
         if ops::update_link(a, false) && a.data().dev_conf.intr_conf.lsc() != 0 {
             // SAFETY: our port; called from the EAL interrupt thread, as for any PMD's
