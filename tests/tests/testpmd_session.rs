@@ -21,6 +21,18 @@ const NEW_KEY: &str =
 const ALL_RETA: &str =
     "(0xffffffffffffffff,0xffffffffffffffff,0xffffffffffffffff,0xffffffffffffffff)";
 
+/// testpmd on 4 queues per port with RSS, sending UDP from port 1234 to 4789, a different
+/// source address per packet (the flow rule and port reset sessions).
+const RSS_UDP_ARGS: &[&str] = &[
+    "--nb-cores=1",
+    "--rxq=4",
+    "--txq=4",
+    "--total-num-mbufs=16384",
+    "--rss-ip",
+    "--txonly-multi-flow",
+    "--tx-udp=1234,4789",
+];
+
 /// What one burst did at port 0.
 struct Burst {
     /// Packets port 1 sent.
@@ -906,15 +918,7 @@ fn flow_rules_steer_and_drop() {
         "flow-rules",
         &["net_fbnic0", "net_fbnic1"],
         &[],
-        &[
-            "--nb-cores=1",
-            "--rxq=4",
-            "--txq=4",
-            "--total-num-mbufs=16384",
-            "--rss-ip",
-            "--txonly-multi-flow",
-            "--tx-udp=1234,4789",
-        ],
+        RSS_UDP_ARGS,
     );
     tp.cmd("set fwd rxonly");
     let spread = |tp: &TestPmd, b: &Burst, what: &str| {
@@ -1163,15 +1167,7 @@ fn port_reset_returns_the_port_to_probe_state() {
         "port-reset",
         &["net_fbnic0", "net_fbnic1"],
         &[],
-        &[
-            "--nb-cores=1",
-            "--rxq=4",
-            "--txq=4",
-            "--total-num-mbufs=16384",
-            "--rss-ip",
-            "--txonly-multi-flow",
-            "--tx-udp=1234,4789",
-        ],
+        RSS_UDP_ARGS,
     );
     tp.cmd("set fwd rxonly");
     let mac = |tp: &mut TestPmd| {
