@@ -223,6 +223,7 @@ impl Pipeline {
             loopback: false,
             mtu: 1500,
             rx_timestamp: false,
+            link_speeds: Vec::new(),
         };
         port_a.configure(settings(1, q), None)?;
         port_b.configure(settings(q, 1), Some(RssConfig::spread(q, RssHash::ALL)))?;

@@ -84,6 +84,10 @@ pub struct PortSettings {
     pub mtu: u16,
     /// Stamp every received frame (DPDK `RTE_ETH_RX_OFFLOAD_TIMESTAMP`).
     pub rx_timestamp: bool,
+    /// Link speeds (Mbit/s) the application accepts (DPDK `link_speeds`); empty: any. The
+    /// device does not negotiate: the link runs at the mode of the module in its cage,
+    /// which the firmware reports, and a start fails if that mode is not among these.
+    pub link_speeds: Vec<u32>,
 }
 
 impl Default for PortSettings {
@@ -94,6 +98,7 @@ impl Default for PortSettings {
             loopback: false,
             mtu: DEFAULT_MTU,
             rx_timestamp: false,
+            link_speeds: Vec::new(),
         }
     }
 }
@@ -335,6 +340,7 @@ impl Port {
         let res = (|| {
             g.fw.bring_up(tp, &t)?;
             let caps = g.fw.request_caps(tp, &t)?.clone();
+            check_link_speed(caps.link_speed, &g.settings.link_speeds)?;
             log::info!(
                 "firmware {} (commit {}), link {}, BMC {}",
                 caps.version,
@@ -937,6 +943,31 @@ impl Port {
     }
 }
 
+/// Refuses a start when the application asked for link speeds (`wanted`, Mbit/s; empty =
+/// any) the module's mode (`mode`, from the firmware) is not among.
+fn check_link_speed(mode: Option<LinkSpeed>, wanted: &[u32]) -> Result<()> {
+    if wanted.is_empty() || mode.is_some_and(|m| wanted.contains(&m.mbps())) {
+        return Ok(());
+    }
+    let wanted: Vec<String> = wanted
+        .iter()
+        .map(|s| format!("{} Gb/s", s / 1000))
+        .collect();
+    Err(Error::invalid(match mode {
+        Some(m) => format!(
+            "link speed {}: the link runs at {} Gb/s ({}, the mode of the module the firmware \
+             reports; the device does not negotiate)",
+            wanted.join(" or "),
+            m.mbps() / 1000,
+            m.name()
+        ),
+        None => format!(
+            "link speed {}: the firmware reported no link mode",
+            wanted.join(" or ")
+        ),
+    }))
+}
+
 /// Reads the module's identifier, revision and status bytes and what they say.
 fn read_module_head(fw: &mut Firmware, tp: &dyn Transport, t: &FwTimeouts) -> Result<ModuleInfo> {
     let head = fw.read_qsfp(tp, t, 0, 0, 3)?;
@@ -958,4 +989,27 @@ fn check_mtu(mtu: u16) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_speed_requests_against_the_module_mode() {
+        assert!(check_link_speed(Some(LinkSpeed::G100Cr2), &[]).is_ok());
+        assert!(check_link_speed(None, &[]).is_ok());
+        assert!(check_link_speed(Some(LinkSpeed::G100Cr2), &[100_000]).is_ok());
+        assert!(check_link_speed(Some(LinkSpeed::G50Cr), &[25_000, 50_000]).is_ok());
+        let e = check_link_speed(Some(LinkSpeed::G100Cr2), &[25_000]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid argument: link speed 25 Gb/s: the link runs at 100 Gb/s (100G-CR2, the \
+             mode of the module the firmware reports; the device does not negotiate)"
+        );
+        let e = check_link_speed(None, &[25_000, 50_000]).unwrap_err();
+        assert!(e
+            .to_string()
+            .contains("25 Gb/s or 50 Gb/s: the firmware reported no link mode"));
+    }
 }

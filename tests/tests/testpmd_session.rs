@@ -1258,6 +1258,10 @@ fn firmware_crash_is_recovered_with_recovery_events() {
         &[],
         &["--nb-cores=1", "--total-num-mbufs=16384"],
     );
+    tp.cmd_expect(
+        "show port info 0",
+        &["Device error handling mode: proactive"],
+    );
     tp.cmd("set fwd io");
     tp.cmd("start tx_first");
     tp.wait_until("the recovery to finish", Duration::from_secs(20), |t| {
@@ -1293,6 +1297,63 @@ fn firmware_crash_is_recovered_with_recovery_events() {
         lines.len() == 2
             && lines[0].contains("firmware uptime went backwards")
             && lines[1].contains("firmware restarted: taking ownership again"),
+        "driver log:\n{}",
+        lines.join("\n")
+    );
+}
+
+/// Link speeds (`port config N speed ...`): the device negotiates nothing, its link runs at
+/// the mode of the module (here `link=25G-CR`): a start asking for another speed fails
+/// saying which speed the link runs at, 25 Gb/s fixed starts and forwards, a speed the
+/// device has no mode for is refused at configure, and `auto` is the default again.
+#[test]
+fn link_speed_requests_follow_the_module() {
+    let mut tp = TestPmd::start(
+        "link-speed",
+        &["net_fbnic0,link=25G-CR", "net_fbnic1,link=25G-CR"],
+        &[],
+        &["--total-num-mbufs=16384"],
+    );
+    let start_0 = |tp: &mut TestPmd| tp.cmd_timeout("port start 0", Duration::from_secs(30));
+    tp.cmd("port stop 0");
+    tp.cmd("port config 0 speed 100000 duplex full");
+    let out = start_0(&mut tp);
+    tp.check(
+        out.contains("link speed 100 Gb/s: the link runs at 25 Gb/s (25G-CR")
+            && out.contains("Fail to start port 0"),
+        || format!("a 100G start on a 25G module must fail:\n{out}"),
+    );
+    tp.cmd("port config 0 speed 10000 duplex full");
+    let out = start_0(&mut tp);
+    tp.check(
+        out.contains("the device runs at 25, 50 or 100 Gb/s") && out.contains("Fail"),
+        || format!("10G must be refused at configure:\n{out}"),
+    );
+    tp.cmd("port config 0 speed 25000 duplex full");
+    let out = start_0(&mut tp);
+    tp.check(!out.contains("Fail"), || {
+        format!("25G fixed on a 25G module must start:\n{out}")
+    });
+    tp.cmd_expect(
+        "show port info 0",
+        &["Link status: up", "Link speed: 25 Gbps"],
+    );
+    tp.cmd("set fwd io");
+    tp.cmd("start tx_first");
+    tp.wait_until("traffic through port 0", Duration::from_secs(20), |t| {
+        get(&t.stats(0), "RX-packets") > 1000
+    });
+    tp.cmd("stop");
+    tp.cmd("port stop 0");
+    tp.cmd("port config 0 speed auto duplex full");
+    let out = start_0(&mut tp);
+    tp.check(!out.contains("Fail"), || format!("auto must start:\n{out}"));
+    let text = tp.quit();
+    let lines = driver_log_lines(&text);
+    assert!(
+        lines.len() == 2
+            && lines[0].contains("start: invalid argument: link speed 100 Gb/s")
+            && lines[1].contains("configure: invalid argument: link_speeds"),
         "driver log:\n{}",
         lines.join("\n")
     );

@@ -458,6 +458,37 @@ unsafe extern "C" fn tx_done_cleanup(q: *mut c_void, _free_cnt: u32) -> c_int {
 // Device level
 // ----------------------------------------------------------------------------------------
 
+/// The speeds the device's modes run at, as ethdev names them, and in Mbit/s.
+const SPEEDS: [(u32, u32); 3] = [
+    (sys::RTE_ETH_LINK_SPEED_25G, 25_000),
+    (sys::RTE_ETH_LINK_SPEED_50G, 50_000),
+    (sys::RTE_ETH_LINK_SPEED_100G, 100_000),
+];
+
+/// `rte_eth_conf.link_speeds` as the speeds (Mbit/s) the port may run at (empty: any).
+/// Speeds the device has no mode for, and a fixed speed that is not exactly one, are refused.
+/// With the device negotiating nothing, a fixed speed and an autonegotiation mask of one
+/// speed ask for the same: the module's mode must be it (checked at start).
+fn link_speeds_mbps(link_speeds: u32) -> Result<Vec<u32>> {
+    let bits = link_speeds & !sys::RTE_ETH_LINK_SPEED_FIXED;
+    let known = SPEEDS.iter().fold(0, |m, (b, _)| m | b);
+    if bits & !known != 0 {
+        return Err(Error::invalid(format!(
+            "link_speeds {link_speeds:#x}: the device runs at 25, 50 or 100 Gb/s, full duplex"
+        )));
+    }
+    if link_speeds & sys::RTE_ETH_LINK_SPEED_FIXED != 0 && bits.count_ones() != 1 {
+        return Err(Error::invalid(format!(
+            "link_speeds {link_speeds:#x}: a fixed speed names exactly one speed"
+        )));
+    }
+    Ok(SPEEDS
+        .iter()
+        .filter(|(b, _)| bits & b != 0)
+        .map(|&(_, mbps)| mbps)
+        .collect())
+}
+
 unsafe extern "C" fn dev_configure(dev: *mut sys::rte_eth_dev) -> c_int {
     with_adapter!(dev, "configure", |a| {
         let d = a.data();
@@ -482,6 +513,7 @@ unsafe extern "C" fn dev_configure(dev: *mut sys::rte_eth_dev) -> c_int {
                 tx_off & !TX_OFFLOADS
             )));
         }
+        let link_speeds = link_speeds_mbps(conf.link_speeds)?;
         let rss_on = conf.rxmode.mq_mode & sys::RTE_ETH_MQ_RX_RSS_FLAG != 0;
         let rss_conf = &conf.rx_adv_conf.rss_conf;
         let mut rss = a.port.rss();
@@ -519,6 +551,7 @@ unsafe extern "C" fn dev_configure(dev: *mut sys::rte_eth_dev) -> c_int {
             loopback: lpbk == 1,
             mtu: d.mtu,
             rx_timestamp: rx_off & sys::RTE_ETH_RX_OFFLOAD_TIMESTAMP != 0,
+            link_speeds,
         };
         a.port.configure(settings, Some(rss))?;
         let mut t = a.queues();
@@ -698,9 +731,10 @@ unsafe extern "C" fn dev_infos_get(
         i.tx_desc_lim.nb_align = 1;
         i.tx_desc_lim.nb_seg_max = MAX_TX_SEGS;
         i.tx_desc_lim.nb_mtu_seg_max = MAX_TX_SEGS;
-        i.speed_capa = sys::RTE_ETH_LINK_SPEED_25G
-            | sys::RTE_ETH_LINK_SPEED_50G
-            | sys::RTE_ETH_LINK_SPEED_100G;
+        // The port recovers from a firmware restart by itself, announcing it with the
+        // ERR_RECOVERING and RECOVERY_* events.
+        i.err_handle_mode = sys::RTE_ETH_ERROR_HANDLE_MODE_PROACTIVE;
+        i.speed_capa = SPEEDS.iter().fold(0, |m, (b, _)| m | b);
         i.default_rxconf.rx_free_thresh = 32;
         i.default_rxconf.rx_drop_en = 0;
         i.default_txconf.tx_free_thresh = 32;

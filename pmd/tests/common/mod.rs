@@ -150,6 +150,7 @@ impl TestPort {
                 loopback: false,
                 mtu: spec.mtu,
                 rx_timestamp: false,
+                link_speeds: Vec::new(),
             },
             None,
         )
