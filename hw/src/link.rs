@@ -117,6 +117,15 @@ impl Fec {
     pub const fn to_wire(self) -> u32 {
         self as u32
     }
+
+    /// Its usual short name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Rs => "RS",
+            Self::BaseR => "BASE-R",
+        }
+    }
 }
 
 #[cfg(test)]

@@ -624,6 +624,19 @@ impl Port {
         })
     }
 
+    /// The link mode and FEC the firmware reports for the module in the port's cage (asked
+    /// for, with the mailbox brought up just for that, if the port has not talked to the
+    /// firmware yet). The host cannot change either: the firmware sets them.
+    pub fn link_mode(&self) -> Result<(Option<LinkSpeed>, Option<Fec>)> {
+        let mut g = self.lock();
+        if let Some(c) = g.fw.caps() {
+            return Ok((c.link_speed, c.link_fec));
+        }
+        self.fw_query(&mut g, |fw, tp, t| {
+            fw.request_caps(tp, t).map(|c| (c.link_speed, c.link_fec))
+        })
+    }
+
     /// What the module in the port's cage is and how long its EEPROM is (read through the
     /// firmware; works on a stopped port too).
     pub fn module_info(&self) -> Result<ModuleInfo> {

@@ -1302,8 +1302,9 @@ fn firmware_crash_is_recovered_with_recovery_events() {
     );
 }
 
-/// Link speeds (`port config N speed ...`): the device negotiates nothing, its link runs at
-/// the mode of the module (here `link=25G-CR`): a start asking for another speed fails
+/// Link speeds (`port config N speed ...`) and FEC: the device negotiates nothing, its link
+/// runs at the mode of the module (here `link=25G-CR`, no FEC; FEC other than that refused,
+/// `auto` accepted): a start asking for another speed fails
 /// saying which speed the link runs at, 25 Gb/s fixed starts and forwards, a speed the
 /// device has no mode for is refused at configure, and `auto` is the default again.
 #[test]
@@ -1315,6 +1316,15 @@ fn link_speed_requests_follow_the_module() {
         &["--total-num-mbufs=16384"],
     );
     let start_0 = |tp: &mut TestPmd| tp.cmd_timeout("port start 0", Duration::from_secs(30));
+    // FEC: the firmware's, for the mode (none at 25G-CR); only it or auto can be asked for.
+    tp.cmd_expect("show port 0 fec capabilities", &["25 Gbps : off auto"]);
+    tp.cmd_expect("show port 0 fec_mode", &["off"]);
+    tp.cmd_expect(
+        "set port 0 fec_mode rs",
+        &["the link's FEC is none (25G-CR)", "Set FEC mode failed"],
+    );
+    let out = tp.cmd("set port 0 fec_mode auto");
+    tp.check(!out.contains("fail"), || format!("fec_mode auto:\n{out}"));
     tp.cmd("port stop 0");
     tp.cmd("port config 0 speed 100000 duplex full");
     let out = start_0(&mut tp);
@@ -1351,9 +1361,10 @@ fn link_speed_requests_follow_the_module() {
     let text = tp.quit();
     let lines = driver_log_lines(&text);
     assert!(
-        lines.len() == 2
-            && lines[0].contains("start: invalid argument: link speed 100 Gb/s")
-            && lines[1].contains("configure: invalid argument: link_speeds"),
+        lines.len() == 3
+            && lines[0].contains("fec_set: invalid argument: FEC mode 0x8")
+            && lines[1].contains("start: invalid argument: link speed 100 Gb/s")
+            && lines[2].contains("configure: invalid argument: link_speeds"),
         "driver log:\n{}",
         lines.join("\n")
     );

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dpdk_sys as sys;
+use fbnic_hw::link::{Fec, LinkSpeed};
 use fbnic_hw::mac::MacAddr;
 use fbnic_hw::regdump;
 
@@ -800,6 +801,73 @@ unsafe extern "C" fn fw_version_get(
         unsafe {
             core::ptr::copy_nonoverlapping(s.as_ptr(), buf as *mut u8, s.len());
             *buf.add(s.len()) = 0;
+        }
+        Ok(0)
+    })
+}
+
+/// The ethdev FEC capability bit of `fec` (`RTE_ETH_FEC_MODE_TO_CAPA`).
+fn fec_capa(fec: Fec) -> u32 {
+    1 << match fec {
+        Fec::None => sys::RTE_ETH_FEC_NOFEC,
+        Fec::BaseR => sys::RTE_ETH_FEC_BASER,
+        Fec::Rs => sys::RTE_ETH_FEC_RS,
+    }
+}
+
+/// The link's mode and FEC, both known (the firmware reports them).
+fn fec_mode(a: &Adapter) -> Result<(LinkSpeed, Fec)> {
+    match a.port.link_mode()? {
+        (Some(speed), Some(fec)) => Ok((speed, fec)),
+        _ => Err(Error::Firmware(
+            "the firmware reported no link mode or FEC".into(),
+        )),
+    }
+}
+
+/// `rte_eth_fec_get_capability`: one entry, the link's speed with the FEC it runs and
+/// `auto`. The firmware sets the FEC for the module's mode; the host cannot choose another.
+unsafe extern "C" fn fec_get_capability(
+    dev: *mut sys::rte_eth_dev,
+    capa: *mut sys::rte_eth_fec_capa,
+    num: c_uint,
+) -> c_int {
+    with_adapter!(dev, "fec_get_capability", |a| {
+        let (speed, fec) = fec_mode(a)?;
+        if capa.is_null() || num < 1 {
+            return Ok(1);
+        }
+        // SAFETY: the caller's array holds `num` >= 1 entries.
+        let c = unsafe { &mut *capa };
+        c.speed = speed.mbps();
+        c.capa = fec_capa(fec) | 1 << sys::RTE_ETH_FEC_AUTO;
+        Ok(1)
+    })
+}
+
+/// `rte_eth_fec_get`: the FEC the link runs.
+unsafe extern "C" fn fec_get(dev: *mut sys::rte_eth_dev, mode: *mut u32) -> c_int {
+    with_adapter!(dev, "fec_get", |a| {
+        let (_, fec) = fec_mode(a)?;
+        // SAFETY: ethdev checked the pointer.
+        unsafe { *mode = fec_capa(fec) };
+        Ok(0)
+    })
+}
+
+/// `rte_eth_fec_set`: `auto` or the FEC the link already runs; any other is refused, saying
+/// why (the firmware sets it for the module's mode).
+unsafe extern "C" fn fec_set(dev: *mut sys::rte_eth_dev, mode: u32) -> c_int {
+    with_adapter!(dev, "fec_set", |a| {
+        let (speed, fec) = fec_mode(a)?;
+        let allowed = fec_capa(fec) | 1 << sys::RTE_ETH_FEC_AUTO;
+        if mode == 0 || mode & !allowed != 0 {
+            return Err(Error::invalid(format!(
+                "FEC mode {mode:#x}: the link's FEC is {} ({}), which the firmware sets for \
+                 the module's mode; only that or auto can be asked for",
+                fec.name(),
+                speed.name()
+            )));
         }
         Ok(0)
     })
@@ -2065,6 +2133,9 @@ pub(super) static OPS: sys::eth_dev_ops = {
     o.dev_supported_ptypes_get = Some(dev_supported_ptypes_get);
     o.mtu_set = Some(mtu_set);
     o.fw_version_get = Some(fw_version_get);
+    o.fec_get_capability = Some(fec_get_capability);
+    o.fec_get = Some(fec_get);
+    o.fec_set = Some(fec_set);
     o.get_module_info = Some(get_module_info);
     o.get_module_eeprom = Some(get_module_eeprom);
     o.get_reg = Some(get_reg);
