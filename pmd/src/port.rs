@@ -591,8 +591,10 @@ impl Port {
         }
     }
 
-    /// After a firmware restart: takes ownership again, rewrites the Rx rules (the BMC's may
-    /// have changed) and tells the firmware the host's filters.
+    /// After a firmware restart: takes ownership again, rewrites the Rx rules and tells the
+    /// firmware the host's filters. Each step is tried even if one before it failed (the
+    /// rules are the host's registers, worth restoring with or without ownership); the
+    /// first failure is the result.
     fn recover_after_fw_restart(&self) -> Result<()> {
         let mut g = self.lock();
         if !g.started {
@@ -601,10 +603,10 @@ impl Port {
         }
         log::warn!("firmware restarted: taking ownership again and rewriting the rules");
         let t = self.timeouts;
-        g.fw.take_ownership(self.tp.as_ref(), &t)?;
-        self.write_rules(&g, true)?;
+        let owned = g.fw.take_ownership(self.tp.as_ref(), &t);
+        let rules = self.write_rules(&g, true);
         self.sync_filters_to_fw(&mut g);
-        Ok(())
+        owned.and(rules)
     }
 
     /// The firmware version, once the port has talked to the firmware.
