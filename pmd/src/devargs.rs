@@ -22,7 +22,7 @@ pub const PARAMS: &[(&str, &str)] = &[
     ("fw_version", "<major.minor.patch.build>"),
     (
         "fw_fault",
-        "none|no_life|no_ownership|malformed|no_heartbeat",
+        "none|no_life|no_ownership|malformed|no_heartbeat|crash:<ms>",
     ),
     ("fw_timeout_ms", "<ms>"),
     ("rx_intr_usecs", "<0..16383>"),

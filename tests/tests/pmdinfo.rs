@@ -52,7 +52,7 @@ fn pmdinfo_lists_net_fbnic_and_its_parameters() {
         "model_poll_us=<us>",
         "model_nice=<-20..19>",
         "fw_version=<major.minor.patch.build>",
-        "fw_fault=none|no_life|no_ownership|malformed|no_heartbeat",
+        "fw_fault=none|no_life|no_ownership|malformed|no_heartbeat|crash:<ms>",
         "fw_timeout_ms=<ms>",
         "rx_intr_usecs=<0..16383>",
         "rx_intr_frames=<1..16383>",
