@@ -98,25 +98,22 @@ pub(crate) fn flush(dma: &mut DmaTable, q: &mut Queue, cnt: &mut Counters) {
         ..
     } = q;
     *stage_listed = false;
-    // The driver may hold these lines (it polls the ring): ask for them a few lines ahead of
-    // the store, so the transfers overlap instead of each store waiting in turn.
-    let n = rcd_stage.len() as u32;
-    for k in (0..n.min(FLUSH_AHEAD)).step_by(8) {
-        rcq.prefetch(dma, *stage_idx + k, true);
-    }
-    for (k, &v) in rcd_stage.iter().enumerate() {
-        let at = *stage_idx + k as u32;
-        if at & 7 == 0 && k as u32 + FLUSH_AHEAD < n {
-            rcq.prefetch(dma, at + FLUSH_AHEAD, true);
-        }
-        if rcq.state == RingState::Off {
-            break;
-        }
-        if rcq.write(dma, at, v).is_err() {
-            rcq.state = RingState::Faulted;
-            cnt.ring_faults += 1;
-            break;
-        }
+    // The driver may hold these lines (it polls the ring): the run asks for them a few lines
+    // ahead of the store, so the transfers overlap instead of each store waiting in turn.
+    if rcq.state == RingState::Running
+        && dma
+            .ring_write_run(
+                &mut rcq.map,
+                rcq.base,
+                rcq.entries,
+                *stage_idx,
+                rcd_stage,
+                FLUSH_AHEAD,
+            )
+            .is_err()
+    {
+        rcq.state = RingState::Faulted;
+        cnt.ring_faults += 1;
     }
     rcd_stage.clear();
 }
