@@ -601,15 +601,8 @@ unsafe extern "C" fn dev_close(dev: *mut sys::rte_eth_dev) -> c_int {
         if let Err(e) = a.port.stop(&mut qs) {
             ::log::warn!("{name}: stop at close: {e}");
         }
-        let d = a.data();
-        for i in 0..d.nb_rx_queues {
-            // SAFETY: our port, stopped.
-            unsafe { rx_queue_release(dev, i) };
-        }
-        for i in 0..d.nb_tx_queues {
-            // SAFETY: our port, stopped.
-            unsafe { tx_queue_release(dev, i) };
-        }
+        // SAFETY: our port, stopped.
+        unsafe { release_queues(dev, a) };
         a.port.close();
         super::mem::unregister(&(a.tp.clone() as Arc<dyn crate::transport::Transport>));
         // SAFETY: dev_private holds the adapter from probe; nothing refers to it any more
@@ -636,16 +629,10 @@ unsafe extern "C" fn dev_reset(dev: *mut sys::rte_eth_dev) -> c_int {
             return Err(Error::Busy("stop the port before resetting it".into()));
         }
         super::intr::uninstall(a);
-        let d = a.data();
-        for i in 0..d.nb_rx_queues {
-            // SAFETY: our port, stopped.
-            unsafe { rx_queue_release(dev, i) };
-        }
-        for i in 0..d.nb_tx_queues {
-            // SAFETY: our port, stopped.
-            unsafe { tx_queue_release(dev, i) };
-        }
+        // SAFETY: our port, stopped.
+        unsafe { release_queues(dev, a) };
         a.port.reset()?;
+        let d = a.data();
         if !d.mac_addrs.is_null() {
             // SAFETY: mac_addrs holds MAX_MAC_ADDRS entries (probe allocated them).
             let macs =
@@ -659,6 +646,22 @@ unsafe extern "C" fn dev_reset(dev: *mut sys::rte_eth_dev) -> c_int {
         ::log::info!("{}: reset", a.name);
         Ok(0)
     })
+}
+
+/// Releases every Rx and Tx queue of `dev` (close, reset).
+///
+/// # Safety
+/// `dev` is a stopped port of this driver and `a` its adapter.
+unsafe fn release_queues(dev: *mut sys::rte_eth_dev, a: &Adapter) {
+    let d = a.data();
+    for i in 0..d.nb_rx_queues {
+        // SAFETY: our port, stopped (the caller's contract).
+        unsafe { rx_queue_release(dev, i) };
+    }
+    for i in 0..d.nb_tx_queues {
+        // SAFETY: as above.
+        unsafe { tx_queue_release(dev, i) };
+    }
 }
 
 /// Refreshes the link status ethdev keeps for the port; true when it changed.
@@ -815,6 +818,11 @@ fn fec_capa(fec: Fec) -> u32 {
     }
 }
 
+/// What `fec_set` accepts and the capability lists: the FEC the link runs, or `auto`.
+fn fec_settable(fec: Fec) -> u32 {
+    fec_capa(fec) | 1 << sys::RTE_ETH_FEC_AUTO
+}
+
 /// The link's mode and FEC, both known (the firmware reports them).
 fn fec_mode(a: &Adapter) -> Result<(LinkSpeed, Fec)> {
     match a.port.link_mode()? {
@@ -840,7 +848,7 @@ unsafe extern "C" fn fec_get_capability(
         // SAFETY: the caller's array holds `num` >= 1 entries.
         let c = unsafe { &mut *capa };
         c.speed = speed.mbps();
-        c.capa = fec_capa(fec) | 1 << sys::RTE_ETH_FEC_AUTO;
+        c.capa = fec_settable(fec);
         Ok(1)
     })
 }
@@ -860,8 +868,7 @@ unsafe extern "C" fn fec_get(dev: *mut sys::rte_eth_dev, mode: *mut u32) -> c_in
 unsafe extern "C" fn fec_set(dev: *mut sys::rte_eth_dev, mode: u32) -> c_int {
     with_adapter!(dev, "fec_set", |a| {
         let (speed, fec) = fec_mode(a)?;
-        let allowed = fec_capa(fec) | 1 << sys::RTE_ETH_FEC_AUTO;
-        if mode == 0 || mode & !allowed != 0 {
+        if mode == 0 || mode & !fec_settable(fec) != 0 {
             return Err(Error::invalid(format!(
                 "FEC mode {mode:#x}: the link's FEC is {} ({}), which the firmware sets for \
                  the module's mode; only that or auto can be asked for",
