@@ -22,7 +22,7 @@ use crate::flow::{FlowId, FlowRule, FlowTable};
 use crate::fw::{Firmware, FwEvent, FwTimeouts};
 use crate::module::{page_reads, ModuleInfo};
 use crate::ptp::{self, Stamps};
-use crate::rpc::{self, BmcInfo, MacDaTable, RssConfig, RssHash, RxFilters, SplitHdrs};
+use crate::rpc::{self, BmcInfo, HostRules, MacDaTable, RssConfig, RssHash, RxFilters, SplitHdrs};
 use crate::stats::HwCounters;
 use crate::transport::{DmaAllocator, Transport};
 
@@ -141,6 +141,8 @@ struct Inner {
     timesync: bool,
     /// Where header-split queues cut frames (the actions' DMA hint), if any queue splits.
     hdr_split: Option<SplitHdrs>,
+    /// rte_flow isolated mode: only the flow rules deliver to the host (no RSS rules).
+    isolated: bool,
 }
 
 impl Inner {
@@ -167,6 +169,7 @@ impl Inner {
             admin_down: false,
             timesync: false,
             hdr_split: None,
+            isolated: false,
         })
     }
 
@@ -229,9 +232,9 @@ impl Port {
     /// `rte_eth_dev_reset`): the firmware conversation starts over at the next start (a fresh
     /// mailbox; signs of life, capabilities and ownership asked again), and settings, RSS,
     /// Rx filters (the permanent address only), flow control, link admin state and
-    /// timestamping are the defaults; no flow rule is left, and rule ids keep counting, so a
-    /// handle from before the reset never names a rule made after it. Hardware counters
-    /// restart from zero. The device's clock keeps running.
+    /// timestamping are the defaults; no flow rule is left (nor isolated mode), and rule ids
+    /// keep counting, so a handle from before the reset never names a rule made after it.
+    /// Hardware counters restart from zero. The device's clock keeps running.
     pub fn reset(&self) -> Result<()> {
         let mut g = self.lock();
         if g.started {
@@ -442,21 +445,35 @@ impl Port {
             t.write(tp);
         } else {
             t.write(tp);
-            rpc::write_actions(tp, &g.rss, &g.flows, bmc.as_ref(), false, false, None)?;
+            rpc::write_actions(
+                tp,
+                &g.rss,
+                &g.flows,
+                bmc.as_ref(),
+                HostRules::Off,
+                false,
+                None,
+            )?;
         }
         Ok(())
     }
 
-    /// Writes the action TCAM with the host's rules (flow rules `flows`, RSS) as the port's
-    /// state says: its RSS hash types, the BMC's rules, Rx timestamps on or off.
+    /// Writes the action TCAM with the host's rules (flow rules `flows`, RSS unless
+    /// isolated) as the port's state says: its RSS hash types, the BMC's rules, Rx
+    /// timestamps on or off.
     fn write_host_actions(&self, g: &Inner, flows: &FlowTable) -> Result<()> {
         let bmc = bmc_of(g);
+        let host = if g.isolated {
+            HostRules::Isolated
+        } else {
+            HostRules::All
+        };
         rpc::write_actions(
             self.tp.as_ref(),
             &g.rss,
             flows,
             bmc.as_ref(),
-            true,
+            host,
             g.rx_stamp(),
             g.hdr_split,
         )
@@ -796,6 +813,30 @@ impl Port {
                 log::error!("rewriting the flow rules: {e}");
             }
         }
+    }
+
+    /// Enters (`on`) or leaves rte_flow isolated mode: only the flow rules deliver to the
+    /// host, what no rule takes is dropped (the RSS rules are left out of the action TCAM).
+    /// The MAC address filter still applies in front of the rules. In force at once on a
+    /// started port, and at every start; a reset leaves it.
+    pub fn set_isolated(&self, on: bool) -> Result<()> {
+        let mut g = self.lock();
+        if g.isolated == on {
+            return Ok(());
+        }
+        g.isolated = on;
+        if g.started {
+            if let Err(e) = self.write_host_actions(&g, &g.flows) {
+                g.isolated = !on;
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the port is in rte_flow isolated mode.
+    pub fn isolated(&self) -> bool {
+        self.lock().isolated
     }
 
     /// The flow rules, in match order.

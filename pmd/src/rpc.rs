@@ -560,8 +560,19 @@ fn write_act(tp: &dyn Transport, idx: u32, e: Option<ActEntry>) {
     );
 }
 
-/// Writes the action TCAM: the BMC rule (if any), the flow rules and the RSS rules (if
-/// `host`), and a default action of DROP. Entries not in the plan are invalidated. With
+/// Which of the host's rules the action TCAM holds besides the BMC's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostRules {
+    /// None: the port is stopped (only the BMC's traffic is delivered).
+    Off,
+    /// The flow rules only (rte_flow isolated mode): what no rule takes is dropped.
+    Isolated,
+    /// The flow rules, then the RSS rules for everything the MAC DA TCAM accepted.
+    All,
+}
+
+/// Writes the action TCAM: the BMC rule (if any), the flow rules and the RSS rules as `host`
+/// says, and a default action of DROP. Entries not in the plan are invalidated. With
 /// `stamp`, frames for the host get an Rx timestamp (TS_ENA); with `split`, their actions
 /// carry the DMA hint that places the header-split queues' cut. Fails, writing nothing, if
 /// the flow rules do not fit.
@@ -570,14 +581,14 @@ pub fn write_actions(
     rss: &RssConfig,
     flows: &FlowTable,
     bmc: Option<&BmcInfo>,
-    host: bool,
+    host: HostRules,
     stamp: bool,
     split: Option<SplitHdrs>,
 ) -> Result<()> {
-    let flow_plan = if host {
-        flow_entries(flows, rss, bmc)?
-    } else {
+    let flow_plan = if host == HostRules::Off {
         Vec::new()
+    } else {
+        flow_entries(flows, rss, bmc)?
     };
     tp.write32(
         Bar::Bar0,
@@ -598,24 +609,28 @@ pub fn write_actions(
     for (i, e) in flow_plan.into_iter().enumerate() {
         plan[ACT_IDX_FLOW_FIRST as usize + i] = Some(e);
     }
-    if host {
+    if host != HostRules::Off {
         let bmc_all_multi = bmc.is_some_and(|b| b.all_multi);
+        let rss_on = host == HostRules::All;
         let n = FLOW_TYPES.len() as u32;
         for (i, &ft) in FLOW_TYPES.iter().enumerate() {
             let act1 = rss_fields(ft, rss.hash);
-            let host = ActTbl0::default().with_dest(regs::ACT_DEST_HOST);
             // Host unicast: MAC DA entries boundary..=31 (extra unicast, primary, promiscuous).
-            plan[(ACT_IDX_RSS_FIRST + i as u32) as usize] = Some(ActEntry::new(
-                Key1::any().flow(ft).macda(regs::MACDA_IDX_BOUNDARY, 3),
-                Some(ft),
-                host,
-                act1,
-            ));
-            // Anything else the MAC DA TCAM accepted (broadcast, multicast).
-            let dest = if bmc_all_multi {
-                regs::ACT_DEST_HOST | regs::ACT_DEST_BMC
-            } else {
-                regs::ACT_DEST_HOST
+            if rss_on {
+                plan[(ACT_IDX_RSS_FIRST + i as u32) as usize] = Some(ActEntry::new(
+                    Key1::any().flow(ft).macda(regs::MACDA_IDX_BOUNDARY, 3),
+                    Some(ft),
+                    ActTbl0::default().with_dest(regs::ACT_DEST_HOST),
+                    act1,
+                ));
+            }
+            // Anything else the MAC DA TCAM accepted (broadcast, multicast); isolated, the
+            // BMC's copy of it stays.
+            let dest = match (rss_on, bmc_all_multi) {
+                (true, true) => regs::ACT_DEST_HOST | regs::ACT_DEST_BMC,
+                (true, false) => regs::ACT_DEST_HOST,
+                (false, true) => regs::ACT_DEST_BMC,
+                (false, false) => continue,
             };
             plan[(ACT_IDX_RSS_FIRST + n + i as u32) as usize] = Some(ActEntry::new(
                 Key1::any().flow(ft),
@@ -783,7 +798,16 @@ mod tests {
             v6: false,
             udp: false,
         };
-        write_actions(tp, &rss, &flows, Some(&bmc), true, false, Some(split)).unwrap();
+        write_actions(
+            tp,
+            &rss,
+            &flows,
+            Some(&bmc),
+            HostRules::All,
+            false,
+            Some(split),
+        )
+        .unwrap();
         let act0 = |i: u32| ActTbl0::from_raw(tp.read32(Bar::Bar0, regs::rpc_act_tbl0(i)));
         assert_eq!(act0(ACT_IDX_BMC_UC).dma_hint(), 0);
         for (i, &ft) in FLOW_TYPES.iter().enumerate() {
@@ -795,8 +819,58 @@ mod tests {
             }
         }
         assert_eq!(act0(ACT_IDX_RSS_FIRST + 3).dma_hint(), l4, "TCP/IPv4");
-        write_actions(tp, &rss, &flows, Some(&bmc), true, false, None).unwrap();
+        write_actions(tp, &rss, &flows, Some(&bmc), HostRules::All, false, None).unwrap();
         assert!((0..regs::ACT_ENTRIES).all(|i| act0(i).dma_hint() == 0));
+    }
+
+    #[test]
+    fn isolated_actions_keep_the_flow_rules_and_the_bmc_copy_only() {
+        use crate::flow::{FlowRule, FlowTable};
+        let dev = crate::fake::FakeDevice::new();
+        let tp: &dyn Transport = &dev;
+        let rss = RssConfig::spread(4, RssHash::ALL);
+        let (flows, _) = FlowTable::default().with(FlowRule::any(FlowAction::Queue(1)));
+        let valid = |i: u32| {
+            tp.read32(
+                Bar::Bar0,
+                regs::rpc_tcam_act(i, regs::TCAM_ACT_VALIDATE_WORD),
+            ) == regs::TCAM_VALIDATE
+        };
+        let dest = |i: u32| ActTbl0::from_raw(tp.read32(Bar::Bar0, regs::rpc_act_tbl0(i))).dest();
+        let n = FLOW_TYPES.len() as u32;
+        let rss_entries = ACT_IDX_RSS_FIRST..ACT_IDX_RSS_FIRST + 2 * n;
+        for all_multi in [false, true] {
+            let bmc = BmcInfo {
+                macs: vec![mac(9)],
+                all_multi,
+            };
+            for host in [HostRules::All, HostRules::Isolated] {
+                write_actions(tp, &rss, &flows, Some(&bmc), host, false, None).unwrap();
+                let what = format!("{host:?}, BMC all-multi {all_multi}");
+                assert!(valid(ACT_IDX_BMC_UC), "{what}: the BMC's unicast rule");
+                // The match-anything rule: one entry per flow type (two with the BMC's copy).
+                let flow_n = if all_multi { 2 * n } else { n };
+                let flow_entries = ACT_IDX_FLOW_FIRST..ACT_IDX_FLOW_FIRST + flow_n;
+                assert!(flow_entries.clone().all(valid), "{what}: the flow rule");
+                assert!(
+                    !(ACT_IDX_FLOW_FIRST + flow_n..ACT_IDX_RSS_FIRST).any(valid),
+                    "{what}: nothing after the flow rule"
+                );
+                for i in rss_entries.clone() {
+                    let other = i >= ACT_IDX_RSS_FIRST + n;
+                    let want = match (host, other, all_multi) {
+                        (HostRules::All, false, _) => Some(regs::ACT_DEST_HOST),
+                        (HostRules::All, true, false) => Some(regs::ACT_DEST_HOST),
+                        (HostRules::All, true, true) => {
+                            Some(regs::ACT_DEST_HOST | regs::ACT_DEST_BMC)
+                        }
+                        (_, true, true) => Some(regs::ACT_DEST_BMC),
+                        _ => None,
+                    };
+                    assert_eq!(valid(i).then(|| dest(i)), want, "{what}: RSS entry {i}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -1291,6 +1291,116 @@ fn flow_rules_steer_across_types_masks_and_restarts() {
     );
 }
 
+/// rte_flow isolated mode: only what a flow rule takes reaches the host; the rest (unicast
+/// to the port's own address and broadcast alike) is dropped by the action TCAM's default
+/// and counted. In and out at once on a started port, kept across stop/start, left by a
+/// reset.
+#[test]
+fn isolated_mode_delivers_only_what_a_flow_rule_takes() {
+    use rte_net_fbnic::flow::{FlowAction, FlowIp, FlowL4, FlowRule, PortMatch};
+    let spec = PortSpec {
+        rx_queues: 4,
+        ..Default::default()
+    };
+    let (mut a, mut b) = cabled_pair(&spec, &PortSpec::default());
+    a.port
+        .update_rss(|r| {
+            r.hash = rte_net_fbnic::rpc::RssHash::ALL;
+            Ok(())
+        })
+        .unwrap();
+    let rss = a.port.rss();
+    let table = fbnic_hw::toeplitz::ToeplitzTable::new(&rss.key);
+    let rss_queue = |f: &Flow| rss.reta[(f.hash(&table) & 0xff) as usize] as usize;
+    a.port
+        .flow_create(FlowRule {
+            priority: 0,
+            ip: FlowIp::V4,
+            l4: FlowL4::Udp,
+            sport: PortMatch::ANY,
+            dport: PortMatch::exact(53),
+            action: FlowAction::Queue(2),
+        })
+        .unwrap();
+    assert!(!a.port.isolated());
+    a.port.set_isolated(true).unwrap();
+    assert!(a.port.isolated());
+    a.start().unwrap();
+    b.start().unwrap();
+
+    let dns = Flow::v4(false, [10, 0, 0, 1], [10, 0, 0, 2], 5000, 53);
+    let web = Flow::v4(true, [10, 0, 0, 1], [10, 0, 0, 2], 5000, 80);
+    let v6 = Flow::v6(
+        false,
+        [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+        [0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2],
+        5000,
+        53,
+    );
+    assert_ne!(
+        rss_queue(&web),
+        2,
+        "pick a flow RSS puts off the rule's queue"
+    );
+    let own = a.port.perm_addr();
+    let mut seq = 0;
+    // Where each (destination, flow) lands: Some(queue) or None = dropped (and counted).
+    let mut check = |a: &mut TestPort,
+                     b: &mut TestPort,
+                     cases: &[(MacAddr, &Flow, Option<usize>)],
+                     what: &str| {
+        for &(dst, flow, want) in cases {
+            seq += 1;
+            let drops0 = a.port.counters().device("rpc_action_drops").unwrap();
+            let wait = Duration::from_millis(if want.is_some() { 2000 } else { 300 });
+            let queues = deliver_flow(a, b, dst, flow, seq, wait);
+            let drops = a.port.counters().device("rpc_action_drops").unwrap() - drops0;
+            match want {
+                Some(q) => assert_eq!(queues, [q], "{what}: {dst} {flow:?}"),
+                None => {
+                    assert!(queues.is_empty(), "{what}: {dst} {flow:?} -> {queues:?}");
+                    assert_eq!(drops, 1, "{what}: {dst} {flow:?}: the drop is counted");
+                }
+            }
+        }
+    };
+    let isolated = [
+        (own, &dns, Some(2)),
+        (MacAddr::BROADCAST, &dns, Some(2)),
+        (own, &web, None),
+        (MacAddr::BROADCAST, &web, None),
+        (own, &v6, None),
+    ];
+    check(&mut a, &mut b, &isolated, "isolated from the start");
+
+    // Out of isolated mode on the started port: RSS takes the rest again.
+    a.port.set_isolated(false).unwrap();
+    check(
+        &mut a,
+        &mut b,
+        &[
+            (own, &dns, Some(2)),
+            (own, &web, Some(rss_queue(&web))),
+            (own, &v6, Some(rss_queue(&v6))),
+        ],
+        "isolation left while started",
+    );
+    a.port.set_isolated(true).unwrap();
+    a.port.set_isolated(true).unwrap();
+    check(&mut a, &mut b, &isolated, "isolated again while started");
+    a.stop().unwrap();
+    a.start().unwrap();
+    check(&mut a, &mut b, &isolated, "after stop/start");
+
+    // With no rule at all, nothing reaches the host.
+    a.port.flow_flush();
+    check(&mut a, &mut b, &[(own, &dns, None)], "isolated, no rules");
+
+    a.stop().unwrap();
+    a.port.reset().unwrap();
+    assert!(!a.port.isolated(), "a reset leaves isolated mode");
+}
+
 /// The register dump: its slots hold what the driver programmed (MAC enables, RSS key and
 /// tables, ring sizes and enables) and what the device counted (frames per queue), a part read
 /// alone equals the same part of a whole dump, and a request past the end is refused.

@@ -1059,6 +1059,98 @@ fn flow_rules_steer_and_drop() {
     tp.quit();
 }
 
+/// rte_flow isolated mode through testpmd: `flow isolate` on a started port, then
+/// `--flow-isolate-all` (testpmd isolates every port before configuring it). Isolated, port
+/// 0 delivers only what a flow rule takes; the rest is dropped by the action TCAM and
+/// counted; out of it, RSS takes everything again.
+#[test]
+fn flow_isolation_restricts_ingress_to_the_rules() {
+    let isolated_drops_all = |tp: &mut TestPmd, what: &str| {
+        let b = burst(tp, 1);
+        tp.check(
+            b.received == 0 && rx_hw(&b) == 0 && get(&b.x, "rpc_action_drops") == b.sent,
+            || {
+                format!(
+                    "{what}: nothing expected, got {}: {}",
+                    b.received,
+                    show(&b.x)
+                )
+            },
+        );
+    };
+    let rule_takes_all = |tp: &mut TestPmd, what: &str| {
+        let b = expect_received(tp, what);
+        let q = b.per_queue();
+        tp.check(q == [0, 0, 0, b.sent], || {
+            format!(
+                "{what}: all {} on queue 3 expected, per queue {q:?}",
+                b.sent
+            )
+        });
+    };
+    let rule = "flow create 0 ingress pattern eth / ipv4 / udp dst is 4789 / end actions queue index 3 / end";
+
+    let mut tp = TestPmd::start(
+        "flow-isolate",
+        &["net_fbnic0", "net_fbnic1"],
+        &[],
+        RSS_UDP_ARGS,
+    );
+    tp.cmd("set fwd rxonly");
+    tp.cmd_expect(
+        "flow isolate 0 true",
+        &["Ingress traffic on port 0 is now restricted to the defined flow rules"],
+    );
+    isolated_drops_all(&mut tp, "isolated, no rule");
+    tp.cmd_expect(rule, &["Flow rule #0 created"]);
+    rule_takes_all(&mut tp, "isolated, udp dst 4789 -> queue 3");
+    // A rule for other traffic: this traffic is dropped again.
+    tp.cmd("flow flush 0");
+    tp.cmd_expect(
+        "flow create 0 ingress pattern eth / ipv4 / udp dst is 53 / end actions queue index 1 / end",
+        &["Flow rule #0 created"],
+    );
+    isolated_drops_all(&mut tp, "isolated, a rule for port 53 only");
+    tp.cmd_expect(
+        "flow isolate 0 false",
+        &["Ingress traffic on port 0 is not restricted anymore to the defined flow rules"],
+    );
+    let b = expect_received(&mut tp, "isolation left");
+    tp.check(b.per_queue().iter().all(|&n| n > 0), || {
+        format!("RSS spread expected: {:?}", b.per_queue())
+    });
+    assert_no_driver_lines(&tp.quit());
+
+    let args: Vec<&str> = RSS_UDP_ARGS
+        .iter()
+        .copied()
+        .chain(["--flow-isolate-all"])
+        .collect();
+    let mut tp = TestPmd::start(
+        "flow-isolate-all",
+        &["net_fbnic0", "net_fbnic1"],
+        &[],
+        &args,
+    );
+    tp.check(
+        tp.text()
+            .contains("Ingress traffic on port 0 is now restricted to the defined flow rules"),
+        || "testpmd isolates port 0 before configuring it".into(),
+    );
+    tp.cmd("set fwd rxonly");
+    isolated_drops_all(&mut tp, "--flow-isolate-all, no rule");
+    tp.cmd_expect(rule, &["Flow rule #0 created"]);
+    rule_takes_all(&mut tp, "--flow-isolate-all, udp dst 4789 -> queue 3");
+    // Kept across a stop/start (testpmd isolates again only when it reconfigures; it
+    // flushes its rules when it stops a port).
+    tp.cmd("port stop 0");
+    tp.cmd_timeout("port start 0", Duration::from_secs(30));
+    isolated_drops_all(&mut tp, "after stop/start (rules flushed by testpmd)");
+    tp.cmd_expect(rule, &["Flow rule #0 created"]);
+    rule_takes_all(&mut tp, "after stop/start, the rule again");
+    assert_no_driver_lines(&tp.quit());
+}
+
 /// The timestamp lines (`- timestamp N`) of testpmd's verbose Rx dumps in `text`.
 fn rx_timestamps(text: &str) -> Vec<u64> {
     let re = Regex::new(r" - timestamp (\d+) ").unwrap();

@@ -8,7 +8,8 @@
 //! - actions: one of `queue` or `drop`, plus `void`, `end`.
 //!
 //! Everything else is refused with the item or action it concerns and a reason. Rules are
-//! kept across stop/start (RTE_ETH_DEV_CAPA_FLOW_RULE_KEEP). A handle is the rule's id, never
+//! kept across stop/start (RTE_ETH_DEV_CAPA_FLOW_RULE_KEEP). Isolated mode
+//! (`rte_flow_isolate`) leaves the RSS rules out, so only the flow rules deliver. A handle is the rule's id, never
 //! dereferenced, so a stale or foreign handle is refused, not followed.
 
 use core::ffi::{c_int, c_void, CStr};
@@ -678,6 +679,28 @@ unsafe extern "C" fn flow_flush(
     })
 }
 
+/// `rte_flow_isolate`: in isolated mode only the flow rules deliver to the host (the RSS
+/// rules leave the action TCAM), at once on a started port. Allowed at any time, in and
+/// out; the MAC address filter, promiscuous and multicast settings still apply in front
+/// of the rules.
+unsafe extern "C" fn flow_isolate(
+    dev: *mut sys::rte_eth_dev,
+    set: c_int,
+    error: *mut sys::rte_flow_error,
+) -> c_int {
+    flow_guard(dev, error, |a| {
+        a.port
+            .set_isolated(set != 0)
+            .map_err(|e| Refusal::port(&e, "flow isolate", &a.name))?;
+        ::log::info!(
+            "{}: isolated mode {}",
+            a.name,
+            if set != 0 { "on" } else { "off" }
+        );
+        Ok(0)
+    })
+}
+
 /// A rule's handle: its id as an address (never dereferenced; ids start at 1).
 fn id_to_handle(id: FlowId) -> *mut sys::rte_flow {
     id as usize as *mut sys::rte_flow
@@ -691,6 +714,7 @@ static FLOW_OPS: sys::rte_flow_ops = {
     o.create = Some(flow_create);
     o.destroy = Some(flow_destroy);
     o.flush = Some(flow_flush);
+    o.isolate = Some(flow_isolate);
     o
 };
 
