@@ -14,6 +14,7 @@
 
 pub mod buf;
 pub mod devargs;
+pub mod dump;
 pub mod error;
 pub mod fake;
 pub mod flow;

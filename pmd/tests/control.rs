@@ -1401,6 +1401,123 @@ fn isolated_mode_delivers_only_what_a_flow_rule_takes() {
     assert!(!a.port.isolated(), "a reset leaves isolated mode");
 }
 
+/// The private dump (`rte_eth_dev_priv_dump`): the port's state as the driver holds it, and
+/// each queue's rings as the device's registers show them, agreeing with what moved: the
+/// receiving port's per-queue packet counts add up to what was sent, every Rx queue's
+/// driver head caught up with the device's tail, every Tx ring drained, and what changed
+/// (isolated mode, promiscuous, a stop) shows in the next dump.
+#[test]
+fn private_dump_shows_the_port_and_its_rings() {
+    use rte_net_fbnic::dump::port_state;
+    let spec = PortSpec {
+        rx_queues: 4,
+        ..Default::default()
+    };
+    let (mut a, mut b) = cabled_pair(&spec, &PortSpec::default());
+    a.start().unwrap();
+    b.start().unwrap();
+    let sent = 64usize;
+    let pkts: Vec<NativeBuf> = (0..sent as u16)
+        .map(|i| {
+            let f = Flow::v4(false, [10, 0, 0, 1], [10, 0, 0, 2], 1000 + i, 2000);
+            let f = frame(a.port.perm_addr(), b.port.perm_addr(), &f, 96, i as u64);
+            b.pool.packet(&f).unwrap()
+        })
+        .collect();
+    b.send_all(0, &pkts);
+    let got = a.recv(sent, Duration::from_secs(5));
+    assert_eq!(got.len(), sent);
+    let mut per_queue = [0u32; 4];
+    for (q, buf) in got {
+        per_queue[q] += 1;
+        buf.free_pkt();
+    }
+    b.settle_tx();
+
+    let num = |line: &str, after: &str| -> u32 {
+        let rest = &line[line
+            .find(after)
+            .unwrap_or_else(|| panic!("{after:?} in {line}"))
+            + after.len()..];
+        rest.split(|c: char| !c.is_ascii_digit())
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let text = port_state(&a.port, "net_fbnic0", 4, 1);
+    assert!(
+        text.contains("started: yes, link: up, 100G-CR2, FEC RS"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("MAC: {0} (permanent {0})", a.port.perm_addr())),
+        "{text}"
+    );
+    assert!(
+        text.contains("owner yes, unresponsive no, malformed messages 0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("flow rules: 0, isolated no; pause: rx yes, tx yes"),
+        "{text}"
+    );
+    let rx: Vec<&str> = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("rxq "))
+        .collect();
+    assert_eq!(rx.len(), 4, "{text}");
+    for (q, line) in rx.iter().enumerate() {
+        assert!(line.contains(&format!("rxq {q}: RCQ enabled, ")), "{line}");
+        assert_eq!(num(line, "packets "), per_queue[q], "{line}");
+        assert_eq!(
+            num(line, "driver head "),
+            num(line, "device tail "),
+            "{line}"
+        );
+        assert_eq!(num(line, "errors "), 0, "{line}");
+    }
+    let text_b = port_state(&b.port, "net_fbnic1", 1, 1);
+    let tx: Vec<&str> = text_b
+        .lines()
+        .filter(|l| l.trim_start().starts_with("txq "))
+        .collect();
+    assert_eq!(tx.len(), 1, "{text_b}");
+    assert!(tx[0].contains("TWQ enabled, "), "{}", tx[0]);
+    assert_eq!(num(tx[0], "packets "), sent as u32, "{}", tx[0]);
+    assert_eq!(
+        num(tx[0], "driver tail "),
+        num(tx[0], "device head "),
+        "{}",
+        tx[0]
+    );
+    assert_eq!(
+        num(tx[0], "driver head "),
+        num(tx[0], "device tail "),
+        "{}",
+        tx[0]
+    );
+
+    a.port.set_isolated(true).unwrap();
+    a.port
+        .update_filters(|f| {
+            f.promisc = true;
+            Ok(())
+        })
+        .unwrap();
+    a.stop().unwrap();
+    let text = port_state(&a.port, "net_fbnic0", 4, 1);
+    assert!(text.contains("started: no, link: down"), "{text}");
+    assert!(text.contains("promiscuous yes"), "{text}");
+    assert!(text.contains("isolated yes"), "{text}");
+    assert!(
+        text.lines()
+            .filter(|l| l.trim_start().starts_with("rxq "))
+            .all(|l| l.contains("RCQ disabled") || l.contains("RCQ in reset")),
+        "{text}"
+    );
+}
+
 /// The register dump: its slots hold what the driver programmed (MAC enables, RSS key and
 /// tables, ring sizes and enables) and what the device counted (frames per queue), a part read
 /// alone equals the same part of a whole dump, and a request past the end is refused.

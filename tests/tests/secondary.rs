@@ -2,8 +2,8 @@
 //! primary, which owns two cabled net_fbnic ports with 4 queues each and has forwarded
 //! traffic) and reads the ports through the driver: statistics, extended statistics,
 //! firmware version, port and queue information, RSS key and redirection table, the register
-//! dump, and a statistics reset that the primary then shows. Every figure is compared with
-//! what testpmd itself shows for the same port.
+//! dump, the private dump, and a statistics reset that the primary then shows. Every figure
+//! is compared with what testpmd itself shows for the same port.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -198,6 +198,49 @@ fn proc_info_reads_ports_of_a_running_testpmd() {
     tp.check(frames == hw, || {
         format!("RDE_PKT_CNT sums to {frames}, the device counters to {hw}")
     });
+
+    // --- the private dump, from the primary: the port's state and each ring as the device's
+    // registers show it. Forwarding stopped with frames in flight: what the device
+    // completed and the driver has not taken (two completions a frame, from the driver's
+    // head doorbell to the device's tail) is what the extended statistics say the device
+    // delivered and the application did not receive.
+    let out = proc_info(&["--show-port-private"]);
+    let dump = section(&out, "===== Port", 0);
+    let num = |line: &str, after: &str| -> u64 {
+        line.split(after)
+            .nth(1)
+            .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no {after:?} number in {line}"))
+    };
+    tp.check(
+        dump.contains("\nnet_fbnic0: net_fbnic port state\n")
+            && dump.contains("started: yes, link: up")
+            && dump.contains("owner yes")
+            && dump.contains("table entries per queue [64, 64, 64, 64]"),
+        || format!("private dump of port 0:\n{out}"),
+    );
+    let rxq: Vec<&str> = dump.lines().filter(|l| l.contains(" rxq ")).collect();
+    let txq: Vec<&str> = dump.lines().filter(|l| l.contains(" txq ")).collect();
+    tp.check(rxq.len() == QUEUES && txq.len() == QUEUES, || {
+        format!("{QUEUES} Rx and Tx queue lines expected:\n{dump}")
+    });
+    for (q, line) in rxq.iter().enumerate() {
+        let hw = get(&x0, &format!("rx_q{q}_hw_packets"));
+        let waiting = hw - get(&x0, &format!("rx_q{q}_packets"));
+        let size = num(line, "RCQ enabled, ");
+        let pending = (num(line, "device tail ") + size - num(line, "driver head ")) % size;
+        tp.check(
+            num(line, "packets ") == hw % (1 << 32) && pending == 2 * waiting,
+            || format!("rxq {q}: {line} (rx_q{q}_hw_packets {hw}, {waiting} not received)"),
+        );
+    }
+    for (q, line) in txq.iter().enumerate() {
+        tp.check(
+            num(line, "driver tail ") == num(line, "device head ") && num(line, "packets ") > 0,
+            || format!("txq {q}: {line}"),
+        );
+    }
 
     // --- a reset from the secondary clears the primary's counters.
     proc_info(&["--stats-reset"]);

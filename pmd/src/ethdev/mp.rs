@@ -4,7 +4,7 @@
 //! The device model and the driver's state live in the primary's private memory, so a
 //! secondary cannot touch them. Its ports are attached to the primary's shared ethdev data
 //! and get [`SECONDARY_OPS`]: device information, statistics (basic, extended, resets),
-//! firmware version and the register dump, each answered by the primary over EAL's
+//! firmware version, the register dump and the private dump, each answered by the primary over EAL's
 //! multi-process channel (`rte_mp_request_sync`, action [`MP_ACTION`]). The primary runs
 //! its own callback for the port and returns the answer: the fixed part in the message, the
 //! bytes (names, values, registers) in a memfd passed along with it. The link status needs
@@ -50,6 +50,7 @@ enum Op {
     RssConf = 12,
     Reta = 13,
     FlowCtrl = 14,
+    PrivDump = 15,
 }
 
 impl Op {
@@ -69,6 +70,7 @@ impl Op {
             12 => Self::RssConf,
             13 => Self::Reta,
             14 => Self::FlowCtrl,
+            15 => Self::PrivDump,
             _ => return None,
         })
     }
@@ -332,6 +334,12 @@ fn answer(req: &Request) -> Result<(Answer, Vec<u8>)> {
             v
         }
         Op::Reg => return reg(dev, req),
+        Op::PrivDump => {
+            // SAFETY: checked above to be a live port of this driver.
+            let a = unsafe { super::adapter(dev) }
+                .ok_or_else(|| Error::invalid("the port has no driver state"))?;
+            super::ops::priv_dump_text(a).into_bytes()
+        }
         Op::RxqInfo => {
             let q = queue(dev, req.queue, true)?;
             // SAFETY: all-zero is valid, as ethdev passes it.
@@ -732,6 +740,21 @@ unsafe extern "C" fn get_reg(
     })
 }
 
+unsafe extern "C" fn priv_dump(dev: *mut sys::rte_eth_dev, file: *mut sys::FILE) -> c_int {
+    secondary("priv_dump", || {
+        let (a, b) = request(dev, req(Op::PrivDump))?;
+        if a.rc != 0 {
+            return Ok(a.rc);
+        }
+        let text = String::from_utf8_lossy(&b);
+        if super::ops::write_to_file(file, &text) {
+            Ok(0)
+        } else {
+            Ok(-errno::EIO)
+        }
+    })
+}
+
 /// Copies the primary's answer for a structure into `out`.
 fn fetch<T: Pod>(dev: *const sys::rte_eth_dev, r: Request, out: *mut T) -> Result<c_int> {
     let (a, b) = request(dev, r)?;
@@ -945,6 +968,7 @@ pub(super) static SECONDARY_OPS: sys::eth_dev_ops = {
     o.rx_burst_mode_get = Some(rx_burst_mode_get);
     o.tx_burst_mode_get = Some(tx_burst_mode_get);
     o.flow_ctrl_get = Some(flow_ctrl_get);
+    o.eth_dev_priv_dump = Some(priv_dump);
     o.rss_hash_conf_get = Some(rss_hash_conf_get);
     o.reta_query = Some(reta_query);
     o
@@ -966,8 +990,8 @@ mod tests {
         assert_eq!(CStr::from_bytes_until_nul(&back.port).unwrap(), c"abc");
         // Short input gives nothing rather than reading past it.
         assert!(Request::from_bytes(&b[..b.len() - 1], 1).is_empty());
-        assert!(Op::from_raw(0).is_none() && Op::from_raw(15).is_none());
-        assert!((1..=14).all(|v| Op::from_raw(v).map(|o| o as u32) == Some(v)));
+        assert!(Op::from_raw(0).is_none() && Op::from_raw(16).is_none());
+        assert!((1..=15).all(|v| Op::from_raw(v).map(|o| o as u32) == Some(v)));
         let a = Answer {
             rc: -22,
             bytes: 5,

@@ -809,6 +809,39 @@ unsafe extern "C" fn fw_version_get(
     })
 }
 
+/// Writes `text` to a C stream (the application's `FILE *`); false if it wrote less.
+pub(super) fn write_to_file(file: *mut sys::FILE, text: &str) -> bool {
+    if file.is_null() {
+        return false;
+    }
+    // SAFETY: ethdev passes the application's open stream (it checked it is not null); the
+    // bytes are `text`'s, valid for its length.
+    let n = unsafe { libc::fwrite(text.as_ptr().cast(), 1, text.len(), file.cast()) };
+    n == text.len()
+}
+
+/// The text of the port's private dump (also what a secondary process is sent).
+pub(super) fn priv_dump_text(a: &Adapter) -> String {
+    let d = a.data();
+    crate::dump::port_state(&a.port, &a.name, d.nb_rx_queues, d.nb_tx_queues)
+}
+
+/// `eth_dev_priv_dump` (`rte_eth_dev_priv_dump`, `dpdk-proc-info --show-port-private`): the
+/// port's state and its queues as the device's registers show them ([`crate::dump`]).
+unsafe extern "C" fn priv_dump(dev: *mut sys::rte_eth_dev, file: *mut sys::FILE) -> c_int {
+    with_adapter!(dev, "priv_dump", |a| {
+        if write_to_file(file, &priv_dump_text(a)) {
+            Ok(0)
+        } else {
+            ::log::error!(
+                "{}: priv_dump: the output stream took less than the dump",
+                a.name
+            );
+            Ok(-errno::EIO)
+        }
+    })
+}
+
 /// The ethdev FEC capability bit of `fec` (`RTE_ETH_FEC_MODE_TO_CAPA`).
 fn fec_capa(fec: Fec) -> u32 {
     1 << match fec {
@@ -2146,6 +2179,7 @@ pub(super) static OPS: sys::eth_dev_ops = {
     o.get_module_info = Some(get_module_info);
     o.get_module_eeprom = Some(get_module_eeprom);
     o.get_reg = Some(get_reg);
+    o.eth_dev_priv_dump = Some(priv_dump);
     o.rx_queue_intr_enable = Some(rx_queue_intr_enable);
     o.rx_queue_intr_disable = Some(rx_queue_intr_disable);
     o.dev_set_link_up = Some(dev_set_link_up);
