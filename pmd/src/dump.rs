@@ -9,7 +9,10 @@ use std::fmt::Write;
 
 use fbnic_hw::regs::{self, Bar, QReg, QueueCtl, RcqPtrs, RingPtrs, RingSize, TcqPtrs, TwqPtrs};
 
+use crate::error::{Error, Result};
+use crate::flow::FlowId;
 use crate::port::Port;
+use crate::rpc;
 use crate::transport::Transport;
 
 fn yes(b: bool) -> &'static str {
@@ -150,4 +153,42 @@ pub fn port_state(port: &Port, name: &str, nb_rx: u16, nb_tx: u16) -> String {
         );
     }
     s
+}
+
+/// The flow rules (all, or rule `only`) in match order, each with the action TCAM entries it
+/// takes, and what becomes of the frames no rule takes. Fails if `only` names no rule.
+pub fn flow_rules(port: &Port, name: &str, only: Option<FlowId>) -> Result<String> {
+    let flows = port.flows();
+    let placed = rpc::flow_placement(&flows, port.bmc().as_ref());
+    let mut s = String::new();
+    if only.is_none() {
+        let used: u32 = placed.iter().map(|&(_, _, n)| n).sum();
+        let rest = if port.isolated() {
+            "dropped (isolated mode)"
+        } else {
+            "spread by RSS"
+        };
+        let _ = writeln!(
+            s,
+            "{name}: flow rules {}, action TCAM entries {used} of {}; frames no rule takes are {rest}",
+            flows.len(),
+            rpc::FLOW_ENTRIES,
+        );
+    }
+    let mut found = false;
+    for ((id, rule), &(_, first, n)) in flows.with_ids().zip(&placed) {
+        if only.is_some_and(|o| o != id) {
+            continue;
+        }
+        found = true;
+        let at = match n {
+            1 => format!("entry {first}"),
+            _ => format!("entries {first}-{}", first + n - 1),
+        };
+        let _ = writeln!(s, "  rule {id}: {rule}; action TCAM {at}");
+    }
+    match only {
+        Some(id) if !found => Err(Error::invalid(format!("no flow rule {id}"))),
+        _ => Ok(s),
+    }
 }

@@ -116,6 +116,38 @@ impl FlowRule {
 }
 
 /// A rule's handle: unique for the port's lifetime, never 0.
+impl std::fmt::Display for PortMatch {
+    /// `any`, the port, or `value/mask` in hex.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.mask {
+            0 => write!(f, "any"),
+            0xffff => write!(f, "{}", self.value),
+            m => write!(f, "{:#06x}/{m:#06x}", self.value),
+        }
+    }
+}
+
+impl std::fmt::Display for FlowRule {
+    /// As `priority 1: ipv4 udp src any dst 53 -> queue 1`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ip = match self.ip {
+            FlowIp::Any => "any-ip",
+            FlowIp::V4 => "ipv4",
+            FlowIp::V6 => "ipv6",
+        };
+        write!(f, "priority {}: {ip}", self.priority)?;
+        match self.l4 {
+            FlowL4::Any => {}
+            FlowL4::Tcp => write!(f, " tcp src {} dst {}", self.sport, self.dport)?,
+            FlowL4::Udp => write!(f, " udp src {} dst {}", self.sport, self.dport)?,
+        }
+        match self.action {
+            FlowAction::Queue(q) => write!(f, " -> queue {q}"),
+            FlowAction::Drop => write!(f, " -> drop"),
+        }
+    }
+}
+
 pub type FlowId = u64;
 
 /// The rules of one port, in match order.
@@ -135,6 +167,11 @@ impl FlowTable {
     /// Number of rules.
     pub fn len(&self) -> usize {
         self.rules.len()
+    }
+
+    /// The rules with their ids, in match order.
+    pub fn with_ids(&self) -> impl Iterator<Item = (FlowId, &FlowRule)> {
+        self.rules.iter().map(|(id, r)| (*id, r))
     }
 
     /// No rules.
@@ -194,6 +231,31 @@ mod tests {
             dport: PortMatch::exact(port),
             ..FlowRule::any(FlowAction::Queue(q))
         }
+    }
+
+    #[test]
+    fn rules_display_as_the_dump_shows_them() {
+        assert_eq!(
+            udp_dport(53, 1, 2).to_string(),
+            "priority 2: ipv4 udp src any dst 53 -> queue 1"
+        );
+        let r = FlowRule {
+            ip: FlowIp::V6,
+            l4: FlowL4::Tcp,
+            sport: PortMatch {
+                value: 0x1000,
+                mask: 0xff00,
+            },
+            ..FlowRule::any(FlowAction::Drop)
+        };
+        assert_eq!(
+            r.to_string(),
+            "priority 0: ipv6 tcp src 0x1000/0xff00 dst any -> drop"
+        );
+        assert_eq!(
+            FlowRule::any(FlowAction::Drop).to_string(),
+            "priority 0: any-ip -> drop"
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use fbnic_hw::mac::MacAddr;
 use fbnic_hw::regs::{self, ActKey1, ActTbl0, ActTbl1, Bar, TcamWord};
 
 use crate::error::{Error, Result};
-use crate::flow::{FlowAction, FlowIp, FlowL4, FlowTable, PortMatch};
+use crate::flow::{FlowAction, FlowId, FlowIp, FlowL4, FlowTable, PortMatch};
 use crate::transport::Transport;
 
 /// Bytes of RSS key the driver exposes: enough for the longest hash input (IPv6 with ports,
@@ -530,6 +530,25 @@ fn flow_entries(
     Ok(out)
 }
 
+/// Where the flow rules sit in the action TCAM: each rule's id and its entries (first,
+/// count), in match order, as [`write_actions`] places them.
+pub fn flow_placement(flows: &FlowTable, bmc: Option<&BmcInfo>) -> Vec<(FlowId, u32, u32)> {
+    let per_type = if bmc.is_some_and(|b| b.all_multi) {
+        2
+    } else {
+        1
+    };
+    let mut at = ACT_IDX_FLOW_FIRST;
+    flows
+        .with_ids()
+        .map(|(id, r)| {
+            let n = per_type * flow_types(r.ip, r.l4).count() as u32;
+            at += n;
+            (id, at - n, n)
+        })
+        .collect()
+}
+
 /// Checks that `flows` fit the action TCAM (with the BMC `bmc`, if known).
 pub fn check_flows(flows: &FlowTable, rss: &RssConfig, bmc: Option<&BmcInfo>) -> Result<()> {
     flow_entries(flows, rss, bmc).map(|_| ())
@@ -870,6 +889,50 @@ mod tests {
                     assert_eq!(valid(i).then(|| dest(i)), want, "{what}: RSS entry {i}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn flow_placement_follows_the_written_entries() {
+        use crate::flow::{FlowRule, FlowTable};
+        let rss = RssConfig::spread(4, RssHash::ALL);
+        let mut flows = FlowTable::default();
+        let mut ids = Vec::new();
+        for (prio, ip, l4) in [
+            (3, FlowIp::Any, FlowL4::Any),
+            (1, FlowIp::V4, FlowL4::Udp),
+            (2, FlowIp::Any, FlowL4::Tcp),
+        ] {
+            let r = FlowRule {
+                priority: prio,
+                ip,
+                l4,
+                ..FlowRule::any(FlowAction::Drop)
+            };
+            let (t, id) = flows.with(r);
+            flows = t;
+            ids.push(id);
+        }
+        for all_multi in [false, true] {
+            let bmc = BmcInfo {
+                macs: vec![mac(9)],
+                all_multi,
+            };
+            let placed = flow_placement(&flows, Some(&bmc));
+            let k = if all_multi { 2 } else { 1 };
+            // Match order (priority), contiguous from entry 2: UDP/IPv4 one type, TCP two
+            // (v4, v6), anything all seven.
+            let want = vec![
+                (ids[1], 2, k),
+                (ids[2], 2 + k, 2 * k),
+                (ids[0], 2 + 3 * k, 7 * k),
+            ];
+            assert_eq!(placed, want, "BMC all-multi {all_multi}");
+            let total: u32 = placed.iter().map(|p| p.2).sum();
+            assert_eq!(
+                total as usize,
+                flow_entries(&flows, &rss, Some(&bmc)).unwrap().len()
+            );
         }
     }
 

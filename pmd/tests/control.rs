@@ -1325,6 +1325,15 @@ fn isolated_mode_delivers_only_what_a_flow_rule_takes() {
     assert!(!a.port.isolated());
     a.port.set_isolated(true).unwrap();
     assert!(a.port.isolated());
+    let dump = rte_net_fbnic::dump::flow_rules(&a.port, "a", None).unwrap();
+    assert!(dump.contains("are dropped (isolated mode)"), "{dump}");
+    assert!(
+        dump.contains(
+            "  rule 1: priority 0: ipv4 udp src any dst 53 -> queue 2; action TCAM entry 2\n"
+        ),
+        "{dump}"
+    );
+    assert!(rte_net_fbnic::dump::flow_rules(&a.port, "a", Some(99)).is_err());
     a.start().unwrap();
     b.start().unwrap();
 

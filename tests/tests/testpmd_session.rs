@@ -1104,6 +1104,18 @@ fn flow_isolation_restricts_ingress_to_the_rules() {
     isolated_drops_all(&mut tp, "isolated, no rule");
     tp.cmd_expect(rule, &["Flow rule #0 created"]);
     rule_takes_all(&mut tp, "isolated, udp dst 4789 -> queue 3");
+    // The PMD's dump of its rules (rte_flow_dev_dump): the rule, where it sits in the
+    // action TCAM, and what becomes of the rest.
+    let line = "  rule 1: priority 0: ipv4 udp src any dst 4789 -> queue 3; action TCAM entry 2\n";
+    tp.cmd_expect(
+        "flow dump 0 all",
+        &[
+            "net_fbnic0: flow rules 1, action TCAM entries 1 of 48; frames no rule takes are dropped (isolated mode)\n",
+            line,
+            "Flow dump finished",
+        ],
+    );
+    tp.cmd_expect("flow dump 0 rule 0", &[line, "Flow dump finished"]);
     // A rule for other traffic: this traffic is dropped again.
     tp.cmd("flow flush 0");
     tp.cmd_expect(
@@ -1119,6 +1131,19 @@ fn flow_isolation_restricts_ingress_to_the_rules() {
     tp.check(b.per_queue().iter().all(|&n| n > 0), || {
         format!("RSS spread expected: {:?}", b.per_queue())
     });
+    // A rule for any IP protocol takes one entry per IP flow type.
+    tp.cmd_expect(
+        "flow create 0 ingress priority 2 pattern eth / ipv6 / tcp src is 80 / end actions drop / end",
+        &["Flow rule #1 created"],
+    );
+    tp.cmd_expect(
+        "flow dump 0 all",
+        &[
+            "net_fbnic0: flow rules 2, action TCAM entries 2 of 48; frames no rule takes are spread by RSS\n",
+            "  rule 2: priority 0: ipv4 udp src any dst 53 -> queue 1; action TCAM entry 2\n",
+            "  rule 3: priority 2: ipv6 tcp src 80 dst any -> drop; action TCAM entry 3\n",
+        ],
+    );
     assert_no_driver_lines(&tp.quit());
 
     let args: Vec<&str> = RSS_UDP_ARGS

@@ -701,6 +701,36 @@ unsafe extern "C" fn flow_isolate(
     })
 }
 
+/// `rte_flow_dev_dump` (testpmd's `flow dump`): every rule (`flow` null) or one, in match
+/// order, with the action TCAM entries each takes ([`crate::dump::flow_rules`]).
+unsafe extern "C" fn flow_dev_dump(
+    dev: *mut sys::rte_eth_dev,
+    flow: *mut sys::rte_flow,
+    file: *mut sys::FILE,
+    error: *mut sys::rte_flow_error,
+) -> c_int {
+    flow_guard(dev, error, |a| {
+        let only = (!flow.is_null()).then_some(flow as usize as FlowId);
+        let text = crate::dump::flow_rules(&a.port, &a.name, only).map_err(|_| {
+            Refusal::new(
+                errno::ENOENT,
+                sys::RTE_FLOW_ERROR_TYPE_HANDLE,
+                flow as *const c_void,
+                c"no such flow rule on this port",
+            )
+        })?;
+        if !super::ops::write_to_file(file, &text) {
+            return Err(Refusal::new(
+                errno::EIO,
+                sys::RTE_FLOW_ERROR_TYPE_UNSPECIFIED,
+                null(),
+                c"the output stream took less than the dump",
+            ));
+        }
+        Ok(0)
+    })
+}
+
 /// A rule's handle: its id as an address (never dereferenced; ids start at 1).
 fn id_to_handle(id: FlowId) -> *mut sys::rte_flow {
     id as usize as *mut sys::rte_flow
@@ -715,6 +745,7 @@ static FLOW_OPS: sys::rte_flow_ops = {
     o.destroy = Some(flow_destroy);
     o.flush = Some(flow_flush);
     o.isolate = Some(flow_isolate);
+    o.dev_dump = Some(flow_dev_dump);
     o
 };
 
