@@ -7,6 +7,7 @@
 
 use std::fmt::Write;
 
+use fbnic_hw::desc::{L3Type, L4Type, Rcd, RcdType, Twd, TwdType};
 use fbnic_hw::regs::{self, Bar, QReg, QueueCtl, RcqPtrs, RingPtrs, RingSize, TcqPtrs, TwqPtrs};
 
 use crate::error::{Error, Result};
@@ -190,5 +191,324 @@ pub fn flow_rules(port: &Port, name: &str, only: Option<FlowId>) -> Result<Strin
     match only {
         Some(id) if !found => Err(Error::invalid(format!("no flow rule {id}"))),
         _ => Ok(s),
+    }
+}
+
+/// One Rx completion, decoded.
+fn rcd_text(raw: u64) -> String {
+    let d = Rcd::from_raw(raw);
+    let flag = |on: bool, name: &str| {
+        if on {
+            format!(" {name}")
+        } else {
+            String::new()
+        }
+    };
+    match d.ty() {
+        t @ (RcdType::HdrAl | RcdType::PayAl) => format!(
+            "{} buf {} off {} len {}{}{}",
+            if t == RcdType::HdrAl {
+                "HDR_AL"
+            } else {
+                "PAY_AL"
+            },
+            d.buff_id(),
+            d.off(),
+            d.len(),
+            flag(d.page_fin(), "fin"),
+            flag(t == RcdType::HdrAl && d.overflow(), "overflow"),
+        ),
+        RcdType::OptMeta => format!(
+            "OPT_META{}{}",
+            if d.ts_valid() {
+                format!(" ts {}", d.ts())
+            } else {
+                String::new()
+            },
+            if d.action_valid() {
+                format!(" action {}", d.action())
+            } else {
+                String::new()
+            },
+        ),
+        RcdType::Meta => format!(
+            "META hash {:#010x} {:?}/{:?} csum {:#06x}{}{}{}{}",
+            d.rss_hash(),
+            d.l3_type(),
+            d.l4_type(),
+            d.l2_csum(),
+            flag(d.l4_csum_unnecessary(), "l4-ok"),
+            flag(d.err_mac_eop(), "mac-error"),
+            flag(d.err_truncated(), "truncated"),
+            flag(d.err_parser(), "parser-error"),
+        ),
+    }
+}
+
+/// One Tx work descriptor, decoded.
+fn twd_text(raw: u64) -> String {
+    let d = Twd::from_raw(raw);
+    let flag = |on: bool, name: &str| {
+        if on {
+            format!(" {name}")
+        } else {
+            String::new()
+        }
+    };
+    match d.ty() {
+        TwdType::Meta => {
+            // The header layout matters only to the offloads that read it.
+            let layout = if d.req_cso() || d.req_lso() {
+                format!(
+                    " l2 {} l3 {:?} {} l4 {:?} {}",
+                    d.l2_hlen() * 2,
+                    L3Type::from_bits(d.l3_type()),
+                    d.l3_ihlen() * 2,
+                    L4Type::from_bits(d.l4_type()),
+                    d.l4_hlen() * 4
+                )
+            } else {
+                String::new()
+            };
+            let mut dest: Vec<&str> = [
+                (d.dest_mac(), "mac"),
+                (d.dest_bmc(), "bmc"),
+                (d.dest_fw(), "fw"),
+            ]
+            .into_iter()
+            .filter_map(|(on, name)| on.then_some(name))
+            .collect();
+            if dest.is_empty() {
+                dest.push("mac");
+            }
+            format!(
+                "META{layout}{}{}{}{} to {}",
+                flag(d.req_cso(), "csum"),
+                if d.req_lso() {
+                    format!(" lso mss {}", d.mss())
+                } else {
+                    String::new()
+                },
+                flag(d.req_ts(), "ts"),
+                flag(d.req_completion(), "completion"),
+                dest.join("+"),
+            )
+        }
+        TwdType::OptMeta => "OPT_META".to_string(),
+        t @ (TwdType::Al | TwdType::LastAl) => format!(
+            "{} addr {:#x} len {}",
+            if t == TwdType::Al { "AL" } else { "LAST_AL" },
+            d.addr(),
+            d.len()
+        ),
+    }
+}
+
+/// Rx queue `q`'s completions (DPDK `rte_eth_rx_descriptor_dump`): `num` slots of the RCQ
+/// from `offset` past the driver's head (its last RCQ_HEAD doorbell, which it rings after
+/// every burst that took something), each raw and decoded, and whether the device has
+/// written it since (between the head and the device's tail: waiting for the driver) or it
+/// still holds the previous lap's. `read` reads the ring's slots. Refuses an offset past the
+/// ring; `num` is cut at the ring's size.
+pub fn rx_descriptors(
+    tp: &dyn Transport,
+    q: u16,
+    offset: u16,
+    num: u16,
+    size: u32,
+    read: impl Fn(u32) -> u64,
+) -> Result<String> {
+    let q32 = q as u32;
+    let ptrs = RcqPtrs::from_raw(tp.read32(Bar::Bar0, regs::RCQ_PTRS.at(q32)));
+    let (head, tail) = (ptrs.head(), ptrs.tail());
+    descriptors(
+        "rxq",
+        q,
+        offset,
+        num,
+        size,
+        (head, tail),
+        read,
+        rcd_text,
+        |pos, pending| {
+            if pos < pending {
+                "written, waiting for the driver"
+            } else {
+                "previous lap"
+            }
+        },
+    )
+}
+
+/// Tx queue `q`'s work descriptors (DPDK `rte_eth_tx_descriptor_dump`): `num` slots of the
+/// TWQ from `offset` past the driver's tail (its last doorbell: 0 is where the next packet
+/// goes), each raw and decoded, and whether the device still has it to send (posted and
+/// not yet consumed: the slots from the device's head up to the tail, reached from the tail
+/// by wrapping) or it is free. As [`rx_descriptors`] otherwise.
+pub fn tx_descriptors(
+    tp: &dyn Transport,
+    q: u16,
+    offset: u16,
+    num: u16,
+    size: u32,
+    read: impl Fn(u32) -> u64,
+) -> Result<String> {
+    let q32 = q as u32;
+    let tail = tp.read32(Bar::Bar0, regs::TWQ0_TAIL.at(q32));
+    let head = TwqPtrs::from_raw(tp.read32(Bar::Bar0, regs::TWQ0_PTRS.at(q32))).head();
+    // From the tail, the free slots come first, up to the device's head; from there on to
+    // the tail again, the slots the device has still to consume.
+    descriptors(
+        "txq",
+        q,
+        offset,
+        num,
+        size,
+        (tail, head),
+        read,
+        twd_text,
+        |pos, to_head| {
+            if to_head != 0 && pos >= to_head {
+                "posted, not yet sent"
+            } else {
+                "free"
+            }
+        },
+    )
+}
+
+/// The common part of the descriptor dumps: `from` is where slot 0 of the dump is, `to`
+/// the other pointer; `state(position, (to - from) mod size)` names each slot's state.
+#[allow(clippy::too_many_arguments)]
+fn descriptors(
+    kind: &str,
+    q: u16,
+    offset: u16,
+    num: u16,
+    size: u32,
+    (from, to): (u32, u32),
+    read: impl Fn(u32) -> u64,
+    text: fn(u64) -> String,
+    state: impl Fn(u32, u32) -> &'static str,
+) -> Result<String> {
+    if size == 0 || !size.is_power_of_two() || offset as u32 >= size {
+        return Err(Error::invalid(format!(
+            "{kind} {q}: offset {offset} is not inside the ring of {size} entries"
+        )));
+    }
+    let mask = size - 1;
+    let (from, to) = (from & mask, to & mask);
+    let between = to.wrapping_sub(from) & mask;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{kind} {q}: {size} entries, {} {from}, {} {to}; {num} from offset {offset}:",
+        if kind == "rxq" {
+            "RCQ driver head"
+        } else {
+            "TWQ driver tail"
+        },
+        if kind == "rxq" {
+            "device tail"
+        } else {
+            "device head"
+        },
+    );
+    for pos in offset as u32..(offset as u32 + num as u32).min(size) {
+        let slot = (from + pos) & mask;
+        let raw = read(slot);
+        let _ = writeln!(
+            s,
+            "  [{slot:5}] {raw:#018x} {} ({})",
+            text(raw),
+            state(pos, between)
+        );
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fake::FakeDevice;
+
+    #[test]
+    fn descriptor_dumps_name_each_slot_and_its_state() {
+        let dev = FakeDevice::new();
+        let tp: &dyn Transport = &dev;
+        // An RCQ of 16: the driver's head at 14, the device's tail at 2 (four completions
+        // waiting across the wrap: two frames).
+        tp.write32(
+            Bar::Bar0,
+            regs::RCQ_PTRS.at(1),
+            RcqPtrs::default().with_head(14).with_tail(2).raw(),
+        );
+        let mut ring = [0u64; 16];
+        let pay = |id: u16| {
+            Rcd::al(RcdType::PayAl, id, 0, 60, true)
+                .with_done(true)
+                .raw()
+        };
+        let meta = Rcd::meta().with_rss_hash(0xabcd).with_done(true).raw();
+        (ring[14], ring[15], ring[0], ring[1]) = (pay(7), meta, pay(8), meta);
+        let text = rx_descriptors(tp, 1, 0, 6, 16, |i| ring[i as usize]).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "rxq 1: 16 entries, RCQ driver head 14, device tail 2; 6 from offset 0:"
+        );
+        assert_eq!(lines.len(), 7, "{text}");
+        assert!(
+            lines[1].starts_with("  [   14] ")
+                && lines[1].contains("PAY_AL buf 7 off 0 len 60 fin")
+        );
+        assert!(lines[2].contains("META hash 0x0000abcd"), "{text}");
+        assert!(lines[3].starts_with("  [    0] ") && lines[3].contains("PAY_AL buf 8"));
+        assert!(lines[1..5]
+            .iter()
+            .all(|l| l.ends_with("(written, waiting for the driver)")));
+        assert!(
+            lines[5..].iter().all(|l| l.ends_with("(previous lap)")),
+            "{text}"
+        );
+        // Cut at the ring's size; an offset outside it refused.
+        let text = rx_descriptors(tp, 1, 10, 100, 16, |i| ring[i as usize]).unwrap();
+        assert_eq!(text.lines().count(), 1 + 6);
+        assert!(rx_descriptors(tp, 1, 16, 1, 16, |_| 0).is_err());
+
+        // A TWQ of 16: the driver's tail at 3, the device's head at 13 (six descriptors still
+        // to send: 13..16 and 0..3). From the tail: ten free slots, then those six.
+        tp.write32(Bar::Bar0, regs::TWQ0_TAIL.at(0), 3);
+        tp.write32(
+            Bar::Bar0,
+            regs::TWQ0_PTRS.at(0),
+            TwqPtrs::default().with_head(13).raw(),
+        );
+        let mut ring = [0u64; 16];
+        ring[13] = Twd::meta()
+            .with_req_cso(true)
+            .with_l2_hlen(7)
+            .with_req_completion(true)
+            .raw();
+        ring[14] = Twd::al(0x1000, 64, true).raw();
+        let text = tx_descriptors(tp, 0, 8, 8, 16, |i| ring[i as usize]).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "txq 0: 16 entries, TWQ driver tail 3, device head 13; 8 from offset 8:"
+        );
+        assert!(lines[1..3].iter().all(|l| l.ends_with("(free)")), "{text}");
+        assert!(
+            lines[3..]
+                .iter()
+                .all(|l| l.ends_with("(posted, not yet sent)")),
+            "{text}"
+        );
+        assert!(
+            lines[3].starts_with("  [   13] ") && lines[3].contains("META l2 14 "),
+            "{text}"
+        );
+        assert!(lines[3].contains(" csum completion to mac"), "{text}");
+        assert!(lines[4].contains("LAST_AL addr 0x1000 len 64"), "{text}");
     }
 }

@@ -9,6 +9,7 @@
 //! Indexes are free-running `u32` counters: the slot is `index & mask`, and the DONE phase the
 //! device writes on the pass containing `index` is `(index >> log2(size)) & 1 == 0`.
 
+use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use fbnic_hw::regs::{self, Bar, QReg, RingSize};
@@ -133,6 +134,15 @@ impl DescRing {
         store(self.slot(index), desc)
     }
 
+    /// A handle on the ring's slots for readers outside the queue (the descriptor dumps),
+    /// valid as long as the ring is: see [`RingRef::load`].
+    pub fn raw_ref(&self) -> RingRef {
+        RingRef {
+            slots: self.mem.va().cast(),
+            size: self.size,
+        }
+    }
+
     /// Zeroes every descriptor (the ring must be in reset or disabled).
     pub fn clear(&self) {
         self.mem.zero();
@@ -197,6 +207,38 @@ impl RingView<'_> {
         // memory the borrowed DescRing owns (8-byte aligned u64s, only ever accessed
         // atomically), alive for the borrow.
         unsafe { core::slice::from_raw_parts(self.slots.add(i), self.mask as usize + 1 - i) }
+    }
+}
+
+/// A descriptor ring's slots seen from outside the queue that owns them (the descriptor
+/// dumps, from a control thread while the queue runs): reads only, atomic like the device's.
+#[derive(Clone, Copy, Debug)]
+pub struct RingRef {
+    slots: NonNull<AtomicU64>,
+    size: u32,
+}
+
+// SAFETY: a RingRef only reads ring slots atomically; whoever holds one keeps the ring alive
+// while using it (the contract of `load`).
+unsafe impl Send for RingRef {}
+// SAFETY: as above.
+unsafe impl Sync for RingRef {}
+
+impl RingRef {
+    /// Entries in the ring.
+    pub fn size(&self) -> u32 {
+        self.size
+    }
+
+    /// Reads slot `index` (modulo the size).
+    ///
+    /// # Safety
+    /// The ring this came from ([`DescRing::raw_ref`]) must not have been dropped.
+    pub unsafe fn load(&self, index: u32) -> u64 {
+        let i = (index & (self.size - 1)) as usize;
+        // SAFETY: `i < size`, and the ring's memory holds `size` aligned u64s while it lives
+        // (the caller's contract); ring memory is only accessed atomically.
+        load(unsafe { self.slots.add(i).as_ref() })
     }
 }
 

@@ -17,7 +17,7 @@ use crate::buf::{PktBuf, RxPool};
 use crate::error::{Error, Result};
 use crate::ptp::Stamps;
 use crate::queue::{self, QueueStats};
-use crate::ring::{self, DescRing};
+use crate::ring::{self, DescRing, RingRef};
 use std::sync::Arc;
 
 use crate::transport::{DmaAllocator, Doorbell, Transport};
@@ -665,6 +665,11 @@ impl<P: RxPool> RxQueue<P> {
             head = head.wrapping_add(1);
         }
         n
+    }
+
+    /// The completion ring (RCQ)'s slots, for the descriptor dumps (valid while this queue lives).
+    pub fn rcq_ref(&self) -> RingRef {
+        self.rcq.raw_ref()
     }
 
     /// The state of the buffer `offset` places after the next one the driver will take

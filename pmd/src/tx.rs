@@ -14,7 +14,7 @@ use crate::buf::PktBuf;
 use crate::error::{Error, Result};
 use crate::ptp::Stamps;
 use crate::queue::{self, QueueStats, MAX_TX_SEGS};
-use crate::ring::{self, DescRing};
+use crate::ring::{self, DescRing, RingRef};
 use crate::rx::init_slice;
 use std::sync::Arc;
 
@@ -322,6 +322,11 @@ impl<B: PktBuf> TxQueue<B> {
             (h <= mask && advance <= self.in_flight()).then_some(advance)
         });
         (head, done, stamped)
+    }
+
+    /// The work ring (TWQ)'s slots, for the descriptor dumps (valid while this queue lives).
+    pub fn twq_ref(&self) -> RingRef {
+        self.twq.raw_ref()
     }
 
     /// The state of the TWQ slot `offset` places after the tail, where the next packet goes

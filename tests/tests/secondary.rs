@@ -2,7 +2,8 @@
 //! primary, which owns two cabled net_fbnic ports with 4 queues each and has forwarded
 //! traffic) and reads the ports through the driver: statistics, extended statistics,
 //! firmware version, port and queue information, RSS key and redirection table, the register
-//! dump, the private dump, and a statistics reset that the primary then shows. Every figure
+//! dump, the private and descriptor dumps, and a statistics reset that the primary then
+//! shows. Every figure
 //! is compared with what testpmd itself shows for the same port.
 
 use std::collections::BTreeMap;
@@ -241,6 +242,65 @@ fn proc_info_reads_ports_of_a_running_testpmd() {
             || format!("txq {q}: {line}"),
         );
     }
+
+    // --- the descriptor dumps, from the primary. Rx queue 0 from the driver's head: the
+    // completions the private dump counted as waiting are written (a PAY_AL then a META per
+    // frame), the rest hold the previous lap's.
+    let (size, head, tail) = (
+        num(rxq[0], "RCQ enabled, "),
+        num(rxq[0], "driver head "),
+        num(rxq[0], "device tail "),
+    );
+    let pending = (tail + size - head) % size;
+    let out = proc_info(&["--show-rx-descriptor", "0:0:8"]);
+    let d = section(&out, "Dump ethdev Rx descriptor for port", 0);
+    let slots: Vec<&str> = d.lines().filter(|l| l.starts_with("  [")).collect();
+    tp.check(
+        d.contains(&format!(
+            "rxq 0: {size} entries, RCQ driver head {head}, device tail {tail}; 8 from offset 0:"
+        )) && slots.len() == 8,
+        || format!("Rx descriptor dump of queue 0 (head {head}, tail {tail}):\n{out}"),
+    );
+    for (k, line) in slots.iter().enumerate() {
+        let k = k as u64;
+        let want_slot = format!("  [{:5}] ", (head + k) % size);
+        let ok = if k < pending {
+            let ty = if k % 2 == 0 {
+                "PAY_AL buf "
+            } else {
+                "META hash "
+            };
+            line.contains(ty) && line.ends_with("(written, waiting for the driver)")
+        } else {
+            line.ends_with("(previous lap)")
+        };
+        tp.check(line.starts_with(&want_slot) && ok, || {
+            format!("Rx slot {k} of the dump ({pending} waiting): {line}\n{out}")
+        });
+    }
+    let out = proc_info(&["--show-rx-descriptor", &format!("0:{size}:2")]);
+    tp.check(
+        out.contains("Error dumping ethdev Rx descriptor: Invalid argument"),
+        || format!("an offset past the ring must be refused:\n{out}"),
+    );
+    // Tx queue 0: forwarding stopped, the device consumed everything (every slot free); the
+    // two slots before the tail are the last burst's last frame: its META (no offloads in io
+    // forwarding; the burst's completion asked on it), then one 64-byte piece.
+    let (size, tail) = (num(txq[0], "TWQ enabled, "), num(txq[0], "driver tail "));
+    let out = proc_info(&["--show-tx-descriptor", &format!("0:{}:2", size - 2)]);
+    let d = section(&out, "Dump ethdev Tx descriptor for port", 0);
+    let slots: Vec<&str> = d.lines().filter(|l| l.starts_with("  [")).collect();
+    tp.check(
+        d.contains(&format!(
+            "txq 0: {size} entries, TWQ driver tail {tail}, device head {tail}; 2 from offset {}:",
+            size - 2
+        )) && slots.len() == 2
+            && slots[0].contains(" META completion to mac ")
+            && slots[1].contains(" LAST_AL addr ")
+            && slots[1].contains(" len 64 (free)")
+            && slots.iter().all(|l| l.ends_with("(free)")),
+        || format!("Tx descriptor dump of queue 0 (tail {tail}):\n{out}"),
+    );
 
     // --- a reset from the secondary clears the primary's counters.
     proc_info(&["--stats-reset"]);

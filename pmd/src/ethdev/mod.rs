@@ -29,6 +29,7 @@ use crate::error::{errno, Error, Result};
 use crate::fw::FwTimeouts;
 use crate::port::{FwRecovery, Port};
 use crate::queue::QueueStats;
+use crate::ring::RingRef;
 use crate::rpc::SplitHdrs;
 use crate::rx::RxConfig;
 use crate::transport::Transport;
@@ -64,6 +65,9 @@ struct RxInfo {
     deferred: bool,
     offloads: u64,
     free_thresh: u16,
+    /// The queue's completion ring, for the descriptor dump (set once the queue exists; the
+    /// entry leaves this table before the queue is freed).
+    rcq: Option<RingRef>,
 }
 
 /// The same for a Tx queue.
@@ -73,6 +77,8 @@ struct TxInfo {
     stats: Arc<QueueStats>,
     deferred: bool,
     offloads: u64,
+    /// The queue's work ring, for the descriptor dump (as `RxInfo::rcq`).
+    twq: RingRef,
 }
 
 #[derive(Debug, Default)]

@@ -4,7 +4,7 @@
 //! The device model and the driver's state live in the primary's private memory, so a
 //! secondary cannot touch them. Its ports are attached to the primary's shared ethdev data
 //! and get [`SECONDARY_OPS`]: device information, statistics (basic, extended, resets),
-//! firmware version, the register dump and the private dump, each answered by the primary over EAL's
+//! firmware version, the register dump, the private dump and the descriptor dumps, each answered by the primary over EAL's
 //! multi-process channel (`rte_mp_request_sync`, action [`MP_ACTION`]). The primary runs
 //! its own callback for the port and returns the answer: the fixed part in the message, the
 //! bytes (names, values, registers) in a memfd passed along with it. The link status needs
@@ -51,6 +51,8 @@ enum Op {
     Reta = 13,
     FlowCtrl = 14,
     PrivDump = 15,
+    RxDescDump = 16,
+    TxDescDump = 17,
 }
 
 impl Op {
@@ -71,6 +73,8 @@ impl Op {
             13 => Self::Reta,
             14 => Self::FlowCtrl,
             15 => Self::PrivDump,
+            16 => Self::RxDescDump,
+            17 => Self::TxDescDump,
             _ => return None,
         })
     }
@@ -336,9 +340,29 @@ fn answer(req: &Request) -> Result<(Answer, Vec<u8>)> {
         Op::Reg => return reg(dev, req),
         Op::PrivDump => {
             // SAFETY: checked above to be a live port of this driver.
-            let a = unsafe { super::adapter(dev) }
+            let ad = unsafe { super::adapter(dev) }
                 .ok_or_else(|| Error::invalid("the port has no driver state"))?;
-            super::ops::priv_dump_text(a).into_bytes()
+            super::ops::priv_dump_text(ad).into_bytes()
+        }
+        Op::RxDescDump | Op::TxDescDump => {
+            // SAFETY: as above.
+            let ad = unsafe { super::adapter(dev) }
+                .ok_or_else(|| Error::invalid("the port has no driver state"))?;
+            let (q, offset, num) = (req.queue, req.reg_offset, req.reg_length);
+            let (Ok(q), Ok(offset), Ok(num)) =
+                (u16::try_from(q), u16::try_from(offset), u16::try_from(num))
+            else {
+                return Err(Error::invalid(
+                    "descriptor dump: queue, offset or count too large",
+                ));
+            };
+            match super::ops::desc_dump_text(ad, op == Op::RxDescDump, q, offset, num) {
+                Ok(text) => text.into_bytes(),
+                Err(e) => {
+                    a.rc = e.to_errno();
+                    Vec::new()
+                }
+            }
         }
         Op::RxqInfo => {
             let q = queue(dev, req.queue, true)?;
@@ -755,6 +779,58 @@ unsafe extern "C" fn priv_dump(dev: *mut sys::rte_eth_dev, file: *mut sys::FILE)
     })
 }
 
+/// A descriptor dump from the primary, written to `file`.
+fn desc_dump(
+    dev: *const sys::rte_eth_dev,
+    op: Op,
+    q: u16,
+    offset: u16,
+    num: u16,
+    file: *mut sys::FILE,
+) -> Result<c_int> {
+    let r = Request {
+        queue: q.into(),
+        reg_offset: offset.into(),
+        reg_length: num.into(),
+        ..req(op)
+    };
+    let (a, b) = request(dev, r)?;
+    if a.rc != 0 {
+        return Ok(a.rc);
+    }
+    Ok(
+        if super::ops::write_to_file(file, &String::from_utf8_lossy(&b)) {
+            0
+        } else {
+            -errno::EIO
+        },
+    )
+}
+
+unsafe extern "C" fn rx_descriptor_dump(
+    dev: *const sys::rte_eth_dev,
+    q: u16,
+    offset: u16,
+    num: u16,
+    file: *mut sys::FILE,
+) -> c_int {
+    secondary("rx_descriptor_dump", || {
+        desc_dump(dev, Op::RxDescDump, q, offset, num, file)
+    })
+}
+
+unsafe extern "C" fn tx_descriptor_dump(
+    dev: *const sys::rte_eth_dev,
+    q: u16,
+    offset: u16,
+    num: u16,
+    file: *mut sys::FILE,
+) -> c_int {
+    secondary("tx_descriptor_dump", || {
+        desc_dump(dev, Op::TxDescDump, q, offset, num, file)
+    })
+}
+
 /// Copies the primary's answer for a structure into `out`.
 fn fetch<T: Pod>(dev: *const sys::rte_eth_dev, r: Request, out: *mut T) -> Result<c_int> {
     let (a, b) = request(dev, r)?;
@@ -969,6 +1045,8 @@ pub(super) static SECONDARY_OPS: sys::eth_dev_ops = {
     o.tx_burst_mode_get = Some(tx_burst_mode_get);
     o.flow_ctrl_get = Some(flow_ctrl_get);
     o.eth_dev_priv_dump = Some(priv_dump);
+    o.eth_rx_descriptor_dump = Some(rx_descriptor_dump);
+    o.eth_tx_descriptor_dump = Some(tx_descriptor_dump);
     o.rss_hash_conf_get = Some(rss_hash_conf_get);
     o.reta_query = Some(reta_query);
     o
@@ -990,8 +1068,8 @@ mod tests {
         assert_eq!(CStr::from_bytes_until_nul(&back.port).unwrap(), c"abc");
         // Short input gives nothing rather than reading past it.
         assert!(Request::from_bytes(&b[..b.len() - 1], 1).is_empty());
-        assert!(Op::from_raw(0).is_none() && Op::from_raw(16).is_none());
-        assert!((1..=15).all(|v| Op::from_raw(v).map(|o| o as u32) == Some(v)));
+        assert!(Op::from_raw(0).is_none() && Op::from_raw(18).is_none());
+        assert!((1..=17).all(|v| Op::from_raw(v).map(|o| o as u32) == Some(v)));
         let a = Answer {
             rc: -22,
             bytes: 5,

@@ -842,6 +842,75 @@ unsafe extern "C" fn priv_dump(dev: *mut sys::rte_eth_dev, file: *mut sys::FILE)
     })
 }
 
+/// The text of a queue's descriptor dump (`rx`: the RCQ from the driver's head, else the
+/// TWQ from its tail; [`crate::dump`]), read under the queue table's lock so the ring cannot
+/// be freed meanwhile. Also what a secondary process is sent.
+pub(super) fn desc_dump_text(
+    a: &Adapter,
+    rx: bool,
+    q: u16,
+    offset: u16,
+    num: u16,
+) -> Result<String> {
+    let t = a.queues();
+    let ring = if rx {
+        t.rx.get(q as usize)
+            .and_then(|i| i.as_ref())
+            .and_then(|i| i.rcq)
+    } else {
+        t.tx.get(q as usize).and_then(|i| i.as_ref()).map(|i| i.twq)
+    };
+    let kind = if rx { "Rx" } else { "Tx" };
+    let ring = ring.ok_or_else(|| Error::invalid(format!("{kind} queue {q} is not set up")))?;
+    // SAFETY: the ring belongs to a queue in the table, and the table's lock, held until
+    // the dump is done, keeps its release (which leaves the table first) from freeing it.
+    let read = |slot: u32| unsafe { ring.load(slot) };
+    let tp = a.port.transport();
+    if rx {
+        crate::dump::rx_descriptors(tp, q, offset, num, ring.size(), read)
+    } else {
+        crate::dump::tx_descriptors(tp, q, offset, num, ring.size(), read)
+    }
+}
+
+/// `eth_rx_descriptor_dump` (`rte_eth_rx_descriptor_dump`, `dpdk-proc-info
+/// --show-rx-descriptor`): [`desc_dump_text`].
+unsafe extern "C" fn rx_descriptor_dump(
+    dev: *const sys::rte_eth_dev,
+    q: u16,
+    offset: u16,
+    num: u16,
+    file: *mut sys::FILE,
+) -> c_int {
+    with_adapter!(dev, "rx_descriptor_dump", |a| {
+        let text = desc_dump_text(a, true, q, offset, num)?;
+        Ok(if write_to_file(file, &text) {
+            0
+        } else {
+            -errno::EIO
+        })
+    })
+}
+
+/// `eth_tx_descriptor_dump` (`rte_eth_tx_descriptor_dump`, `dpdk-proc-info
+/// --show-tx-descriptor`): [`desc_dump_text`].
+unsafe extern "C" fn tx_descriptor_dump(
+    dev: *const sys::rte_eth_dev,
+    q: u16,
+    offset: u16,
+    num: u16,
+    file: *mut sys::FILE,
+) -> c_int {
+    with_adapter!(dev, "tx_descriptor_dump", |a| {
+        let text = desc_dump_text(a, false, q, offset, num)?;
+        Ok(if write_to_file(file, &text) {
+            0
+        } else {
+            -errno::EIO
+        })
+    })
+}
+
 /// The ethdev FEC capability bit of `fec` (`RTE_ETH_FEC_MODE_TO_CAPA`).
 fn fec_capa(fec: Fec) -> u32 {
     1 << match fec {
@@ -1233,6 +1302,7 @@ unsafe extern "C" fn rx_queue_setup(
             deferred: conf.rx_deferred_start != 0,
             offloads,
             free_thresh: conf.rx_free_thresh,
+            rcq: None,
         };
         let (pool, hdr_pool) = queue_pools(&inf, d.port_id, a.port.rss().hash)?;
         let frame = d.mtu as u32 + port::FRAME_OVERHEAD;
@@ -1261,6 +1331,7 @@ unsafe extern "C" fn rx_queue_setup(
         .with_intr_coalesce(a.rx_intr_coalesce);
         let info = RxInfo {
             stats: q.stats.clone(),
+            rcq: Some(q.rcq_ref()),
             ..inf
         };
         // SAFETY: rx_queues has nb_rx_queues slots; the released slot is null.
@@ -1461,6 +1532,11 @@ unsafe extern "C" fn rx_queue_release(dev: *mut sys::rte_eth_dev, qid: u16) {
         return;
     };
     guard("rx_queue_release", Some(&a.name), || {
+        // First out of the table: a descriptor dump reads the queue's ring through it (under
+        // its lock), and the ring goes with the queue below.
+        if let Some(e) = a.queues().rx.get_mut(qid as usize) {
+            *e = None;
+        }
         let d = a.data();
         if d.rx_queues.is_null() || qid >= d.nb_rx_queues {
             return Ok(0);
@@ -1474,9 +1550,6 @@ unsafe extern "C" fn rx_queue_release(dev: *mut sys::rte_eth_dev, qid: u16) {
             if let Err(e) = q.stop() {
                 ::log::warn!("{}: Rx queue {qid} release: {e}", a.name);
             }
-        }
-        if let Some(e) = a.queues().rx.get_mut(qid as usize) {
-            *e = None;
         }
         Ok(0)
     });
@@ -1516,6 +1589,7 @@ unsafe extern "C" fn tx_queue_setup(
         let tp = a.port.transport_arc();
         let q = TxQ::new(&tp, a.port.dma(), qid as u32, cfg)?.with_stamps(a.port.stamps());
         let stats = q.stats.clone();
+        let twq = q.twq_ref();
         // SAFETY: tx_queues has nb_tx_queues slots; the released slot is null.
         unsafe { *d.tx_queues.add(qid as usize) = Box::into_raw(Box::new(q)).cast() };
         a.queues().tx[qid as usize] = Some(TxInfo {
@@ -1523,6 +1597,7 @@ unsafe extern "C" fn tx_queue_setup(
             stats,
             deferred: conf.tx_deferred_start != 0,
             offloads,
+            twq,
         });
         Ok(0)
     })
@@ -1534,6 +1609,11 @@ unsafe extern "C" fn tx_queue_release(dev: *mut sys::rte_eth_dev, qid: u16) {
         return;
     };
     guard("tx_queue_release", Some(&a.name), || {
+        // First out of the table: a descriptor dump reads the queue's ring through it (under
+        // its lock), and the ring goes with the queue below.
+        if let Some(e) = a.queues().tx.get_mut(qid as usize) {
+            *e = None;
+        }
         let d = a.data();
         if d.tx_queues.is_null() || qid >= d.nb_tx_queues {
             return Ok(0);
@@ -1547,9 +1627,6 @@ unsafe extern "C" fn tx_queue_release(dev: *mut sys::rte_eth_dev, qid: u16) {
             if let Err(e) = q.stop() {
                 ::log::warn!("{}: Tx queue {qid} release: {e}", a.name);
             }
-        }
-        if let Some(e) = a.queues().tx.get_mut(qid as usize) {
-            *e = None;
         }
         Ok(0)
     });
@@ -2180,6 +2257,8 @@ pub(super) static OPS: sys::eth_dev_ops = {
     o.get_module_eeprom = Some(get_module_eeprom);
     o.get_reg = Some(get_reg);
     o.eth_dev_priv_dump = Some(priv_dump);
+    o.eth_rx_descriptor_dump = Some(rx_descriptor_dump);
+    o.eth_tx_descriptor_dump = Some(tx_descriptor_dump);
     o.rx_queue_intr_enable = Some(rx_queue_intr_enable);
     o.rx_queue_intr_disable = Some(rx_queue_intr_disable);
     o.dev_set_link_up = Some(dev_set_link_up);
