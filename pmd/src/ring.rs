@@ -134,6 +134,12 @@ impl DescRing {
         store(self.slot(index), desc)
     }
 
+    /// The address of the slot of free-running `index` (for `rte_power_monitor`, which
+    /// watches it for the device's write).
+    pub fn slot_addr(&self, index: u32) -> *const u64 {
+        (self.slot(index) as *const AtomicU64).cast()
+    }
+
     /// A handle on the ring's slots for readers outside the queue (the descriptor dumps),
     /// valid as long as the ring is: see [`RingRef::load`].
     pub fn raw_ref(&self) -> RingRef {

@@ -667,6 +667,16 @@ impl<P: RxPool> RxQueue<P> {
         n
     }
 
+    /// Where the next completion will appear and the DONE bit it will carry (DPDK
+    /// `get_monitor_addr`: `rte_power_monitor` sleeps until that word is written). The
+    /// address stays valid while this queue lives.
+    pub fn next_completion(&self) -> (*const u64, bool) {
+        (
+            self.rcq.slot_addr(self.rcq_head),
+            self.rcq.done_phase(self.rcq_head),
+        )
+    }
+
     /// The completion ring (RCQ)'s slots, for the descriptor dumps (valid while this queue lives).
     pub fn rcq_ref(&self) -> RingRef {
         self.rcq.raw_ref()

@@ -149,6 +149,9 @@ fn rss_check(name: &str, eal: &[&str]) {
 /// a stop and start: quiet on an empty queue, a sleeping thread woken by a frame sent 100 ms
 /// later from another thread, once per arming, at once when armed with a frame waiting, quiet
 /// when disabled; refused (-ENOTSUP) on a port started without them, the driver saying why.
+/// And the power monitor address (`rte_eth_get_monitor_addr`): the driver's callback on the
+/// watched completion word says sleep on an empty queue and wake once a frame's completion
+/// is written, and the next slot is watched after the burst.
 #[test]
 fn rx_interrupts_wake_epoll() {
     let _lock = dpdk_lock();
@@ -167,7 +170,8 @@ fn rx_interrupts_wake_epoll() {
     r.check(fails.is_empty(), || {
         format!("failed checks:\n{}", fails.join("\n"))
     });
-    r.expect("fbnic-intr-check: 24 checks passed, 0 failed: PASS");
+    r.expect("fbnic-intr-check: 31 checks passed, 0 failed: PASS");
+    r.expect("check monitor: the frame's completion ends the sleep: ok");
     r.expect("check woken by the frame: ok (1 event after");
     r.expect("check after restart: woken by the frame: ok (1 event after");
     // The one driver line: the refusal on the port without interrupts, saying why.

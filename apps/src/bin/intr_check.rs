@@ -1,5 +1,5 @@
-//! fbnic-intr-check: Rx queue interrupts through DPDK's API, as a power-aware application
-//! (l3fwd-power) uses them.
+//! fbnic-intr-check: Rx queue interrupts and the power monitor address through DPDK's API,
+//! as a power-aware application (l3fwd-power) uses them.
 //!
 //! net_fbnic0 (configured with `intr_conf.rxq = 1`) receives from net_fbnic1 (cabled). Its Rx
 //! queue's event is added to the thread's epoll set (`rte_eth_dev_rx_intr_ctl_q`); then,
@@ -8,10 +8,15 @@
 //! (no second wake without re-arming); at once when armed with a frame already waiting;
 //! never once disabled again; the same after a stop and start (new events). A port started
 //! without `intr_conf.rxq` refuses `rx_intr_enable` and `rx_intr_ctl_q` with -ENOTSUP.
+//! Then the power monitor address (`rte_eth_get_monitor_addr`, the power library's MONITOR
+//! mode): the watched word's callback says "sleep" on an empty queue, "wake" once a frame's
+//! completion is written (and for a new condition while it waits), "sleep" again on the next
+//! slot after the burst took it.
 //!
 //! Usage: `fbnic-intr-check <EAL args> --vdev net_fbnic0 --vdev net_fbnic1`.
 //! Exits 0 when every check passes, 1 when one fails, 2 on errors.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use dpdk_sys as sys;
@@ -189,6 +194,87 @@ fn round(
     Ok(())
 }
 
+/// The power monitor condition of queue 0 of `port` (`rte_eth_get_monitor_addr`).
+fn monitor_cond(port: u16) -> (i32, sys::rte_power_monitor_cond) {
+    // SAFETY: plain data; all-zero is an empty condition for the driver to fill.
+    let mut pmc: sys::rte_power_monitor_cond = unsafe { core::mem::zeroed() };
+    // SAFETY: a configured port's queue 0 and a condition to fill.
+    let rc = unsafe { sys::rte_eth_get_monitor_addr(port, 0, &mut pmc) };
+    (rc, pmc)
+}
+
+/// What `rte_power_monitor` decides about a condition now: the driver's callback on the
+/// watched word's current value (-1: do not sleep, a completion is there; 0: sleep).
+fn monitor_verdict(pmc: &sys::rte_power_monitor_cond) -> i32 {
+    // SAFETY: the driver's condition names a live, 8-byte aligned ring word (size 8) that
+    // the device writes atomically; read it the same way.
+    let v = unsafe { (*(pmc.addr as *const AtomicU64)).load(Ordering::Acquire) };
+    match pmc.fn_ {
+        // SAFETY: the driver's callback, with its own opaque data.
+        Some(f) => unsafe { f(v, pmc.opaque.as_ptr()) },
+        None => 0,
+    }
+}
+
+/// The power library's MONITOR mode (`rte_power_ethdev_pmgmt_queue_enable`): it asks the
+/// driver where the next completion will be written and sleeps (UMONITOR/UMWAIT) until that
+/// word changes, unless the driver's callback says a completion is already there. Checked
+/// on the started receiver `rx` with an empty queue.
+fn monitor(c: &mut Checks, pool: &Pool, rx: u16, tx: u16, frame: &[u8]) -> Result<(), String> {
+    let (rc, pmc) = monitor_cond(rx);
+    c.check(
+        "monitor: condition",
+        rc == 0 && !pmc.addr.is_null() && pmc.size == 8 && pmc.fn_.is_some(),
+        format!("rte_eth_get_monitor_addr: {rc}, size {}", pmc.size),
+    );
+    if rc != 0 || pmc.addr.is_null() {
+        return Ok(());
+    }
+    c.check(
+        "monitor: sleeps on an empty queue",
+        monitor_verdict(&pmc) == 0,
+        "the callback on the watched word".into(),
+    );
+    send(pool, tx, frame)?;
+    // The device's write to the watched word is what ends the sleep.
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while monitor_verdict(&pmc) == 0 && Instant::now() < deadline {
+        std::hint::spin_loop();
+    }
+    c.check(
+        "monitor: the frame's completion ends the sleep",
+        monitor_verdict(&pmc) == -1,
+        "the watched word within a second of the frame".into(),
+    );
+    let (rc, again) = monitor_cond(rx);
+    c.check(
+        "monitor: no sleep with a frame waiting",
+        rc == 0 && again.addr == pmc.addr && monitor_verdict(&again) == -1,
+        format!("rc {rc}, same word: {}", again.addr == pmc.addr),
+    );
+    c.check(
+        "monitor: the frame is there",
+        drain(rx, 1) == 1,
+        "rx_burst".into(),
+    );
+    let (rc, next) = monitor_cond(rx);
+    c.check(
+        "monitor: the next completion watched after the burst",
+        rc == 0 && next.addr != pmc.addr && monitor_verdict(&next) == 0,
+        format!("rc {rc}, moved: {}", next.addr != pmc.addr),
+    );
+    // The EAL call itself: -ENOTSUP on CPUs without UMONITOR/UMWAIT (DPDK 22.11 on x86);
+    // otherwise it returns at once (deadline 0) having accepted the condition.
+    // SAFETY: a filled condition.
+    let rc = unsafe { sys::rte_power_monitor(&next, 0) };
+    c.check(
+        "monitor: rte_power_monitor accepts the condition",
+        rc == 0 || rc == -ENOTSUP,
+        format!("rte_power_monitor: {rc}"),
+    );
+    Ok(())
+}
+
 fn run() -> Result<bool, String> {
     let args: Vec<String> = std::env::args().collect();
     let app = dpdk::eal_init(&args)?;
@@ -217,6 +303,7 @@ fn run() -> Result<bool, String> {
         "rx_intr_ctl_q ADD".into(),
     );
     round(&mut c, "", &pool, rx, tx, &frame)?;
+    monitor(&mut c, &pool, rx, tx, &frame)?;
 
     // Stop and start: the interrupts are set up again (new events to add).
     dpdk::stop(rx)?;

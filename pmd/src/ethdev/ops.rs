@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dpdk_sys as sys;
+use fbnic_hw::desc::Rcd;
 use fbnic_hw::link::{Fec, LinkSpeed};
 use fbnic_hw::mac::MacAddr;
 use fbnic_hw::regdump;
@@ -247,6 +248,45 @@ pub(super) unsafe extern "C" fn rx_burst(
             )
         };
         q.burst(out) as u16
+    })
+}
+
+/// An Rx completion's DONE bit, in place.
+const RCD_DONE: u64 = Rcd::from_raw(0).with_done(true).raw();
+
+/// The power monitor's check of the watched completion word (`rte_power_monitor_clb_t`):
+/// -1 (do not sleep) when its DONE bit has the value a new completion carries
+/// (`opaque[0]`), 0 otherwise.
+unsafe extern "C" fn monitor_check(val: u64, opaque: *const u64) -> c_int {
+    // SAFETY: rte_power_monitor passes the condition's opaque array (4 words) that
+    // get_monitor_addr filled.
+    let want = unsafe { *opaque };
+    if u64::from_le(val) & RCD_DONE == want {
+        -1
+    } else {
+        0
+    }
+}
+
+/// `get_monitor_addr` (`rte_eth_get_monitor_addr`, the power library's MONITOR mode): the
+/// slot where the queue's next completion will appear, watched for the device's write.
+unsafe extern "C" fn get_monitor_addr(
+    q: *mut c_void,
+    pmc: *mut sys::rte_power_monitor_cond,
+) -> c_int {
+    fast_path(-errno::EINVAL, || {
+        // SAFETY: ethdev passes an Rx queue of ours, from the queue's lcore (the power
+        // library calls this from the queue's Rx callback), and the caller's condition.
+        let (q, pmc) = unsafe { (&*(q as *const RxQ), pmc.as_mut()) };
+        let Some(pmc) = pmc else {
+            return -errno::EINVAL;
+        };
+        let (addr, phase) = q.next_completion();
+        pmc.addr = addr as *mut c_void;
+        pmc.size = 8;
+        pmc.fn_ = Some(monitor_check);
+        pmc.opaque = [if phase { RCD_DONE } else { 0 }, 0, 0, 0];
+        0
     })
 }
 
@@ -2257,6 +2297,7 @@ pub(super) static OPS: sys::eth_dev_ops = {
     o.get_module_eeprom = Some(get_module_eeprom);
     o.get_reg = Some(get_reg);
     o.eth_dev_priv_dump = Some(priv_dump);
+    o.get_monitor_addr = Some(get_monitor_addr);
     o.eth_rx_descriptor_dump = Some(rx_descriptor_dump);
     o.eth_tx_descriptor_dump = Some(tx_descriptor_dump);
     o.rx_queue_intr_enable = Some(rx_queue_intr_enable);
