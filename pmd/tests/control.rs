@@ -1410,22 +1410,16 @@ fn isolated_mode_delivers_only_what_a_flow_rule_takes() {
     assert!(!a.port.isolated(), "a reset leaves isolated mode");
 }
 
-/// The private dump (`rte_eth_dev_priv_dump`): the port's state as the driver holds it, and
-/// each queue's rings as the device's registers show them, agreeing with what moved: the
-/// receiving port's per-queue packet counts add up to what was sent, every Rx queue's
-/// driver head caught up with the device's tail, every Tx ring drained, and what changed
-/// (isolated mode, promiscuous, a stop) shows in the next dump.
-#[test]
-fn private_dump_shows_the_port_and_its_rings() {
-    use rte_net_fbnic::dump::port_state;
+/// A started cabled pair, the first port with `queues` Rx queues, after `sent` UDP frames of
+/// as many flows from the second: every frame received, their count per Rx queue.
+fn spread_traffic(queues: u16, sent: usize) -> (TestPort, TestPort, Vec<u32>) {
     let spec = PortSpec {
-        rx_queues: 4,
+        rx_queues: queues,
         ..Default::default()
     };
     let (mut a, mut b) = cabled_pair(&spec, &PortSpec::default());
     a.start().unwrap();
     b.start().unwrap();
-    let sent = 64usize;
     let pkts: Vec<NativeBuf> = (0..sent as u16)
         .map(|i| {
             let f = Flow::v4(false, [10, 0, 0, 1], [10, 0, 0, 2], 1000 + i, 2000);
@@ -1436,12 +1430,25 @@ fn private_dump_shows_the_port_and_its_rings() {
     b.send_all(0, &pkts);
     let got = a.recv(sent, Duration::from_secs(5));
     assert_eq!(got.len(), sent);
-    let mut per_queue = [0u32; 4];
+    let mut per_queue = vec![0u32; queues as usize];
     for (q, buf) in got {
         per_queue[q] += 1;
         buf.free_pkt();
     }
     b.settle_tx();
+    (a, b, per_queue)
+}
+
+/// The private dump (`rte_eth_dev_priv_dump`): the port's state as the driver holds it, and
+/// each queue's rings as the device's registers show them, agreeing with what moved: the
+/// receiving port's per-queue packet counts add up to what was sent, every Rx queue's
+/// driver head caught up with the device's tail, every Tx ring drained, and what changed
+/// (isolated mode, promiscuous, a stop) shows in the next dump.
+#[test]
+fn private_dump_shows_the_port_and_its_rings() {
+    use rte_net_fbnic::dump::port_state;
+    let sent = 64;
+    let (mut a, b, per_queue) = spread_traffic(4, sent);
 
     let num = |line: &str, after: &str| -> u32 {
         let rest = &line[line
@@ -1533,30 +1540,10 @@ fn private_dump_shows_the_port_and_its_rings() {
 #[test]
 fn register_dump_holds_programmed_values_and_counters() {
     use fbnic_hw::regdump;
-    let spec = PortSpec {
-        rx_queues: 3,
-        ..Default::default()
-    };
-    let (mut a, mut b) = cabled_pair(&spec, &PortSpec::default());
-    a.start().unwrap();
-    b.start().unwrap();
-    let sent = 48usize;
-    let pkts: Vec<NativeBuf> = (0..sent as u16)
-        .map(|i| {
-            let f = Flow::v4(false, [10, 0, 0, 1], [10, 0, 0, 2], 1000 + i, 2000);
-            let f = frame(a.port.perm_addr(), b.port.perm_addr(), &f, 96, i as u64);
-            b.pool.packet(&f).unwrap()
-        })
-        .collect();
-    b.send_all(0, &pkts);
-    let got = a.recv(sent, Duration::from_secs(5));
-    assert_eq!(got.len(), sent);
-    let mut per_queue = [0u32; 3];
-    for (q, buf) in got {
-        per_queue[q] += 1;
-        buf.free_pkt();
-    }
-    b.settle_tx();
+    let sent = 48;
+    let (a, b, per_queue) = spread_traffic(3, sent);
+    // The ports' descriptor count (spread_traffic leaves it at the default).
+    let rx_desc = PortSpec::default().rx_desc;
 
     let mut dump = vec![0u32; regdump::LEN];
     a.port.dump_regs(0, &mut dump).unwrap();
@@ -1579,10 +1566,10 @@ fn register_dump_holds_programmed_values_and_counters() {
     }
     // Two completions per buffer (PAY_AL and META): the RCQ is twice the buffer ring.
     let rcq_size = at(regs::RCQ_SIZE.at(0));
-    assert_eq!(1u32 << rcq_size, 2 * spec.rx_desc, "RCQ_SIZE (log2)");
+    assert_eq!(1u32 << rcq_size, 2 * rx_desc, "RCQ_SIZE (log2)");
     assert_eq!(
         1u32 << at(regs::BDQ_PPQ_SIZE.at(2)),
-        spec.rx_desc,
+        rx_desc,
         "PPQ_SIZE (log2)"
     );
     for q in 0..8u32 {

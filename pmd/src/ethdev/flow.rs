@@ -719,7 +719,7 @@ unsafe extern "C" fn flow_dev_dump(
                 c"no such flow rule on this port",
             )
         })?;
-        if !super::ops::write_to_file(file, &text) {
+        if super::ops::write_dump(file, &text) != 0 {
             return Err(Refusal::new(
                 errno::EIO,
                 sys::RTE_FLOW_ERROR_TYPE_UNSPECIFIED,

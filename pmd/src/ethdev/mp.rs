@@ -765,18 +765,16 @@ unsafe extern "C" fn get_reg(
 }
 
 unsafe extern "C" fn priv_dump(dev: *mut sys::rte_eth_dev, file: *mut sys::FILE) -> c_int {
-    secondary("priv_dump", || {
-        let (a, b) = request(dev, req(Op::PrivDump))?;
-        if a.rc != 0 {
-            return Ok(a.rc);
-        }
-        let text = String::from_utf8_lossy(&b);
-        if super::ops::write_to_file(file, &text) {
-            Ok(0)
-        } else {
-            Ok(-errno::EIO)
-        }
-    })
+    secondary("priv_dump", || dump(dev, req(Op::PrivDump), file))
+}
+
+/// A dump the primary writes as text (request `r`), written to `file`.
+fn dump(dev: *const sys::rte_eth_dev, r: Request, file: *mut sys::FILE) -> Result<c_int> {
+    let (a, b) = request(dev, r)?;
+    if a.rc != 0 {
+        return Ok(a.rc);
+    }
+    Ok(super::ops::write_dump(file, &String::from_utf8_lossy(&b)))
 }
 
 /// A descriptor dump from the primary, written to `file`.
@@ -794,17 +792,7 @@ fn desc_dump(
         reg_length: num.into(),
         ..req(op)
     };
-    let (a, b) = request(dev, r)?;
-    if a.rc != 0 {
-        return Ok(a.rc);
-    }
-    Ok(
-        if super::ops::write_to_file(file, &String::from_utf8_lossy(&b)) {
-            0
-        } else {
-            -errno::EIO
-        },
-    )
+    dump(dev, r, file)
 }
 
 unsafe extern "C" fn rx_descriptor_dump(

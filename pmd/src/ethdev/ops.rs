@@ -849,15 +849,20 @@ unsafe extern "C" fn fw_version_get(
     })
 }
 
-/// Writes `text` to a C stream (the application's `FILE *`); false if it wrote less.
-pub(super) fn write_to_file(file: *mut sys::FILE, text: &str) -> bool {
+/// Writes a dump to a C stream (the application's `FILE *`): 0, or -EIO if the stream took
+/// less (or is null).
+pub(super) fn write_dump(file: *mut sys::FILE, text: &str) -> c_int {
     if file.is_null() {
-        return false;
+        return -errno::EIO;
     }
     // SAFETY: ethdev passes the application's open stream (it checked it is not null); the
     // bytes are `text`'s, valid for its length.
     let n = unsafe { libc::fwrite(text.as_ptr().cast(), 1, text.len(), file.cast()) };
-    n == text.len()
+    if n == text.len() {
+        0
+    } else {
+        -errno::EIO
+    }
 }
 
 /// The text of the port's private dump (also what a secondary process is sent).
@@ -870,15 +875,7 @@ pub(super) fn priv_dump_text(a: &Adapter) -> String {
 /// port's state and its queues as the device's registers show them ([`crate::dump`]).
 unsafe extern "C" fn priv_dump(dev: *mut sys::rte_eth_dev, file: *mut sys::FILE) -> c_int {
     with_adapter!(dev, "priv_dump", |a| {
-        if write_to_file(file, &priv_dump_text(a)) {
-            Ok(0)
-        } else {
-            ::log::error!(
-                "{}: priv_dump: the output stream took less than the dump",
-                a.name
-            );
-            Ok(-errno::EIO)
-        }
+        Ok(write_dump(file, &priv_dump_text(a)))
     })
 }
 
@@ -923,12 +920,7 @@ unsafe extern "C" fn rx_descriptor_dump(
     file: *mut sys::FILE,
 ) -> c_int {
     with_adapter!(dev, "rx_descriptor_dump", |a| {
-        let text = desc_dump_text(a, true, q, offset, num)?;
-        Ok(if write_to_file(file, &text) {
-            0
-        } else {
-            -errno::EIO
-        })
+        Ok(write_dump(file, &desc_dump_text(a, true, q, offset, num)?))
     })
 }
 
@@ -942,12 +934,7 @@ unsafe extern "C" fn tx_descriptor_dump(
     file: *mut sys::FILE,
 ) -> c_int {
     with_adapter!(dev, "tx_descriptor_dump", |a| {
-        let text = desc_dump_text(a, false, q, offset, num)?;
-        Ok(if write_to_file(file, &text) {
-            0
-        } else {
-            -errno::EIO
-        })
+        Ok(write_dump(file, &desc_dump_text(a, false, q, offset, num)?))
     })
 }
 
