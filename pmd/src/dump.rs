@@ -194,16 +194,23 @@ pub fn flow_rules(port: &Port, name: &str, only: Option<FlowId>) -> Result<Strin
     }
 }
 
+/// `" name"` when `on`, else nothing (a decoded descriptor's flags).
+fn flag(on: bool, name: &str) -> String {
+    opt(on, || format!(" {name}"))
+}
+
+/// `text()` when `on`, else nothing.
+fn opt(on: bool, text: impl FnOnce() -> String) -> String {
+    if on {
+        text()
+    } else {
+        String::new()
+    }
+}
+
 /// One Rx completion, decoded.
 fn rcd_text(raw: u64) -> String {
     let d = Rcd::from_raw(raw);
-    let flag = |on: bool, name: &str| {
-        if on {
-            format!(" {name}")
-        } else {
-            String::new()
-        }
-    };
     match d.ty() {
         t @ (RcdType::HdrAl | RcdType::PayAl) => format!(
             "{} buf {} off {} len {}{}{}",
@@ -220,16 +227,8 @@ fn rcd_text(raw: u64) -> String {
         ),
         RcdType::OptMeta => format!(
             "OPT_META{}{}",
-            if d.ts_valid() {
-                format!(" ts {}", d.ts())
-            } else {
-                String::new()
-            },
-            if d.action_valid() {
-                format!(" action {}", d.action())
-            } else {
-                String::new()
-            },
+            opt(d.ts_valid(), || format!(" ts {}", d.ts())),
+            opt(d.action_valid(), || format!(" action {}", d.action())),
         ),
         RcdType::Meta => format!(
             "META hash {:#010x} {:?}/{:?} csum {:#06x}{}{}{}{}",
@@ -248,13 +247,6 @@ fn rcd_text(raw: u64) -> String {
 /// One Tx work descriptor, decoded.
 fn twd_text(raw: u64) -> String {
     let d = Twd::from_raw(raw);
-    let flag = |on: bool, name: &str| {
-        if on {
-            format!(" {name}")
-        } else {
-            String::new()
-        }
-    };
     match d.ty() {
         TwdType::Meta => {
             // The header layout matters only to the offloads that read it.
@@ -284,11 +276,7 @@ fn twd_text(raw: u64) -> String {
             format!(
                 "META{layout}{}{}{}{} to {}",
                 flag(d.req_cso(), "csum"),
-                if d.req_lso() {
-                    format!(" lso mss {}", d.mss())
-                } else {
-                    String::new()
-                },
+                opt(d.req_lso(), || format!(" lso mss {}", d.mss())),
                 flag(d.req_ts(), "ts"),
                 flag(d.req_completion(), "completion"),
                 dest.join("+"),

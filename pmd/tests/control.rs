@@ -1090,17 +1090,19 @@ fn link_set_down_and_up() {
     assert!(c.port.set_link_admin(true).is_ok());
 }
 
-/// Flow rules against the model: TCP and UDP over IPv4 and IPv6, exact and masked ports,
-/// priorities, DROP (counted), rules kept across stop/start, destroy and flush, and a queue
-/// count below a rule's queue refused.
-#[test]
-fn flow_rules_steer_across_types_masks_and_restarts() {
-    use rte_net_fbnic::flow::{FlowAction, FlowIp, FlowL4, FlowRule, PortMatch};
+/// A cabled pair, the first port with 4 Rx queues hashing every type, its RSS settings and
+/// their Toeplitz table (to tell which queue RSS picks for a flow).
+fn rss_pair() -> (
+    TestPort,
+    TestPort,
+    rte_net_fbnic::rpc::RssConfig,
+    fbnic_hw::toeplitz::ToeplitzTable,
+) {
     let spec = PortSpec {
         rx_queues: 4,
         ..Default::default()
     };
-    let (mut a, mut b) = cabled_pair(&spec, &PortSpec::default());
+    let (a, b) = cabled_pair(&spec, &PortSpec::default());
     a.port
         .update_rss(|r| {
             r.hash = rte_net_fbnic::rpc::RssHash::ALL;
@@ -1109,6 +1111,16 @@ fn flow_rules_steer_across_types_masks_and_restarts() {
         .unwrap();
     let rss = a.port.rss();
     let table = fbnic_hw::toeplitz::ToeplitzTable::new(&rss.key);
+    (a, b, rss, table)
+}
+
+/// Flow rules against the model: TCP and UDP over IPv4 and IPv6, exact and masked ports,
+/// priorities, DROP (counted), rules kept across stop/start, destroy and flush, and a queue
+/// count below a rule's queue refused.
+#[test]
+fn flow_rules_steer_across_types_masks_and_restarts() {
+    use rte_net_fbnic::flow::{FlowAction, FlowIp, FlowL4, FlowRule, PortMatch};
+    let (mut a, mut b, rss, table) = rss_pair();
     // The queue RSS picks for a flow no rule matches.
     let rss_queue = |f: &Flow| rss.reta[(f.hash(&table) & 0xff) as usize];
     let rule = |priority, ip, l4, sport, dport, action| FlowRule {
@@ -1298,19 +1310,7 @@ fn flow_rules_steer_across_types_masks_and_restarts() {
 #[test]
 fn isolated_mode_delivers_only_what_a_flow_rule_takes() {
     use rte_net_fbnic::flow::{FlowAction, FlowIp, FlowL4, FlowRule, PortMatch};
-    let spec = PortSpec {
-        rx_queues: 4,
-        ..Default::default()
-    };
-    let (mut a, mut b) = cabled_pair(&spec, &PortSpec::default());
-    a.port
-        .update_rss(|r| {
-            r.hash = rte_net_fbnic::rpc::RssHash::ALL;
-            Ok(())
-        })
-        .unwrap();
-    let rss = a.port.rss();
-    let table = fbnic_hw::toeplitz::ToeplitzTable::new(&rss.key);
+    let (mut a, mut b, rss, table) = rss_pair();
     let rss_queue = |f: &Flow| rss.reta[(f.hash(&table) & 0xff) as usize] as usize;
     a.port
         .flow_create(FlowRule {
