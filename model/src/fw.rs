@@ -385,7 +385,7 @@ fn qsfp_page0() -> [u8; 256] {
     m[128] = 0x11; // identifier
     m[129] = 0x00; // power class 1
     m[130] = 0x23; // connector: no separable connector (DAC)
-    m[131] = 0x08; // 40GBASE-CR4 compliance bit
+    m[131] = 0x80; // Ethernet compliance: extended, see byte 192
     m[139] = 0x05; // encoding: 64B/66B
     m[140] = 0xff; // nominal rate: see extended
     m[146] = 1; // copper length: 1 m
@@ -395,6 +395,7 @@ fn qsfp_page0() -> [u8; 256] {
     m[168..184].copy_from_slice(b"DAC-100G-1M     ");
     m[184..186].copy_from_slice(b"A0");
     m[192] = 0x0b; // extended compliance: 100GBASE-CR4 / 25GBASE-CR CA-L
+    m[222] = 103; // nominal rate per lane, 250 Mb/s units (byte 140 = 0xff): 25.75 Gb/s
     m[196..212].copy_from_slice(b"MDL0000000000001");
     m[212..220].copy_from_slice(b"240101  ");
     m[191] = m[128..191].iter().fold(0u8, |a, b| a.wrapping_add(*b));

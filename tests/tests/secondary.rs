@@ -312,3 +312,101 @@ fn proc_info_reads_ports_of_a_running_testpmd() {
     tp.quit();
     remove_prefix_files(PREFIX);
 }
+
+/// DPDK's telemetry (`dpdk-telemetry.py`, the socket monitoring agents read) on a running
+/// testpmd: ethdev's own handlers call the driver, so what it shows is what the driver
+/// answers. The link, the private dump (ethdev writes it into an 8 KiB memory stream), the
+/// module EEPROM decoded by ethdev's SFF-8636 parser from what the driver reads through the
+/// firmware, and the extended statistics, equal to testpmd's own once forwarding stopped.
+#[test]
+fn telemetry_reads_ports_of_a_running_testpmd() {
+    const TPREFIX: &str = "fbnic-it-telemetry";
+    remove_prefix_files(TPREFIX);
+    let mut tp = TestPmd::start_primary(
+        "testpmd-telemetry",
+        TPREFIX,
+        &["net_fbnic0", "net_fbnic1"],
+        &[
+            "--nb-cores=1",
+            "--rxq=4",
+            "--txq=4",
+            "--rss-ip",
+            "--txonly-multi-flow",
+        ],
+    );
+    tp.cmd("set fwd io");
+    tp.cmd("start tx_first 4");
+    std::thread::sleep(Duration::from_millis(1000));
+    tp.cmd("stop");
+    let x = tp.settle(&[0])[0].clone();
+
+    let cmds = [
+        "/ethdev/link_status,0",
+        "/ethdev/dump_priv,0",
+        "/ethdev/module_eeprom,0",
+        "/ethdev/xstats,0",
+    ];
+    let script = format!(
+        "printf '{}\\n' | python3 /usr/bin/dpdk-telemetry.py -f {TPREFIX}",
+        cmds.join("\\n")
+    );
+    let run = dpdk::run(
+        "telemetry",
+        "sh",
+        &["-c".to_string(), script],
+        Duration::from_secs(60),
+    );
+    run.check(run.status().success(), || "dpdk-telemetry.py failed".into());
+    let out = run.text();
+    let reply = |cmd: &str| -> String {
+        let key = format!("{{\"{}\": ", cmd.split(',').next().unwrap());
+        out.lines()
+            .find(|l| l.starts_with(&key))
+            .unwrap_or_else(|| tp.fail(&format!("no reply to {cmd} in:\n{out}")))
+            .to_string()
+    };
+    let link = reply(cmds[0]);
+    tp.check(
+        link.contains("\"status\": \"UP\"") && link.contains("\"speed\": 100000"),
+        || format!("link status: {link}"),
+    );
+    let dump = reply(cmds[1]);
+    tp.check(
+        dump.contains(
+            "net_fbnic0: net_fbnic port state\\n  started: yes, link: up, 100G-CR2, FEC RS",
+        ) && dump.matches("\\n  rxq ").count() == QUEUES
+            && dump.matches("\\n  txq ").count() == QUEUES,
+        || format!("private dump: {dump}"),
+    );
+    let eeprom = reply(cmds[2]);
+    for want in [
+        "\"Identifier\": \"0x11 (QSFP28)\"",
+        "\"Transceiver type\": \"100G Ethernet: 100G Base-CR4 or 25G Base-CR CA-L\"",
+        "\"Vendor name\": \"FBNIC-MODEL\"",
+        "\"Length (Copper or Active cable)\": \"1m\"",
+    ] {
+        tp.check(eeprom.contains(want), || {
+            format!("module EEPROM: {want} expected in {eeprom}")
+        });
+    }
+    let xstats = reply(cmds[3]);
+    let re = Regex::new(r#""([a-z0-9_]+)": (\d+)"#).unwrap();
+    let theirs: BTreeMap<String, u64> = re
+        .captures_iter(&xstats)
+        .map(|c| (c[1].to_string(), c[2].parse().unwrap()))
+        .collect();
+    tp.check(theirs == x, || {
+        let diff: Vec<_> = x
+            .iter()
+            .filter(|(k, v)| theirs.get(*k) != Some(v))
+            .map(|(k, v)| format!("{k}: testpmd {v}, telemetry {:?}", theirs.get(k)))
+            .collect();
+        format!(
+            "xstats differ ({} vs {} names): {diff:?}",
+            x.len(),
+            theirs.len()
+        )
+    });
+    tp.quit();
+    remove_prefix_files(TPREFIX);
+}
