@@ -849,8 +849,10 @@ unsafe extern "C" fn fw_version_get(
     })
 }
 
-/// Writes a dump to a C stream (the application's `FILE *`): 0, or -EIO if the stream took
-/// less (or is null).
+/// Writes a dump to a C stream (the application's `FILE *`): 0, or -EIO for a null stream
+/// or one that took nothing. A stream that fills up part way keeps what it took and the
+/// call succeeds (telemetry hands the private dump an 8 KiB memory stream: a port with many
+/// queues shows its state and its first queues rather than nothing); the cut is logged.
 pub(super) fn write_dump(file: *mut sys::FILE, text: &str) -> c_int {
     if file.is_null() {
         return -errno::EIO;
@@ -859,6 +861,12 @@ pub(super) fn write_dump(file: *mut sys::FILE, text: &str) -> c_int {
     // bytes are `text`'s, valid for its length.
     let n = unsafe { libc::fwrite(text.as_ptr().cast(), 1, text.len(), file.cast()) };
     if n == text.len() {
+        0
+    } else if n > 0 {
+        ::log::info!(
+            "dump cut at {n} of {} bytes: the output stream is full",
+            text.len()
+        );
         0
     } else {
         -errno::EIO
@@ -2335,3 +2343,39 @@ pub(super) static OPS: sys::eth_dev_ops = {
     o.read_clock = Some(read_clock);
     o
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dumps_fill_a_small_stream_as_far_as_it_goes() {
+        let mut buf = [0u8; 16];
+        // SAFETY: a memory stream over `buf` (15 bytes and the terminating NUL), closed below
+        // while `buf` lives.
+        let f = unsafe { libc::fmemopen(buf.as_mut_ptr().cast(), buf.len(), c"w".as_ptr()) };
+        assert!(!f.is_null());
+        // Unbuffered, so each write reaches the memory at once (as a stdio buffer's flush
+        // does when it fills).
+        // SAFETY: the open stream, before any I/O on it.
+        assert_eq!(
+            unsafe { libc::setvbuf(f, core::ptr::null_mut(), libc::_IONBF, 0) },
+            0
+        );
+        assert_eq!(write_dump(f.cast(), "0123456789"), 0);
+        assert_eq!(
+            write_dump(f.cast(), "abcdefghij"),
+            0,
+            "cut part way: kept, not an error"
+        );
+        assert_eq!(
+            write_dump(f.cast(), "more"),
+            -errno::EIO,
+            "a full stream takes nothing"
+        );
+        // SAFETY: the stream opened above.
+        unsafe { libc::fclose(f) };
+        assert_eq!(&buf[..15], b"0123456789abcde");
+        assert_eq!(write_dump(core::ptr::null_mut(), "x"), -errno::EIO);
+    }
+}
