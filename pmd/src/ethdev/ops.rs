@@ -2358,10 +2358,8 @@ mod tests {
         // Unbuffered, so each write reaches the memory at once (as a stdio buffer's flush
         // does when it fills).
         // SAFETY: the open stream, before any I/O on it.
-        assert_eq!(
-            unsafe { libc::setvbuf(f, core::ptr::null_mut(), libc::_IONBF, 0) },
-            0
-        );
+        let rc = unsafe { libc::setvbuf(f, core::ptr::null_mut(), libc::_IONBF, 0) };
+        assert_eq!(rc, 0);
         assert_eq!(write_dump(f.cast(), "0123456789"), 0);
         assert_eq!(
             write_dump(f.cast(), "abcdefghij"),
