@@ -3,9 +3,11 @@
 //!
 //! The device can match what its action TCAM sees of a frame (spec 7.2): whether it is IPv4
 //! or IPv6, TCP or UDP, and its L4 source and destination ports, each port under a bit mask.
-//! It cannot match addresses. A rule sends what it matches to one Rx queue or drops it; the
-//! rules sit in action TCAM entries 2-49, before the RSS rules, so a frame no rule matches is
-//! spread by RSS as before. [`crate::rpc`] turns rules into TCAM entries.
+//! It cannot match addresses. A rule sends what it matches to one Rx queue, spreads it over
+//! a set of queues (the device's second RSS indirection table, so every such rule spreads
+//! over the same set), or drops it; the rules sit in action TCAM entries 2-49, before the
+//! RSS rules, so a frame no rule matches is spread by RSS as before. [`crate::rpc`] turns
+//! rules into TCAM entries.
 
 use crate::error::{Error, Result};
 
@@ -58,13 +60,60 @@ impl PortMatch {
     }
 }
 
+/// A set of Rx queues (bit q for queue q; the device has 128).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct QueueSet(u128);
+
+impl QueueSet {
+    /// The set of `queues`: at least one, each below 128, none twice.
+    pub fn new(queues: &[u16]) -> Result<Self> {
+        let mut set = 0u128;
+        for &q in queues {
+            if q >= 128 {
+                return Err(Error::invalid(format!("queue {q}: the device has 128")));
+            }
+            if set & 1 << q != 0 {
+                return Err(Error::invalid(format!("queue {q} named twice")));
+            }
+            set |= 1 << q;
+        }
+        if set == 0 {
+            return Err(Error::invalid("no queue to spread over"));
+        }
+        Ok(Self(set))
+    }
+
+    /// The queues, ascending.
+    pub fn iter(self) -> impl Iterator<Item = u16> {
+        (0..128u16).filter(move |&q| self.0 & 1 << q != 0)
+    }
+
+    /// The highest queue.
+    pub fn max(self) -> Option<u16> {
+        (self.0 != 0).then(|| 127 - self.0.leading_zeros() as u16)
+    }
+}
+
 /// What happens to a matching frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FlowAction {
     /// Deliver it to this Rx queue.
     Queue(u16),
+    /// Spread it over these queues by its RSS hash (the port's key and hash types).
+    Rss(QueueSet),
     /// Drop it (counted as `rpc_action_drops`).
     Drop,
+}
+
+impl FlowAction {
+    /// The highest queue the action delivers to.
+    pub fn max_queue(self) -> Option<u16> {
+        match self {
+            Self::Queue(q) => Some(q),
+            Self::Rss(set) => set.max(),
+            Self::Drop => None,
+        }
+    }
 }
 
 /// One rule.
@@ -104,7 +153,7 @@ impl FlowRule {
         if ports && self.l4 == FlowL4::Any {
             return Err(Error::invalid("a port match needs TCP or UDP"));
         }
-        if let FlowAction::Queue(q) = self.action {
+        if let Some(q) = self.action.max_queue() {
             if q >= nb_rx_queues {
                 return Err(Error::invalid(format!(
                     "queue {q} does not exist ({nb_rx_queues} Rx queues configured)"
@@ -143,6 +192,10 @@ impl std::fmt::Display for FlowRule {
         }
         match self.action {
             FlowAction::Queue(q) => write!(f, " -> queue {q}"),
+            FlowAction::Rss(set) => {
+                write!(f, " -> rss queues")?;
+                set.iter().try_for_each(|q| write!(f, " {q}"))
+            }
             FlowAction::Drop => write!(f, " -> drop"),
         }
     }
@@ -210,12 +263,20 @@ impl FlowTable {
 
     /// The highest queue a rule sends to.
     pub fn max_queue(&self) -> Option<u16> {
-        self.rules()
-            .filter_map(|r| match r.action {
-                FlowAction::Queue(q) => Some(q),
-                FlowAction::Drop => None,
-            })
-            .max()
+        self.rules().filter_map(|r| r.action.max_queue()).max()
+    }
+
+    /// The queue sets the RSS rules spread over (each once, in match order).
+    pub fn rss_sets(&self) -> Vec<QueueSet> {
+        let mut sets = Vec::new();
+        for r in self.rules() {
+            if let FlowAction::Rss(set) = r.action {
+                if !sets.contains(&set) {
+                    sets.push(set);
+                }
+            }
+        }
+        sets
     }
 }
 
@@ -256,6 +317,21 @@ mod tests {
             FlowRule::any(FlowAction::Drop).to_string(),
             "priority 0: any-ip -> drop"
         );
+    }
+
+    #[test]
+    fn queue_sets_are_checked_and_spread_rules_display() {
+        let set = QueueSet::new(&[3, 1, 127]).unwrap();
+        assert_eq!(set.iter().collect::<Vec<_>>(), [1, 3, 127]);
+        assert_eq!(set.max(), Some(127));
+        assert!(QueueSet::new(&[]).is_err());
+        assert!(QueueSet::new(&[2, 2]).is_err());
+        assert!(QueueSet::new(&[128]).is_err());
+        let r = FlowRule::any(FlowAction::Rss(QueueSet::new(&[2, 3]).unwrap()));
+        assert_eq!(r.to_string(), "priority 0: any-ip -> rss queues 2 3");
+        assert!(r.check(4).is_ok());
+        let e = r.check(3).unwrap_err();
+        assert!(e.to_string().contains("queue 3 does not exist"), "{e}");
     }
 
     #[test]

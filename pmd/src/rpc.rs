@@ -10,7 +10,7 @@ use fbnic_hw::mac::MacAddr;
 use fbnic_hw::regs::{self, ActKey1, ActTbl0, ActTbl1, Bar, TcamWord};
 
 use crate::error::{Error, Result};
-use crate::flow::{FlowAction, FlowId, FlowIp, FlowL4, FlowTable, PortMatch};
+use crate::flow::{FlowAction, FlowId, FlowIp, FlowL4, FlowTable, PortMatch, QueueSet};
 use crate::transport::Transport;
 
 /// Bytes of RSS key the driver exposes: enough for the longest hash input (IPv6 with ports,
@@ -483,6 +483,19 @@ fn flow_entries(
     bmc: Option<&BmcInfo>,
 ) -> Result<Vec<ActEntry>> {
     let bmc_all_multi = bmc.is_some_and(|b| b.all_multi);
+    if let [first, other, ..] = flows.rss_sets()[..] {
+        let names = |s: QueueSet| {
+            s.iter()
+                .map(|q| q.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        return Err(Error::NotSupported(format!(
+            "RSS rules over queues {} and over queues {}: the device has one indirection table for rules, so every RSS rule spreads over the same queues",
+            names(first),
+            names(other)
+        )));
+    }
     let mut out = Vec::new();
     for r in flows.rules() {
         let (host, bmc_copy) = match r.action {
@@ -491,6 +504,13 @@ fn flow_entries(
                     .with_dest(regs::ACT_DEST_HOST)
                     .with_q_sel(true)
                     .with_q_id(q as u32);
+                (a, a.with_dest(regs::ACT_DEST_HOST | regs::ACT_DEST_BMC))
+            }
+            FlowAction::Rss(_) => {
+                // The hash picks the queue from the rules' indirection table (context 1).
+                let a = ActTbl0::default()
+                    .with_dest(regs::ACT_DEST_HOST)
+                    .with_rss_ctxt_id(true);
                 (a, a.with_dest(regs::ACT_DEST_HOST | regs::ACT_DEST_BMC))
             }
             FlowAction::Drop => (
@@ -677,18 +697,36 @@ pub fn write_actions(
 }
 
 /// Writes the RSS key (key byte i in dword i/4, most significant byte first) and both
-/// indirection tables.
-pub fn write_rss(tp: &dyn Transport, rss: &RssConfig) {
+/// indirection tables ([`write_rule_table`] for the second).
+pub fn write_rss(tp: &dyn Transport, rss: &RssConfig, flows: &FlowTable) {
     let mut key = [0u8; regs::RSS_KEY_DWORDS as usize * 4];
     key[..RSS_KEY_LEN].copy_from_slice(&rss.key);
     for (i, chunk) in key.chunks_exact(4).enumerate() {
         let dword = u32::from_be_bytes(chunk.try_into().expect("chunks of 4"));
         tp.write32(Bar::Bar0, regs::rpc_rss_key(i as u32), dword);
     }
-    for t in 0..regs::RSS_TBL_COUNT {
-        for (i, &q) in rss.reta.iter().enumerate() {
-            tp.write32(Bar::Bar0, regs::rpc_rss_tbl(t, i as u32), q as u32);
+    for (i, &q) in rss.reta.iter().enumerate() {
+        tp.write32(Bar::Bar0, regs::rpc_rss_tbl(0, i as u32), q as u32);
+    }
+    write_rule_table(tp, rss, flows);
+}
+
+/// The second indirection table, which the RSS flow rules' actions select (RSS_CTXT_ID 1):
+/// their queues in turn, or a copy of the port's table when no rule spreads.
+pub fn rule_table(rss: &RssConfig, flows: &FlowTable) -> [u16; RETA_SIZE] {
+    match flows.rss_sets().first() {
+        Some(set) => {
+            let queues: Vec<u16> = set.iter().collect();
+            core::array::from_fn(|i| queues[i % queues.len()])
         }
+        None => rss.reta,
+    }
+}
+
+/// Writes [`rule_table`] into the device.
+pub fn write_rule_table(tp: &dyn Transport, rss: &RssConfig, flows: &FlowTable) {
+    for (i, q) in rule_table(rss, flows).into_iter().enumerate() {
+        tp.write32(Bar::Bar0, regs::rpc_rss_tbl(1, i as u32), q as u32);
     }
 }
 
@@ -890,6 +928,41 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn rss_rules_select_the_second_table_which_holds_their_queues() {
+        use crate::flow::{FlowRule, FlowTable, QueueSet};
+        let dev = crate::fake::FakeDevice::new();
+        let tp: &dyn Transport = &dev;
+        let rss = RssConfig::spread(4, RssHash::ALL);
+        let set = QueueSet::new(&[1, 3]).unwrap();
+        let (flows, _) = FlowTable::default().with(FlowRule::any(FlowAction::Rss(set)));
+        write_rss(tp, &rss, &flows);
+        write_actions(tp, &rss, &flows, None, HostRules::All, false, None).unwrap();
+        let tbl = |t: u32, i: u32| tp.read32(Bar::Bar0, regs::rpc_rss_tbl(t, i)) as u16;
+        assert!((0..256).all(|i| tbl(0, i) == rss.reta[i as usize]));
+        assert!((0..256).all(|i| tbl(1, i) == [1, 3][i as usize % 2]));
+        // Every entry of the rule: to the host through context 1, no fixed queue.
+        for i in 0..FLOW_TYPES.len() as u32 {
+            let a =
+                ActTbl0::from_raw(tp.read32(Bar::Bar0, regs::rpc_act_tbl0(ACT_IDX_FLOW_FIRST + i)));
+            assert!(
+                a.rss_ctxt_id() && !a.q_sel() && a.dest() == regs::ACT_DEST_HOST,
+                "{a:?}"
+            );
+        }
+        // A second queue set does not fit the one table.
+        let other = FlowRule {
+            priority: 1,
+            ..FlowRule::any(FlowAction::Rss(QueueSet::new(&[0]).unwrap()))
+        };
+        let (two, _) = flows.with(other);
+        let e = check_flows(&two, &rss, None).unwrap_err();
+        assert!(matches!(e, Error::NotSupported(_)), "{e}");
+        // No RSS rule: the second table is the port's.
+        write_rss(tp, &rss, &FlowTable::default());
+        assert!((0..256).all(|i| tbl(1, i) == rss.reta[i as usize]));
     }
 
     #[test]

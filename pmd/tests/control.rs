@@ -1303,6 +1303,75 @@ fn flow_rules_steer_across_types_masks_and_restarts() {
     );
 }
 
+/// The RSS action: what a rule takes is spread over its queues by the frame's hash through
+/// the device's second indirection table (each frame on exactly the queue that table and
+/// the port's key predict, never outside the set); every RSS rule must use the same queues;
+/// once the last one goes, the table is the port's again.
+#[test]
+fn rss_rules_spread_over_their_queues_only() {
+    use rte_net_fbnic::flow::{
+        FlowAction, FlowIp, FlowL4, FlowRule, FlowTable, PortMatch, QueueSet,
+    };
+    let (mut a, mut b, rss, table) = rss_pair();
+    a.start().unwrap();
+    b.start().unwrap();
+    let set = QueueSet::new(&[3, 1]).unwrap();
+    let dns = |dport| FlowRule {
+        priority: 0,
+        ip: FlowIp::V4,
+        l4: FlowL4::Udp,
+        sport: PortMatch::ANY,
+        dport: PortMatch::exact(dport),
+        action: FlowAction::Rss(set),
+    };
+    let id = a.port.flow_create(dns(53)).unwrap();
+    let rule_table = rte_net_fbnic::rpc::rule_table(&rss, &a.port.flows());
+    assert!(rule_table.iter().all(|&q| q == 1 || q == 3));
+    let own = a.port.perm_addr();
+    let mut seen = [0u32; 4];
+    for (seq, sport) in (1000..1032u16).enumerate() {
+        let f = Flow::v4(false, [10, 0, 0, 1], [10, 0, 0, 2], sport, 53);
+        let want = rule_table[(f.hash(&table) & 0xff) as usize] as usize;
+        let got = deliver_flow(&mut a, &mut b, own, &f, seq as u64, Duration::from_secs(2));
+        assert_eq!(got, [want], "{f:?}");
+        seen[want] += 1;
+    }
+    assert!(
+        seen[1] > 0 && seen[3] > 0 && seen[0] + seen[2] == 0,
+        "{seen:?}"
+    );
+    // Other traffic: the port's own spread.
+    let web = Flow::v4(true, [10, 0, 0, 1], [10, 0, 0, 2], 5000, 80);
+    let got = deliver_flow(&mut a, &mut b, own, &web, 100, Duration::from_secs(2));
+    assert_eq!(got, [rss.reta[(web.hash(&table) & 0xff) as usize] as usize]);
+
+    // One queue set for all RSS rules: another is refused with the reason, the same one
+    // accepted.
+    let mut other = dns(54);
+    other.action = FlowAction::Rss(QueueSet::new(&[0, 2]).unwrap());
+    let e = a.port.flow_create(other).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("every RSS rule spreads over the same queues"),
+        "{e}"
+    );
+    let id2 = a.port.flow_create(dns(54)).unwrap();
+    // The last RSS rule gone, the second table is the port's again.
+    a.port.flow_destroy(id).unwrap();
+    a.port.flow_destroy(id2).unwrap();
+    assert_eq!(
+        rte_net_fbnic::rpc::rule_table(&rss, &a.port.flows()),
+        rss.reta
+    );
+    assert_eq!(
+        rte_net_fbnic::rpc::rule_table(&rss, &FlowTable::default()),
+        rss.reta
+    );
+    let f = Flow::v4(false, [10, 0, 0, 1], [10, 0, 0, 2], 1000, 53);
+    let got = deliver_flow(&mut a, &mut b, own, &f, 200, Duration::from_secs(2));
+    assert_eq!(got, [rss.reta[(f.hash(&table) & 0xff) as usize] as usize]);
+}
+
 /// rte_flow isolated mode: only what a flow rule takes reaches the host; the rest (unicast
 /// to the port's own address and broadcast alike) is dropped by the action TCAM's default
 /// and counted. In and out at once on a started port, kept across stop/start, left by a

@@ -996,6 +996,45 @@ fn flow_rules_steer_and_drop() {
     on_queue(&tp, &b, 2, "ipv4 proto 17 -> queue 2");
     tp.cmd("flow flush 0");
 
+    // The RSS action: spread over queues 2 and 3 only (the device's second indirection
+    // table); every RSS rule must use the same queues.
+    tp.cmd_expect(
+        "flow create 0 ingress pattern eth / ipv4 / udp dst is 4789 / end actions rss queues 3 2 end / end",
+        &["Flow rule #0 created"],
+    );
+    let b = burst(&mut tp, 2);
+    let q = b.per_queue();
+    tp.check(
+        b.received == b.sent && q[0] == 0 && q[1] == 0 && q[2] > 0 && q[3] > 0,
+        || format!("rss queues 2 3: per queue {q:?} of {}", b.sent),
+    );
+    let out =
+        tp.cmd("flow create 0 ingress pattern eth / ipv6 / end actions rss queues 0 1 end / end");
+    tp.check(
+        !out.contains("created")
+            && tp
+                .text()
+                .contains("so every RSS rule spreads over the same queues"),
+        || format!("a second queue set must be refused, saying why:\n{out}"),
+    );
+    tp.cmd_expect(
+        "flow create 0 ingress pattern eth / ipv6 / end actions rss queues 2 3 end / end",
+        &["Flow rule #1 created"],
+    );
+    tp.cmd_expect(
+        "flow dump 0 all",
+        &[
+            "  rule ",
+            ": priority 0: ipv4 udp src any dst 4789 -> rss queues 2 3; action TCAM entry 2\n",
+        ],
+    );
+    tp.cmd("flow flush 0");
+    let b = expect_received(&mut tp, "RSS rules flushed");
+    let q = b.per_queue();
+    tp.check(q.iter().all(|&n| n > 0), || {
+        format!("RSS rules flushed: the port's spread over all queues expected, {q:?}")
+    });
+
     // Refused, each with its reason.
     for (rule, why) in [
         (
@@ -1007,8 +1046,20 @@ fn flow_rules_steer_and_drop() {
             "only the EtherType can be matched",
         ),
         (
-            "ingress pattern eth / ipv4 / udp / end actions rss / end",
-            "action not supported (queue, drop, void, end)",
+            "ingress pattern eth / ipv4 / udp / end actions mark id 7 / end",
+            "action not supported (queue, rss, drop, void, end)",
+        ),
+        (
+            "ingress pattern eth / ipv4 / udp / end actions rss queues 1 4 end / end",
+            "queue index beyond the configured Rx queues",
+        ),
+        (
+            "ingress pattern eth / ipv4 / udp / end actions rss func simple_xor queues 1 2 end / end",
+            "RSS: the device hashes with Toeplitz only",
+        ),
+        (
+            "ingress pattern eth / ipv4 / udp / end actions rss types ipv4-tcp end queues 1 2 end / end",
+            "RSS: the port's hash types only",
         ),
         (
             "ingress pattern eth / ipv4 / tcp / end actions queue index 4 / end",
@@ -1024,7 +1075,7 @@ fn flow_rules_steer_and_drop() {
         ),
         (
             "ingress pattern eth / ipv6 / udp / end actions drop / queue index 1 / end",
-            "only one QUEUE or DROP action per rule",
+            "only one QUEUE, RSS or DROP action per rule",
         ),
         (
             "ingress pattern eth / tcp flags is 2 / end actions drop / end",

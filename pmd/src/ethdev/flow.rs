@@ -5,7 +5,9 @@
 //! - pattern: `eth` (EtherType IPv4 or IPv6 at most), `ipv4` / `ipv6` (protocol TCP or UDP at
 //!   most), `tcp` / `udp` (source and destination port under any bit mask), `void`, `end`,
 //!   in that order, each layer optional;
-//! - actions: one of `queue` or `drop`, plus `void`, `end`.
+//! - actions: one of `queue`, `rss` (over any configured queues, with the port's key and
+//!   hash types: the device's second indirection table, so all RSS rules share one queue
+//!   set) or `drop`, plus `void`, `end`.
 //!
 //! Everything else is refused with the item or action it concerns and a reason. Rules are
 //! kept across stop/start (RTE_ETH_DEV_CAPA_FLOW_RULE_KEEP). Isolated mode
@@ -20,7 +22,8 @@ use dpdk_sys as sys;
 
 use super::{adapter, Adapter};
 use crate::error::{errno, Error};
-use crate::flow::{FlowAction, FlowId, FlowIp, FlowL4, FlowRule, PortMatch};
+use crate::flow::{FlowAction, FlowId, FlowIp, FlowL4, FlowRule, PortMatch, QueueSet};
+use crate::rpc::RssConfig;
 
 /// Pattern items read before giving up on a missing END.
 const MAX_ITEMS: usize = 32;
@@ -441,13 +444,15 @@ unsafe fn parse_pattern(items: *const sys::rte_flow_item) -> Result<Pattern, Ref
     ))
 }
 
-/// Reads the actions: exactly one of QUEUE or DROP.
+/// Reads the actions: exactly one of QUEUE, RSS or DROP (RSS with the port's key and hash
+/// types, `rss`).
 ///
 /// # Safety
 /// `actions` points to an END-terminated action array as rte_flow documents it.
 unsafe fn parse_actions(
     actions: *const sys::rte_flow_action,
     nb_rx_queues: u16,
+    rss: &RssConfig,
 ) -> Result<FlowAction, Refusal> {
     if actions.is_null() {
         return Err(Refusal::new(
@@ -470,7 +475,7 @@ unsafe fn parse_actions(
                         errno::EINVAL,
                         sys::RTE_FLOW_ERROR_TYPE_ACTION_NUM,
                         actions.cast(),
-                        c"a QUEUE or DROP action is needed",
+                        c"a QUEUE, RSS or DROP action is needed",
                     )
                 })
             }
@@ -497,11 +502,17 @@ unsafe fn parse_actions(
                 }
                 FlowAction::Queue(q.index)
             }
+            sys::RTE_FLOW_ACTION_TYPE_RSS => {
+                // SAFETY: an RSS action's conf is an rte_flow_action_rss (or null).
+                let r = unsafe { conf.cast::<sys::rte_flow_action_rss>().as_ref() };
+                // SAFETY: the caller's promise covers the action's configuration.
+                FlowAction::Rss(unsafe { parse_rss(a, r, nb_rx_queues, rss) }?)
+            }
             _ => {
                 return Err(Refusal::action(
                     a,
                     errno::ENOTSUP,
-                    c"action not supported (queue, drop, void, end)",
+                    c"action not supported (queue, rss, drop, void, end)",
                 ))
             }
         };
@@ -509,7 +520,7 @@ unsafe fn parse_actions(
             return Err(Refusal::action(
                 a,
                 errno::EINVAL,
-                c"only one QUEUE or DROP action per rule",
+                c"only one QUEUE, RSS or DROP action per rule",
             ));
         }
         fate = Some(this);
@@ -520,6 +531,75 @@ unsafe fn parse_actions(
         actions.cast(),
         c"no END action among the first 32",
     ))
+}
+
+/// Reads an RSS action's configuration: the Toeplitz hash over the outer headers with the
+/// port's key and hash types (the device has one key, and the driver reports hashes by the
+/// port's types), spreading over at least one configured queue, each named once.
+///
+/// # Safety
+/// `r`, if given, is the action's configuration, its `key` and `queue` arrays readable for
+/// `key_len` bytes and `queue_num` entries.
+unsafe fn parse_rss(
+    a: *const sys::rte_flow_action,
+    r: Option<&sys::rte_flow_action_rss>,
+    nb_rx_queues: u16,
+    rss: &RssConfig,
+) -> Result<QueueSet, Refusal> {
+    let bad = |code, msg| {
+        Err(Refusal::new(
+            code,
+            sys::RTE_FLOW_ERROR_TYPE_ACTION_CONF,
+            a.cast(),
+            msg,
+        ))
+    };
+    let Some(r) = r else {
+        return bad(errno::EINVAL, c"RSS without a configuration");
+    };
+    if r.func != sys::RTE_ETH_HASH_FUNCTION_DEFAULT && r.func != sys::RTE_ETH_HASH_FUNCTION_TOEPLITZ
+    {
+        return bad(errno::ENOTSUP, c"RSS: the device hashes with Toeplitz only");
+    }
+    if r.level > 1 {
+        return bad(
+            errno::ENOTSUP,
+            c"RSS: the device hashes the outer headers only",
+        );
+    }
+    // What the port cannot hash is left out, as at configure; what is left must be the port's.
+    let types = r.types & super::ops::RSS_OFFLOADS;
+    if r.types != 0 && (types == 0 || super::ops::hash_from_hf(types) != rss.hash) {
+        return bad(
+            errno::ENOTSUP,
+            c"RSS: the port's hash types only (0, or those of rss_hf)",
+        );
+    }
+    if r.key_len != 0 {
+        let same = r.key_len as usize == rss.key.len() && !r.key.is_null() && {
+            // SAFETY: the caller's promise: `key` holds `key_len` bytes.
+            let key = unsafe { core::slice::from_raw_parts(r.key, rss.key.len()) };
+            key == rss.key
+        };
+        if !same {
+            return bad(
+                errno::ENOTSUP,
+                c"RSS: the port's key only (key_len 0; change it with rss_hash_update)",
+            );
+        }
+    }
+    if r.queue_num == 0 || r.queue.is_null() || r.queue_num > 128 {
+        return bad(errno::EINVAL, c"RSS: 1 to 128 queues");
+    }
+    // SAFETY: the caller's promise: `queue` holds `queue_num` entries.
+    let queues = unsafe { core::slice::from_raw_parts(r.queue, r.queue_num as usize) };
+    if queues.iter().any(|&q| q >= nb_rx_queues) {
+        return bad(
+            errno::EINVAL,
+            c"queue index beyond the configured Rx queues",
+        );
+    }
+    QueueSet::new(queues).or_else(|_| bad(errno::EINVAL, c"RSS: each queue once"))
 }
 
 /// Reads a whole rule.
@@ -569,7 +649,7 @@ unsafe fn parse_rule(
     // SAFETY: the caller's promise.
     let p = unsafe { parse_pattern(items) }?;
     // SAFETY: the caller's promise.
-    let action = unsafe { parse_actions(actions, a.data().nb_rx_queues) }?;
+    let action = unsafe { parse_actions(actions, a.data().nb_rx_queues, &a.port.rss()) }?;
     Ok(FlowRule {
         priority: at.priority,
         ip: p.ip,

@@ -46,7 +46,7 @@ const RSS_IPV4: u64 =
     sys::RTE_ETH_RSS_IPV4 | sys::RTE_ETH_RSS_FRAG_IPV4 | sys::RTE_ETH_RSS_NONFRAG_IPV4_OTHER;
 const RSS_IPV6: u64 =
     sys::RTE_ETH_RSS_IPV6 | sys::RTE_ETH_RSS_FRAG_IPV6 | sys::RTE_ETH_RSS_NONFRAG_IPV6_OTHER;
-const RSS_OFFLOADS: u64 = RSS_IPV4
+pub(super) const RSS_OFFLOADS: u64 = RSS_IPV4
     | RSS_IPV6
     | sys::RTE_ETH_RSS_NONFRAG_IPV4_TCP
     | sys::RTE_ETH_RSS_NONFRAG_IPV4_UDP
@@ -55,7 +55,7 @@ const RSS_OFFLOADS: u64 = RSS_IPV4
 /// Descriptor counts DPDK may ask for (u16): power of two up to 32768.
 const MAX_DESC_U16: u32 = 32768;
 
-fn hash_from_hf(hf: u64) -> RssHash {
+pub(super) fn hash_from_hf(hf: u64) -> RssHash {
     RssHash {
         ipv4: hf & RSS_IPV4 != 0,
         ipv4_tcp: hf & sys::RTE_ETH_RSS_NONFRAG_IPV4_TCP != 0,
