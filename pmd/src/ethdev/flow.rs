@@ -885,6 +885,51 @@ mod tests {
     }
 
     #[test]
+    fn rss_actions_take_the_ports_key_and_types_and_distinct_queues() {
+        let rss = RssConfig::spread(4, crate::rpc::RssHash::ALL);
+        let parse = |r: &sys::rte_flow_action_rss| {
+            // SAFETY: `r` and the arrays it points to live for the call.
+            unsafe { parse_rss(null(), Some(r), 4, &rss) }.map_err(|e| (e.code, e.msg))
+        };
+        let queues = [3u16, 1];
+        let mut r: sys::rte_flow_action_rss = zero();
+        r.queue = queues.as_ptr();
+        r.queue_num = 2;
+        assert_eq!(parse(&r).unwrap().iter().collect::<Vec<_>>(), [1, 3]);
+        // The port's key, given explicitly: fine; another one: refused.
+        let mut key = rss.key;
+        r.key = key.as_ptr();
+        r.key_len = key.len() as u32;
+        assert!(parse(&r).is_ok());
+        key[0] ^= 1;
+        r.key = key.as_ptr();
+        assert_eq!(parse(&r).unwrap_err().0, errno::ENOTSUP);
+        r.key_len = 0;
+        // The port's types (all it can hash, plus what it cannot, left out): fine; fewer:
+        // refused.
+        r.types = super::super::ops::RSS_OFFLOADS | sys::RTE_ETH_RSS_IPV6_EX;
+        assert!(parse(&r).is_ok());
+        r.types = sys::RTE_ETH_RSS_NONFRAG_IPV4_TCP;
+        assert_eq!(parse(&r).unwrap_err().0, errno::ENOTSUP);
+        r.types = 0;
+        // Queues: beyond the port's, twice, none.
+        let bad = [1u16, 4];
+        r.queue = bad.as_ptr();
+        assert_eq!(parse(&r).unwrap_err().0, errno::EINVAL);
+        let twice = [2u16, 2];
+        r.queue = twice.as_ptr();
+        assert_eq!(
+            parse(&r).unwrap_err(),
+            (errno::EINVAL, c"RSS: each queue once")
+        );
+        r.queue_num = 0;
+        assert_eq!(parse(&r).unwrap_err().0, errno::EINVAL);
+        // SAFETY: no configuration at all is refused before anything is read.
+        let none = unsafe { parse_rss(null(), None, 4, &rss) };
+        assert!(none.is_err());
+    }
+
+    #[test]
     fn the_ip_protocol_is_the_rules_l4_protocol() {
         let (s, m) = ipv4_proto(IPPROTO_UDP);
         let p = parse(&[
