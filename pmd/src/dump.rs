@@ -1,9 +1,16 @@
-//! The port's private dump (DPDK `rte_eth_dev_priv_dump`, `dpdk-proc-info
-//! --show-port-private`): the driver's view of the port, then each queue's rings as the device
-//! sees them, read from its registers (enables, sizes, the driver's doorbells and the
-//! device's own pointers, the per-queue counters). Where the driver and the device disagree
-//! is where a stuck queue shows. Everything comes from the port's state under its lock and
-//! from register reads, so the dump is safe while the data path runs on other lcores.
+//! Dumps for people debugging a port:
+//! - the private dump (DPDK `rte_eth_dev_priv_dump`, `dpdk-proc-info --show-port-private`):
+//!   the driver's view of the port, then each queue's rings as the device sees them, read
+//!   from its registers (enables, sizes, the driver's doorbells and the device's own
+//!   pointers, the per-queue counters). Where the driver and the device disagree is where a
+//!   stuck queue shows;
+//! - the flow rules (`rte_flow_dev_dump`, testpmd's `flow dump`): each in match order, with
+//!   the action TCAM entries it takes;
+//! - the descriptor dumps (`rte_eth_rx_descriptor_dump` / `rte_eth_tx_descriptor_dump`):
+//!   ring slots decoded, with their state.
+//!
+//! Everything comes from the port's state under its lock, register reads and atomic reads
+//! of ring slots, so the dumps are safe while the data path runs on other lcores.
 
 use std::fmt::Write;
 
@@ -293,11 +300,11 @@ fn twd_text(raw: u64) -> String {
 }
 
 /// Rx queue `q`'s completions (DPDK `rte_eth_rx_descriptor_dump`): `num` slots of the RCQ
-/// from `offset` past the driver's head (its last RCQ_HEAD doorbell, which it rings after
-/// every burst that took something), each raw and decoded, and whether the device has
-/// written it since (between the head and the device's tail: waiting for the driver) or it
-/// still holds the previous lap's. `read` reads the ring's slots. Refuses an offset past the
-/// ring; `num` is cut at the ring's size.
+/// (`size` entries) from `offset` past the driver's head (its last RCQ_HEAD doorbell, which
+/// it rings after every burst that took something), each raw and decoded, and whether the
+/// device has written it since (between the head and the device's tail: waiting for the
+/// driver) or it still holds the previous lap's. `read` reads the ring's slots. Refuses an
+/// offset past the ring; `num` is cut at the ring's size.
 pub fn rx_descriptors(
     tp: &dyn Transport,
     q: u16,
@@ -306,26 +313,27 @@ pub fn rx_descriptors(
     size: u32,
     read: impl Fn(u32) -> u64,
 ) -> Result<String> {
-    let q32 = q as u32;
-    let ptrs = RcqPtrs::from_raw(tp.read32(Bar::Bar0, regs::RCQ_PTRS.at(q32)));
-    let (head, tail) = (ptrs.head(), ptrs.tail());
-    descriptors(
-        "rxq",
-        q,
+    let mask = dump_mask("rxq", q, offset, size)?;
+    let ptrs = RcqPtrs::from_raw(tp.read32(Bar::Bar0, regs::RCQ_PTRS.at(q as u32)));
+    let (head, tail) = (ptrs.head() & mask, ptrs.tail() & mask);
+    let waiting = tail.wrapping_sub(head) & mask;
+    let heading = format!("rxq {q}: {size} entries, RCQ driver head {head}, device tail {tail}");
+    Ok(slots(
+        &heading,
         offset,
         num,
         size,
-        (head, tail),
+        head,
         read,
-        rcd_text,
-        |pos, pending| {
-            if pos < pending {
+        |pos, raw| {
+            let state = if pos < waiting {
                 "written, waiting for the driver"
             } else {
                 "previous lap"
-            }
+            };
+            format!("{} ({state})", rcd_text(raw))
         },
-    )
+    ))
 }
 
 /// Tx queue `q`'s work descriptors (DPDK `rte_eth_tx_descriptor_dump`): `num` slots of the
@@ -341,78 +349,60 @@ pub fn tx_descriptors(
     size: u32,
     read: impl Fn(u32) -> u64,
 ) -> Result<String> {
-    let q32 = q as u32;
-    let tail = tp.read32(Bar::Bar0, regs::TWQ0_TAIL.at(q32));
-    let head = TwqPtrs::from_raw(tp.read32(Bar::Bar0, regs::TWQ0_PTRS.at(q32))).head();
+    let mask = dump_mask("txq", q, offset, size)?;
+    let tail = tp.read32(Bar::Bar0, regs::TWQ0_TAIL.at(q as u32)) & mask;
+    let head = TwqPtrs::from_raw(tp.read32(Bar::Bar0, regs::TWQ0_PTRS.at(q as u32))).head() & mask;
     // From the tail, the free slots come first, up to the device's head; from there on to
     // the tail again, the slots the device has still to consume.
-    descriptors(
-        "txq",
-        q,
+    let to_head = head.wrapping_sub(tail) & mask;
+    let heading = format!("txq {q}: {size} entries, TWQ driver tail {tail}, device head {head}");
+    Ok(slots(
+        &heading,
         offset,
         num,
         size,
-        (tail, head),
+        tail,
         read,
-        twd_text,
-        |pos, to_head| {
-            if to_head != 0 && pos >= to_head {
+        |pos, raw| {
+            let state = if to_head != 0 && pos >= to_head {
                 "posted, not yet sent"
             } else {
                 "free"
-            }
+            };
+            format!("{} ({state})", twd_text(raw))
         },
-    )
+    ))
 }
 
-/// The common part of the descriptor dumps: `from` is where slot 0 of the dump is, `to`
-/// the other pointer; `state(position, (to - from) mod size)` names each slot's state.
-#[allow(clippy::too_many_arguments)]
-fn descriptors(
-    kind: &str,
-    q: u16,
-    offset: u16,
-    num: u16,
-    size: u32,
-    (from, to): (u32, u32),
-    read: impl Fn(u32) -> u64,
-    text: fn(u64) -> String,
-    state: impl Fn(u32, u32) -> &'static str,
-) -> Result<String> {
-    if size == 0 || !size.is_power_of_two() || offset as u32 >= size {
+/// The index mask of a ring of `size` entries whose dump starts `offset` slots in; refused
+/// unless the size is a power of two and the offset inside it.
+fn dump_mask(kind: &str, q: u16, offset: u16, size: u32) -> Result<u32> {
+    if !size.is_power_of_two() || offset as u32 >= size {
         return Err(Error::invalid(format!(
             "{kind} {q}: offset {offset} is not inside the ring of {size} entries"
         )));
     }
-    let mask = size - 1;
-    let (from, to) = (from & mask, to & mask);
-    let between = to.wrapping_sub(from) & mask;
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "{kind} {q}: {size} entries, {} {from}, {} {to}; {num} from offset {offset}:",
-        if kind == "rxq" {
-            "RCQ driver head"
-        } else {
-            "TWQ driver tail"
-        },
-        if kind == "rxq" {
-            "device tail"
-        } else {
-            "device head"
-        },
-    );
+    Ok(size - 1)
+}
+
+/// The dump: `heading`, then slots `from + offset` on (at most to the ring's `size`), each
+/// as `line(position from `from`, raw word)` says.
+fn slots(
+    heading: &str,
+    offset: u16,
+    num: u16,
+    size: u32,
+    from: u32,
+    read: impl Fn(u32) -> u64,
+    line: impl Fn(u32, u64) -> String,
+) -> String {
+    let mut s = format!("{heading}; {num} from offset {offset}:\n");
     for pos in offset as u32..(offset as u32 + num as u32).min(size) {
-        let slot = (from + pos) & mask;
+        let slot = (from + pos) & (size - 1);
         let raw = read(slot);
-        let _ = writeln!(
-            s,
-            "  [{slot:5}] {raw:#018x} {} ({})",
-            text(raw),
-            state(pos, between)
-        );
+        let _ = writeln!(s, "  [{slot:5}] {raw:#018x} {}", line(pos, raw));
     }
-    Ok(s)
+    s
 }
 
 #[cfg(test)]

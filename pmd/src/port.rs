@@ -360,7 +360,7 @@ impl Port {
             // BMC rules, then flow and RSS rules, key and table; no host address is
             // accepted yet.
             self.write_rules(&g, false)?;
-            rpc::write_rss(tp, &g.rss, &g.flows);
+            rpc::write_rss(tp, &g.rss);
             self.write_host_actions(&g, &g.flows)?;
             self.link_up(&g);
             queues.start_queues(g.rss.hash)?;
@@ -440,7 +440,7 @@ impl Port {
         }
         // Order: actions and RSS before addresses are accepted; addresses removed first.
         if host {
-            rpc::write_rss(tp, &g.rss, &g.flows);
+            rpc::write_rss(tp, &g.rss);
             self.write_host_actions(g, &g.flows)?;
             t.write(tp);
         } else {
@@ -463,9 +463,6 @@ impl Port {
     /// timestamps on or off.
     fn write_host_actions(&self, g: &Inner, flows: &FlowTable) -> Result<()> {
         let bmc = bmc_of(g);
-        // The rules' indirection table before the rules that select it. (`flows` fit: a
-        // spread rule's queues were checked against the others' when it was made.)
-        rpc::write_rule_table(self.tp.as_ref(), &g.rss, flows);
         let host = if g.isolated {
             HostRules::Isolated
         } else {
@@ -762,7 +759,7 @@ impl Port {
         rss.check(g.settings.nb_rx_queues)?;
         g.rss = rss;
         if g.started {
-            rpc::write_rss(self.tp.as_ref(), &g.rss, &g.flows);
+            rpc::write_rss(self.tp.as_ref(), &g.rss);
             self.write_host_actions(&g, &g.flows)?;
         }
         Ok(())

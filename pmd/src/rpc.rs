@@ -611,7 +611,8 @@ pub enum HostRules {
 }
 
 /// Writes the action TCAM: the BMC rule (if any), the flow rules and the RSS rules as `host`
-/// says, and a default action of DROP. Entries not in the plan are invalidated. With
+/// says, and a default action of DROP; with the flow rules, first the indirection table the
+/// RSS flow rules select ([`rule_table`]). Entries not in the plan are invalidated. With
 /// `stamp`, frames for the host get an Rx timestamp (TS_ENA); with `split`, their actions
 /// carry the DMA hint that places the header-split queues' cut. Fails, writing nothing, if
 /// the flow rules do not fit.
@@ -627,7 +628,10 @@ pub fn write_actions(
     let flow_plan = if host == HostRules::Off {
         Vec::new()
     } else {
-        flow_entries(flows, rss, bmc)?
+        let plan = flow_entries(flows, rss, bmc)?;
+        // The rules' indirection table before the entries that select it.
+        write_rule_table(tp, rss, flows);
+        plan
     };
     tp.write32(
         Bar::Bar0,
@@ -696,9 +700,9 @@ pub fn write_actions(
     Ok(())
 }
 
-/// Writes the RSS key (key byte i in dword i/4, most significant byte first) and both
-/// indirection tables ([`write_rule_table`] for the second).
-pub fn write_rss(tp: &dyn Transport, rss: &RssConfig, flows: &FlowTable) {
+/// Writes the RSS key (key byte i in dword i/4, most significant byte first) and the port's
+/// indirection table (table 0; [`write_actions`] writes table 1, the rules').
+pub fn write_rss(tp: &dyn Transport, rss: &RssConfig) {
     let mut key = [0u8; regs::RSS_KEY_DWORDS as usize * 4];
     key[..RSS_KEY_LEN].copy_from_slice(&rss.key);
     for (i, chunk) in key.chunks_exact(4).enumerate() {
@@ -708,7 +712,6 @@ pub fn write_rss(tp: &dyn Transport, rss: &RssConfig, flows: &FlowTable) {
     for (i, &q) in rss.reta.iter().enumerate() {
         tp.write32(Bar::Bar0, regs::rpc_rss_tbl(0, i as u32), q as u32);
     }
-    write_rule_table(tp, rss, flows);
 }
 
 /// The second indirection table, which the RSS flow rules' actions select (RSS_CTXT_ID 1):
@@ -724,7 +727,7 @@ pub fn rule_table(rss: &RssConfig, flows: &FlowTable) -> [u16; RETA_SIZE] {
 }
 
 /// Writes [`rule_table`] into the device.
-pub fn write_rule_table(tp: &dyn Transport, rss: &RssConfig, flows: &FlowTable) {
+fn write_rule_table(tp: &dyn Transport, rss: &RssConfig, flows: &FlowTable) {
     for (i, q) in rule_table(rss, flows).into_iter().enumerate() {
         tp.write32(Bar::Bar0, regs::rpc_rss_tbl(1, i as u32), q as u32);
     }
@@ -938,7 +941,7 @@ mod tests {
         let rss = RssConfig::spread(4, RssHash::ALL);
         let set = QueueSet::new(&[1, 3]).unwrap();
         let (flows, _) = FlowTable::default().with(FlowRule::any(FlowAction::Rss(set)));
-        write_rss(tp, &rss, &flows);
+        write_rss(tp, &rss);
         write_actions(tp, &rss, &flows, None, HostRules::All, false, None).unwrap();
         let tbl = |t: u32, i: u32| tp.read32(Bar::Bar0, regs::rpc_rss_tbl(t, i)) as u16;
         assert!((0..256).all(|i| tbl(0, i) == rss.reta[i as usize]));
@@ -961,7 +964,16 @@ mod tests {
         let e = check_flows(&two, &rss, None).unwrap_err();
         assert!(matches!(e, Error::NotSupported(_)), "{e}");
         // No RSS rule: the second table is the port's.
-        write_rss(tp, &rss, &FlowTable::default());
+        write_actions(
+            tp,
+            &rss,
+            &FlowTable::default(),
+            None,
+            HostRules::All,
+            false,
+            None,
+        )
+        .unwrap();
         assert!((0..256).all(|i| tbl(1, i) == rss.reta[i as usize]));
     }
 

@@ -338,16 +338,9 @@ fn answer(req: &Request) -> Result<(Answer, Vec<u8>)> {
             v
         }
         Op::Reg => return reg(dev, req),
-        Op::PrivDump => {
-            // SAFETY: checked above to be a live port of this driver.
-            let ad = unsafe { super::adapter(dev) }
-                .ok_or_else(|| Error::invalid("the port has no driver state"))?;
-            super::ops::priv_dump_text(ad).into_bytes()
-        }
+        Op::PrivDump => super::ops::priv_dump_text(driver_state(dev)?).into_bytes(),
         Op::RxDescDump | Op::TxDescDump => {
-            // SAFETY: as above.
-            let ad = unsafe { super::adapter(dev) }
-                .ok_or_else(|| Error::invalid("the port has no driver state"))?;
+            let ad = driver_state(dev)?;
             let (q, offset, num) = (req.queue, req.reg_offset, req.reg_length);
             let (Ok(q), Ok(offset), Ok(num)) =
                 (u16::try_from(q), u16::try_from(offset), u16::try_from(num))
@@ -446,6 +439,12 @@ fn answer(req: &Request) -> Result<(Answer, Vec<u8>)> {
         return Err(Error::invalid("answer too large"));
     }
     Ok((a, bytes))
+}
+
+/// The driver's state of `dev`, a live port of this driver (`answer` checked its ops).
+fn driver_state<'a>(dev: *const sys::rte_eth_dev) -> Result<&'a super::Adapter> {
+    // SAFETY: `answer` found `dev` allocated with this driver's ops.
+    unsafe { super::adapter(dev) }.ok_or_else(|| Error::invalid("the port has no driver state"))
 }
 
 /// `room` entries of `T` cut to what one answer may carry: the count comes from another
