@@ -14,18 +14,21 @@ pub const SOCKET_LIMIT_MB: u32 = 512;
 /// How long a testpmd command may take to print its prompt again.
 pub const CMD_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The EAL arguments every test uses: two lcores, no hugepage files left behind, no PCI
+/// The EAL arguments every test uses: two lcores (`-l 0-1`, unless `extra` maps lcores to
+/// CPUs itself with `--lcores`: EAL refuses both), no hugepage files left behind, no PCI
 /// scan, bounded memory, our PMD, and the given vdevs, then `extra`.
 pub fn eal_args(env: &Env, vdevs: &[&str], extra: &[&str]) -> Vec<String> {
-    let mut a: Vec<String> = vec![
-        "-l".into(),
-        "0-1".into(),
+    let mut a: Vec<String> = Vec::new();
+    if !extra.iter().any(|e| e.starts_with("--lcores")) {
+        a.extend(["-l".into(), "0-1".into()]);
+    }
+    a.extend([
         "--in-memory".into(),
         "--no-pci".into(),
         format!("--socket-limit={SOCKET_LIMIT_MB}"),
         "-d".into(),
         env.pmd.display().to_string(),
-    ];
+    ]);
     for v in vdevs {
         a.push("--vdev".into());
         a.push((*v).to_string());
