@@ -20,7 +20,7 @@ use fbnic_it::process::Proc;
 use fbnic_it::{dpdk_lock, eal_args, env, pcap};
 
 const PORTS: [&str; 2] = ["net_fbnic0", "net_fbnic1"];
-/// Packets a forwarding run must at least move (the model forwards ~1 Mpps; this is far
+/// Packets a forwarding run must at least move (the pair forwards millions a second; this is far
 /// below what even a loaded 2-core machine does in the run time).
 const MIN_PACKETS: u64 = 10_000;
 const RXD: u64 = 1024;
