@@ -156,6 +156,36 @@ impl Mbuf {
         }
     }
 
+    /// The first segment's bytes, to change.
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        // SAFETY: we own the mbuf; data_len bytes from buf_addr + data_off are initialised.
+        unsafe {
+            let m = &mut *self.0.as_ptr();
+            core::slice::from_raw_parts_mut(
+                (m.buf_addr as *mut u8).add(m.data_off as usize),
+                m.data_len as usize,
+            )
+        }
+    }
+
+    /// `rte_pktmbuf_prepend`: grows the packet by `n` bytes at the front, into the headroom
+    /// (their content is what the headroom held: the caller writes them). Fails, changing
+    /// nothing, when the headroom is shorter.
+    pub fn prepend(&mut self, n: u16) -> Result<(), String> {
+        // SAFETY: we own the mbuf; the fields are plain integers.
+        let m = unsafe { &mut *self.0.as_ptr() };
+        if n > m.data_off {
+            return Err(format!(
+                "{n} bytes do not fit the {}-byte headroom",
+                m.data_off
+            ));
+        }
+        m.data_off -= n;
+        m.data_len += n;
+        m.pkt_len += n as u32;
+        Ok(())
+    }
+
     fn m(&self) -> &sys::rte_mbuf {
         // SAFETY: we own the mbuf.
         unsafe { &*self.0.as_ptr() }
@@ -633,6 +663,68 @@ pub fn run_on_worker(mut f: impl FnMut() -> i32) -> Result<i32, String> {
     check("rte_eal_remote_launch", rc)?;
     // SAFETY: waits for the launch above.
     Ok(unsafe { sys::rte_eal_wait_lcore(worker) })
+}
+
+/// The worker lcores EAL was given (every lcore but the main one).
+pub fn worker_lcores() -> Vec<u32> {
+    let mut out = Vec::new();
+    // SAFETY: plain EAL queries; u32::MAX (-1) starts the search at lcore 0.
+    let mut l = unsafe { sys::rte_get_next_lcore(u32::MAX, 1, 0) };
+    while l < sys::RTE_MAX_LCORE {
+        out.push(l);
+        // SAFETY: as above.
+        l = unsafe { sys::rte_get_next_lcore(l, 1, 0) };
+    }
+    out
+}
+
+/// Runs `worker(i, n)` on each of the `n` worker lcores (`i` = 0..n) while `main` runs on
+/// this thread; when `main` returns (or panics) sets `stop`, which the workers must watch,
+/// and waits for them: (the workers' return values, `main`'s).
+pub fn run_beside_workers<R>(
+    stop: &core::sync::atomic::AtomicBool,
+    worker: impl Fn(usize, usize) -> i32 + Sync,
+    main: impl FnOnce() -> R,
+) -> Result<(Vec<i32>, R), String> {
+    let lcores = worker_lcores();
+    if lcores.is_empty() {
+        return Err("no worker lcore: give EAL two lcores (-l 0-1)".into());
+    }
+    let n = lcores.len();
+    let worker = &worker;
+    let mut closures: Vec<Box<dyn FnMut() -> i32 + '_>> = (0..n)
+        .map(|i| Box::new(move || worker(i, n)) as Box<dyn FnMut() -> i32>)
+        .collect();
+    let mut jobs: Vec<Job<'_>> = closures.iter_mut().map(|c| &mut **c as Job<'_>).collect();
+    let mut launched = Vec::new();
+    let mut failed = None;
+    for (job, &lcore) in jobs.iter_mut().zip(&lcores) {
+        // SAFETY: each job outlives its lcore's run: rte_eal_wait_lcore below blocks until
+        // every launched trampoline returned, whatever `main` does (a panic is caught until
+        // then).
+        let rc = unsafe {
+            sys::rte_eal_remote_launch(Some(trampoline), (job as *mut Job<'_>).cast(), lcore)
+        };
+        if let Err(e) = check("rte_eal_remote_launch", rc) {
+            failed = Some(e);
+            break;
+        }
+        launched.push(lcore);
+    }
+    let out = failed
+        .is_none()
+        .then(|| catch_unwind(AssertUnwindSafe(main)));
+    stop.store(true, core::sync::atomic::Ordering::Release);
+    // SAFETY: waits for the launches above.
+    let rcs: Vec<i32> = launched
+        .iter()
+        .map(|&l| unsafe { sys::rte_eal_wait_lcore(l) })
+        .collect();
+    match out {
+        Some(Ok(r)) => Ok((rcs, r)),
+        Some(Err(p)) => std::panic::resume_unwind(p),
+        None => Err(failed.unwrap_or_default()),
+    }
 }
 
 /// `timespec` as nanoseconds.

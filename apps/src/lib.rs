@@ -11,6 +11,8 @@
 //! ```
 
 pub mod dpdk;
+pub mod lb;
+pub mod maglev;
 pub mod pkt;
 
 use dpdk_sys as sys;

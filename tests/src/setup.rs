@@ -285,7 +285,12 @@ fn check_prebuilt(env: &Env) -> Result<(), String> {
             r.join("apps/fbnic-latency/Cargo.toml"),
         ],
     );
-    for b in ["fbnic-rss-check", "fbnic-cycles", "fbnic-latency"] {
+    for b in [
+        "fbnic-rss-check",
+        "fbnic-cycles",
+        "fbnic-latency",
+        "fbnic-lb",
+    ] {
         let p = env.app(b);
         let t = fs::metadata(&p)
             .and_then(|m| m.modified())
