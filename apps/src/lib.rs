@@ -1,6 +1,7 @@
-//! Helpers shared by the net_fbnic DPDK applications (`fbnic-rss-check`, `fbnic-cycles`,
-//! `fbnic-ptp-check`):
-//! a small safe layer over the DPDK calls they make ([`dpdk`]) and test frames ([`pkt`]).
+//! Helpers shared by the net_fbnic DPDK applications (`fbnic-lb`, `fbnic-rss-check`,
+//! `fbnic-cycles`, `fbnic-ptp-check`, `fbnic-intr-check`): a small safe layer over the DPDK
+//! calls they make ([`dpdk`]), test frames ([`pkt`]), and the load balancer's parts
+//! ([`maglev`], [`lb`]).
 //!
 //! The applications are ordinary DPDK programs: they load the PMD with `-d` and create
 //! ports with `--vdev net_fbnic0 --vdev net_fbnic1`, e.g.
