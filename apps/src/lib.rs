@@ -50,6 +50,20 @@ impl Checks {
             println!("{prog}: check {name}: FAIL ({detail})");
         }
     }
+
+    /// Prints the summary line (`<prog>: N checks passed, M failed: PASS|FAIL`): whether
+    /// every check passed.
+    pub fn finish(&self) -> bool {
+        let pass = self.failed == 0;
+        println!(
+            "{}: {} checks passed, {} failed: {}",
+            self.prog,
+            self.passed,
+            self.failed,
+            if pass { "PASS" } else { "FAIL" }
+        );
+        pass
+    }
 }
 
 /// Ends an application with the project's exit codes: 0 when `outcome` is `Ok(true)` (every

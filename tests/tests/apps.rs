@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use fbnic_it::dpdk::{driver_log_lines, run};
+use fbnic_it::dpdk::{driver_log_lines, run, Run};
 use fbnic_it::{dpdk_lock, eal_args, env, report};
 use regex::Regex;
 
@@ -16,6 +16,29 @@ fn app_args(eal: &[&str], extra: &[&str]) -> Vec<String> {
 
 fn line<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
     text.lines().find(|l| l.starts_with(prefix))
+}
+
+/// Runs checker application `app` (one that prints each check and a summary, apps/src/lib.rs
+/// `Checks`) as test `name` with `args`: it must exit 0 with no check failed and `checks`
+/// passed. The caller holds the DPDK lock.
+fn run_checker(name: &str, app: &str, args: &[String], checks: u32) -> Run {
+    let exe = env().app(app);
+    let r = run(
+        name,
+        &exe.display().to_string(),
+        args,
+        Duration::from_secs(120),
+    );
+    let text = r.text();
+    r.check(r.status().success(), || {
+        format!("{app} exited with {}", r.status())
+    });
+    let fails: Vec<&str> = text.lines().filter(|l| l.contains(": FAIL")).collect();
+    r.check(fails.is_empty(), || {
+        format!("failed checks:\n{}", fails.join("\n"))
+    });
+    r.expect(&format!("{app}: {checks} checks passed, 0 failed: PASS"));
+    r
 }
 
 /// fbnic-rss-check (apps/src/bin/rss_check.rs): port 0 with 8 Rx queues, RSS over IPv4/IPv6
@@ -155,22 +178,13 @@ fn rss_check(name: &str, eal: &[&str]) {
 #[test]
 fn rx_interrupts_wake_epoll() {
     let _lock = dpdk_lock();
-    let exe = env().app("fbnic-intr-check");
-    let r = run(
+    let r = run_checker(
         "fbnic-intr-check",
-        &exe.display().to_string(),
+        "fbnic-intr-check",
         &app_args(&[], &[]),
-        Duration::from_secs(120),
+        31,
     );
     let text = r.text();
-    r.check(r.status().success(), || {
-        format!("fbnic-intr-check exited with {}", r.status())
-    });
-    let fails: Vec<&str> = text.lines().filter(|l| l.contains(": FAIL")).collect();
-    r.check(fails.is_empty(), || {
-        format!("failed checks:\n{}", fails.join("\n"))
-    });
-    r.expect("fbnic-intr-check: 31 checks passed, 0 failed: PASS");
     r.expect("check monitor: the frame's completion ends the sleep: ok");
     r.expect("check woken by the frame: ok (1 event after");
     r.expect("check after restart: woken by the frame: ok (1 event after");
@@ -258,22 +272,13 @@ fn cycles(name: &str, eal: &[&str]) {
 #[test]
 fn ptp_clock_and_timestamps() {
     let _lock = dpdk_lock();
-    let exe = env().app("fbnic-ptp-check");
-    let r = run(
+    let r = run_checker(
         "fbnic-ptp-check",
-        &exe.display().to_string(),
+        "fbnic-ptp-check",
         &app_args(&[], &["--frames", "32"]),
-        Duration::from_secs(120),
+        19,
     );
     let text = r.text();
-    r.check(r.status().success(), || {
-        format!("fbnic-ptp-check exited with {}", r.status())
-    });
-    r.expect("fbnic-ptp-check: 19 checks passed, 0 failed: PASS");
-    let fails: Vec<&str> = text.lines().filter(|l| l.contains(": FAIL")).collect();
-    r.check(fails.is_empty(), || {
-        format!("failed checks:\n{}", fails.join("\n"))
-    });
     r.expect("fbnic-ptp-check: received 33 frames, 33 stamped");
     // The only driver lines: the three refused times, each saying why.
     let logs = driver_log_lines(&text);
@@ -313,7 +318,6 @@ fn load_balancer_two_workers() {
 
 fn load_balancer(name: &str, eal: &[&str], workers: usize) {
     let _lock = dpdk_lock();
-    let exe = env().app("fbnic-lb");
     let mut args = eal_args(
         env(),
         &["net_fbnic0", "net_fbnic1", "net_fbnic2", "net_fbnic3"],
@@ -331,21 +335,8 @@ fn load_balancer(name: &str, eal: &[&str], workers: usize) {
         ]
         .map(String::from),
     );
-    let r = run(
-        name,
-        &exe.display().to_string(),
-        &args,
-        Duration::from_secs(120),
-    );
+    let r = run_checker(name, "fbnic-lb", &args, 14);
     let text = r.text();
-    r.check(r.status().success(), || {
-        format!("fbnic-lb exited with {}", r.status())
-    });
-    let fails: Vec<&str> = text.lines().filter(|l| l.contains(": FAIL")).collect();
-    r.check(fails.is_empty(), || {
-        format!("failed checks:\n{}", fails.join("\n"))
-    });
-    r.expect("fbnic-lb: 14 checks passed, 0 failed: PASS");
     r.expect(&format!(
         "4 front queues polled by {workers} worker lcore(s)"
     ));

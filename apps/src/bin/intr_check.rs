@@ -333,13 +333,7 @@ fn run() -> Result<bool, String> {
     dpdk::stop(rx)?;
     dpdk::close(tx)?;
     dpdk::close(rx)?;
-    let pass = c.failed == 0;
-    println!(
-        "{P}: {} checks passed, {} failed: {}",
-        c.passed,
-        c.failed,
-        if pass { "PASS" } else { "FAIL" }
-    );
+    let pass = c.finish();
     dpdk::eal_cleanup();
     Ok(pass)
 }

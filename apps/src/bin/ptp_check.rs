@@ -182,13 +182,7 @@ fn run() -> Result<bool, String> {
         dpdk::stop(p)?;
         dpdk::close(p)?;
     }
-    println!(
-        "{P}: {} checks passed, {} failed: {}",
-        c.passed,
-        c.failed,
-        if c.failed == 0 { "PASS" } else { "FAIL" }
-    );
-    Ok(c.failed == 0)
+    Ok(c.finish())
 }
 
 fn datapath_checks(
