@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes fbnic-hw's TLV decoder and message schemas, and the driver's parsers (Rx and Tx
 # completions, devargs, the Rx TCP/UDP checksum verdict on received frames), and the device
-# model's parser of received frames and its Tx engine's handling of work descriptors.
+# model's parser of received frames and its Tx engine's handling of work descriptors, and
+# fbnic-lb's handling of frames off the wire.
 #
 #   fuzz/run.sh [SECONDS] [TARGET...]
 #
@@ -24,7 +25,7 @@ cd "$here"
 
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(tlv_decode msg_decode msg_encode rx_completions tx_completions devargs rx_l4_csum model_rx_parse model_tx)
+    targets=(tlv_decode msg_decode msg_encode rx_completions tx_completions devargs rx_l4_csum model_rx_parse model_tx lb_packets)
 fi
 
 if ! cargo +nightly --version >/dev/null 2>&1; then
