@@ -259,7 +259,10 @@ pub fn tx_burst(port: u16, queue: u16, pkts: &mut Vec<Mbuf>) -> usize {
     if n == 0 {
         return 0;
     }
-    let mut raw: Vec<*mut sys::rte_mbuf> = pkts[..n].iter().map(|m| m.0.as_ptr()).collect();
+    let mut raw = [core::ptr::null_mut::<sys::rte_mbuf>(); 64];
+    for (r, m) in raw.iter_mut().zip(&pkts[..n]) {
+        *r = m.0.as_ptr();
+    }
     // SAFETY: raw holds n valid mbufs we own; the first `sent` now belong to the PMD.
     let sent = unsafe { sys::fbnic_eth_tx_burst(port, queue, raw.as_mut_ptr(), n as u16) } as usize;
     for m in pkts.drain(..sent) {
