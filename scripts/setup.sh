@@ -7,7 +7,8 @@
 #
 # What it does, each step skipped when already done:
 #   1. apt packages: DPDK 22.11 runtime, dev tools (dpdk-testpmd, dpdk-test) and headers,
-#      libclang for bindgen, a C toolchain, pkg-config, pyelftools for dpdk-pmdinfo.py.
+#      libclang for bindgen, a C toolchain, pkg-config, pyelftools for dpdk-pmdinfo.py,
+#      iproute2 and ping for the TAP wire test.
 #   2. Driver-SDK headers. DPDK's driver-facing headers (ethdev_driver.h, ethdev_vdev.h,
 #      bus_vdev_driver.h, dev_driver.h, bus_driver.h) are not packaged by Debian. They are
 #      taken from the Debian source package of exactly the installed libdpdk-dev version
@@ -59,6 +60,7 @@ PACKAGES=(
     libclang-dev clang
     pkg-config build-essential patch xz-utils
     python3 python3-pyelftools
+    iproute2 iputils-ping
 )
 
 log() { printf 'setup: %s\n' "$*"; }

@@ -693,7 +693,7 @@ impl Device {
                 let c = MacCommandConfig::from_raw(p.regs.get(regs::MAC_COMMAND_CONFIG));
                 !p.is_failed() && c.tx_ena() && c.rx_ena()
             }),
-            WireEnd::Generator(_) | WireEnd::Sink(_) => true,
+            WireEnd::Generator(_) | WireEnd::Sink(_) | WireEnd::Outside(_) => true,
         }
     }
 
@@ -763,6 +763,7 @@ impl Device {
                         sink = s.inner.lock();
                         Out::Sink(&mut sink)
                     }
+                    WireEnd::Outside(o) => Out::Outside(o),
                     WireEnd::Generator(_) | WireEnd::None => Out::Nowhere,
                 }
             };
@@ -830,10 +831,10 @@ impl Device {
 
         // ---- Rx: generator -> RXB -> RPC -> queues.
         let mut rxg = self.rx.lock();
-        if let WireEnd::Generator(g) = &wire {
-            if g.feed(&mut rxg, regs, RX_BATCH) {
-                work = true;
-            }
+        match &wire {
+            WireEnd::Generator(g) => work |= g.feed(&mut rxg, regs, RX_BATCH),
+            WireEnd::Outside(o) => work |= o.feed(&mut rxg, regs, RX_BATCH),
+            _ => {}
         }
         if !rxg.fifo.is_empty() {
             let mut n = 0;

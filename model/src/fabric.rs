@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 
 use crate::device::{Device, DeviceConfig};
-use crate::wire::{GenShared, Generator, GeneratorHandle, SinkHandle, WireEnd};
+use crate::wire::{
+    GenShared, Generator, GeneratorHandle, Outside, OutsideHandle, OutsideShared, SinkHandle,
+    WireEnd,
+};
 use crate::{panic_text, ModelError};
 
 /// How the engine behaves when there is nothing to do.
@@ -251,6 +254,22 @@ impl Fabric {
         set_wire(a, WireEnd::Sink(s.shared.clone()));
         a.update_link();
         s
+    }
+
+    /// Connects `a` to a link partner outside the model (a TAP interface, say): what `a`
+    /// transmits goes to `partner`, what `partner` has arrives at `a`'s MAC (padded to the
+    /// minimum frame), with pause honoured. Replaces whatever `a` was connected to.
+    pub fn attach_outside(
+        &self,
+        a: &Device,
+        partner: Box<dyn Outside>,
+    ) -> Result<OutsideHandle, ModelError> {
+        self.check(a)?;
+        detach(a);
+        let shared = OutsideShared::new(partner);
+        set_wire(a, WireEnd::Outside(shared.clone()));
+        a.update_link();
+        Ok(OutsideHandle { shared })
     }
 
     /// Unplugs whatever wire `a` has.

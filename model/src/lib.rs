@@ -202,7 +202,7 @@ pub use fbnic_hw::regs::Bar;
 pub use fw::{FwConfig, FwFaults, FwState, MacSync, HISTORY_LEN};
 pub use irq::MsixTrigger;
 pub use stats::DeviceStats;
-pub use wire::{GenFn, GenSource, Generator, GeneratorHandle, SinkHandle};
+pub use wire::{GenFn, GenSource, Generator, GeneratorHandle, Outside, OutsideHandle, SinkHandle};
 
 /// The message of a caught panic (for the log line of the thread that caught it).
 pub(crate) fn panic_text(e: &Box<dyn std::any::Any + Send>) -> String {

@@ -18,7 +18,7 @@ use crate::mac::{FrameClass, MacDirStats, Offer, PortRx, MAX_FRAME, MIN_FRAME};
 use crate::queue::{QCounters, Queue, Ring, RingState};
 use crate::regfile::RegFile;
 use crate::stats::Counters;
-use crate::wire::SinkInner;
+use crate::wire::{OutsideShared, SinkInner};
 
 /// **[project choice]** Most address descriptors one packet may use.
 pub(crate) const MAX_PIECES: usize = 64;
@@ -36,6 +36,8 @@ pub(crate) enum Out<'a> {
     },
     /// Into a sink.
     Sink(&'a mut SinkInner),
+    /// To a link partner outside the model.
+    Outside(&'a OutsideShared),
     /// No wire: counted and discarded.
     Nowhere,
 }
@@ -112,6 +114,15 @@ impl TxEnv<'_> {
                 }
                 mac.add(FrameClass::of(buf));
                 s.record(buf);
+                Offer::Accepted
+            }
+            Out::Outside(o) => {
+                let buf = &mut self.scratch[..len];
+                if !fill(dma, buf) {
+                    return Offer::Fault;
+                }
+                mac.add(FrameClass::of(buf));
+                o.send(buf);
                 Offer::Accepted
             }
             Out::Nowhere => {

@@ -1,5 +1,5 @@
-//! What sits behind a port's MAC: a cable to another port, a loopback plug, a frame generator
-//! or a sink (spec 9).
+//! What sits behind a port's MAC: a cable to another port, a loopback plug, a frame generator,
+//! a sink (spec 9), or a link partner outside the model ([`Outside`], a TAP interface say).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 
 use crate::device::Device;
-use crate::mac::{FrameClass, Offer, PortRx, MAX_FRAME};
+use crate::mac::{FrameClass, Offer, PortRx, MAX_FRAME, MIN_FRAME};
 use crate::regfile::RegFile;
 
 /// The far end of a port's wire.
@@ -25,6 +25,8 @@ pub(crate) enum WireEnd {
     Generator(Arc<GenShared>),
     /// A sink collecting what this port transmits.
     Sink(Arc<SinkShared>),
+    /// A link partner outside the model.
+    Outside(Arc<OutsideShared>),
 }
 
 /// A closure that writes frame number `seq` into a buffer and returns its length.
@@ -306,5 +308,118 @@ impl SinkHandle {
             std::thread::sleep(Duration::from_micros(200));
         }
         true
+    }
+}
+
+/// A link partner outside the model: it takes what the port transmits and has frames for
+/// the port to receive. Called from the model's engine thread, so neither call may block.
+pub trait Outside: Send + Sync + std::fmt::Debug {
+    /// Takes a frame the port transmitted (without FCS); false if it could not (the frame
+    /// is lost on the wire and counted).
+    fn send(&self, frame: &[u8]) -> bool;
+
+    /// Writes the next frame for the port into `buf` ([`MAX_FRAME`] bytes): its length, or
+    /// None when there is none now.
+    fn recv(&self, buf: &mut [u8]) -> Option<usize>;
+}
+
+/// An outside partner's state, shared by the engine and its handle.
+#[derive(Debug)]
+pub(crate) struct OutsideShared {
+    partner: Box<dyn Outside>,
+    /// A frame received from the partner and not yet taken by the port (paused), with its
+    /// length (0: none).
+    pending: Mutex<(Box<[u8]>, usize)>,
+    sent: AtomicU64,
+    send_failed: AtomicU64,
+    received: AtomicU64,
+    rx_dropped: AtomicU64,
+}
+
+impl OutsideShared {
+    pub(crate) fn new(partner: Box<dyn Outside>) -> Arc<Self> {
+        Arc::new(Self {
+            partner,
+            pending: Mutex::new((vec![0; MAX_FRAME].into_boxed_slice(), 0)),
+            sent: AtomicU64::new(0),
+            send_failed: AtomicU64::new(0),
+            received: AtomicU64::new(0),
+            rx_dropped: AtomicU64::new(0),
+        })
+    }
+
+    /// Hands a transmitted frame to the partner.
+    pub(crate) fn send(&self, frame: &[u8]) {
+        if self.partner.send(frame) {
+            self.sent.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.send_failed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Offers up to `budget` of the partner's frames to `rx`, padded to the minimum frame
+    /// as a link partner's MAC pads them. Returns true if it did anything.
+    pub(crate) fn feed(&self, rx: &mut PortRx, regs: &RegFile, budget: usize) -> bool {
+        let mut guard = self.pending.lock();
+        let (buf, pending) = &mut *guard;
+        let mut did = false;
+        for _ in 0..budget {
+            if *pending == 0 {
+                match self.partner.recv(buf) {
+                    Some(n) if n > 0 => {
+                        let n = n.min(MAX_FRAME);
+                        if n < MIN_FRAME {
+                            buf[n..MIN_FRAME].fill(0);
+                        }
+                        *pending = n.max(MIN_FRAME);
+                        self.received.fetch_add(1, Ordering::Relaxed);
+                    }
+                    _ => break,
+                }
+            }
+            let n = *pending;
+            match rx.offer(regs, n, true, |dst| {
+                dst.copy_from_slice(&buf[..n]);
+                Some(FrameClass::of(dst))
+            }) {
+                Offer::Paused => break,
+                Offer::Accepted => {}
+                Offer::Dropped | Offer::Fault => {
+                    self.rx_dropped.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            *pending = 0;
+            did = true;
+        }
+        did
+    }
+}
+
+/// The view of an attached outside partner.
+#[derive(Clone, Debug)]
+pub struct OutsideHandle {
+    pub(crate) shared: Arc<OutsideShared>,
+}
+
+impl OutsideHandle {
+    /// Frames the port transmitted that the partner took.
+    pub fn sent(&self) -> u64 {
+        self.shared.sent.load(Ordering::Relaxed)
+    }
+
+    /// Frames the port transmitted that the partner could not take.
+    pub fn send_failed(&self) -> u64 {
+        self.shared.send_failed.load(Ordering::Relaxed)
+    }
+
+    /// Frames the partner had for the port.
+    pub fn received(&self) -> u64 {
+        self.shared.received.load(Ordering::Relaxed)
+    }
+
+    /// Of those, frames the port dropped on arrival (MAC disabled, oversize, RXB full
+    /// without pause).
+    pub fn rx_dropped(&self) -> u64 {
+        self.shared.rx_dropped.load(Ordering::Relaxed)
     }
 }

@@ -2,12 +2,13 @@
 
 mod common;
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::*;
 use fbnic_hw::desc::{Twd, TwdType};
 use fbnic_hw::regs::*;
-use fbnic_model::{Bar, Fabric, FabricConfig, GenSource, Generator};
+use fbnic_model::{Bar, Fabric, FabricConfig, GenSource, Generator, Outside};
 
 const T: Duration = Duration::from_secs(5);
 
@@ -467,6 +468,93 @@ fn loopbacks_generator_sink_and_mtu() {
     let got = rx.recv(20, T);
     assert_eq!(got.len(), 20);
     assert_eq!(sport(&got[19].data), 19);
+}
+
+/// A link partner outside the model for the test: frames queued for the port, frames the
+/// port sent, and a switch that makes it refuse frames.
+#[derive(Debug, Default)]
+struct FakeOutside {
+    to_port: Mutex<std::collections::VecDeque<Vec<u8>>>,
+    from_port: Mutex<Vec<Vec<u8>>>,
+    refuse: std::sync::atomic::AtomicBool,
+}
+
+/// The fake as the model holds it (the test keeps another reference).
+#[derive(Debug)]
+struct Partner(Arc<FakeOutside>);
+
+impl Outside for Partner {
+    fn send(&self, frame: &[u8]) -> bool {
+        if self.0.refuse.load(std::sync::atomic::Ordering::Relaxed) {
+            return false;
+        }
+        self.0.from_port.lock().unwrap().push(frame.to_vec());
+        true
+    }
+
+    fn recv(&self, buf: &mut [u8]) -> Option<usize> {
+        let f = self.0.to_port.lock().unwrap().pop_front()?;
+        buf[..f.len()].copy_from_slice(&f);
+        Some(f.len())
+    }
+}
+
+/// A port wired to a partner outside the model (what `wire=tap:` uses): the link is up,
+/// what the port sends reaches the partner as sent, what the partner has reaches the port's
+/// queue (a 42-byte frame padded to 60 as a partner's MAC would), frames the partner
+/// refuses are counted, and a port whose receiver is off drops the partner's frames and
+/// counts them.
+#[test]
+fn outside_partner_sends_and_receives() {
+    let f = fabric();
+    let a = f.add_device(dev_cfg(1));
+    port_up(&a, 0);
+    let mut tx = TxQ::new(&a, 0, 64, 0x1000_0000, 1 << 20);
+    let mut rx = RxQ::new(&a, 0, 0x2000_0000, &RxCfg::default());
+    let partner = Arc::new(FakeOutside::default());
+    let h = f
+        .attach_outside(&a, Box::new(Partner(partner.clone())))
+        .unwrap();
+    assert_ne!(r(&a, SIG_PCS_OUT0) & SIG_PCS_OUT0_LINK, 0, "link up");
+    let fr = udp4(a.mac_addr(), [1, 1, 1, 1], [2, 2, 2, 2], 1, 2, 64);
+    assert!(tx.send(&[fr.clone(), fr.clone()]));
+    assert!(wait_until(T, || h.sent() == 2));
+    assert_eq!(
+        *partner.from_port.lock().unwrap(),
+        vec![fr.clone(), fr.clone()]
+    );
+    // From the partner: a full frame and a short one (an ARP request is 42 bytes).
+    let mut short = fr[..42].to_vec();
+    short[12..14].copy_from_slice(&[0x08, 0x06]);
+    partner
+        .to_port
+        .lock()
+        .unwrap()
+        .extend([fr.clone(), short.clone()]);
+    let got = rx.recv(2, T);
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0].data, fr);
+    let mut padded = short.clone();
+    padded.resize(60, 0);
+    assert_eq!(got[1].data, padded);
+    assert_eq!(h.received(), 2);
+    assert_eq!(h.rx_dropped(), 0);
+    // A partner that cannot take a frame: lost on the wire, counted.
+    partner
+        .refuse
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(tx.send1(&fr));
+    assert!(wait_until(T, || h.send_failed() == 1));
+    assert_eq!(h.sent(), 2);
+    // The port's receiver off: the partner's frame is dropped at the MAC and counted.
+    w(
+        &a,
+        MAC_COMMAND_CONFIG,
+        MacCommandConfig::default().with_tx_ena(true).raw(),
+    );
+    partner.to_port.lock().unwrap().push_back(fr.clone());
+    assert!(wait_until(T, || h.rx_dropped() == 1));
+    assert_eq!(h.received(), 3);
 }
 
 #[test]

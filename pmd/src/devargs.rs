@@ -12,7 +12,7 @@ use crate::rx::IntrCoalesce;
 
 /// Every key the driver accepts, with its value syntax (also the PMD's parameter string).
 pub const PARAMS: &[(&str, &str)] = &[
-    ("wire", "pair|loop|cable:<name>"),
+    ("wire", "pair|loop|cable:<name>|tap:<ifname>"),
     ("mac", "<XX:XX:XX:XX:XX:XX>"),
     ("link", "25G-CR|50G-CR2|50G-CR|100G-CR2"),
     ("bmc", "0|1"),
@@ -48,6 +48,8 @@ pub enum Wire {
     Loop,
     /// Connected to the other port naming the same cable.
     Cable(String),
+    /// Connected to a Linux TAP interface of this name (the host's stack as link partner).
+    Tap(String),
 }
 
 /// A firmware misbehaviour to simulate (embedded model only).
@@ -157,12 +159,20 @@ impl FromStr for Devargs {
                     d.wire = match value {
                         "pair" => Wire::Pair,
                         "loop" => Wire::Loop,
-                        v => match v.strip_prefix("cable:") {
-                            Some(name) if valid_cable_name(name) => Wire::Cable(name.to_string()),
-                            Some(_) => {
+                        v => match (v.strip_prefix("cable:"), v.strip_prefix("tap:")) {
+                            (Some(name), _) if valid_cable_name(name) => {
+                                Wire::Cable(name.to_string())
+                            }
+                            (Some(_), _) => {
                                 return Err(bad("cable names are 1-32 letters, digits, '-' or '_'"))
                             }
-                            None => return Err(bad("unknown wire")),
+                            (_, Some(name)) if valid_ifname(name) => Wire::Tap(name.to_string()),
+                            (_, Some(_)) => {
+                                return Err(bad(
+                                    "interface names are 1-15 letters, digits, '-', '_' or '.'",
+                                ))
+                            }
+                            (None, None) => return Err(bad("unknown wire")),
                         },
                     }
                 }
@@ -279,6 +289,15 @@ fn valid_cable_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// A Linux interface name (IFNAMSIZ - 1 bytes at most) of the characters `ip` takes
+/// without quoting.
+fn valid_ifname(name: &str) -> bool {
+    (1..=15).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,6 +314,10 @@ mod tests {
             .parse()
             .unwrap();
         assert_eq!(d.wire, Wire::Cable("a-1".into()));
+        assert_eq!(
+            "wire=tap:fbnic.tap-0".parse::<Devargs>().unwrap().wire,
+            Wire::Tap("fbnic.tap-0".into())
+        );
         assert_eq!(d.mac, Some(MacAddr([2, 0, 0, 0, 0, 7])));
         assert_eq!(d.link, Some(LinkSpeed::G25Cr));
         assert!(d.bmc);
@@ -339,6 +362,9 @@ mod tests {
             ("wire=ring", "wire", "unknown wire"),
             ("wire=cable:", "wire", "cable names"),
             ("wire=cable:a b", "wire", "cable names"),
+            ("wire=tap:", "wire", "interface names"),
+            ("wire=tap:0123456789abcdef", "wire", "interface names"),
+            ("wire=tap:a/b", "wire", "interface names"),
             ("mac=01:00:00:00:00:01", "mac", "not a unicast"),
             ("mac=00:00:00:00:00:00", "mac", "not a unicast"),
             ("mac=02:00:00:00:00", "mac", "bad value"),

@@ -193,6 +193,13 @@ impl EmbeddedTransport {
         };
         let cabled = match &opts.wire {
             Wire::Loop => fabric.loop_back(&dev).map(|_| None),
+            Wire::Tap(name) => match crate::tap::Tap::open(name) {
+                Ok(tap) => fabric.attach_outside(&dev, Box::new(tap)).map(|_| None),
+                Err(e) => {
+                    fabric.remove_device(&dev);
+                    return Err(e);
+                }
+            },
             Wire::Pair | Wire::Cable(_) => {
                 // Pair: the earliest pair port still waiting; cable: the other end.
                 match w
@@ -224,6 +231,7 @@ impl EmbeddedTransport {
             opts.dsn,
             match (&opts.wire, &me.peer) {
                 (Wire::Loop, _) => "with a loopback plug".to_string(),
+                (Wire::Tap(t), _) => format!("cabled to TAP interface {t}"),
                 (_, Some(p)) => format!("cabled to {p}"),
                 (Wire::Cable(c), None) => format!("on cable '{c}', waiting for the other end"),
                 (Wire::Pair, None) => "waiting for its pair".to_string(),

@@ -37,6 +37,8 @@ pub mod tx;
 
 #[cfg(feature = "embedded")]
 pub mod embedded;
+#[cfg(feature = "embedded")]
+pub mod tap;
 
 #[cfg(feature = "dpdk")]
 pub mod ethdev;

@@ -56,7 +56,7 @@ fn bad_devargs() {
         ),
         (
             "net_fbnic1,wire=ring",
-            "devarg 'wire': bad value 'ring': unknown wire (expected pair|loop|cable:<name>)",
+            "devarg 'wire': bad value 'ring': unknown wire (expected pair|loop|cable:<name>|tap:<ifname>)",
         ),
         (
             "net_fbnic2,wire=cable:",
@@ -84,9 +84,13 @@ fn bad_devargs() {
             "net_fbnic9,rx_intr_frames=8",
             "devarg 'rx_intr_frames': needs rx_intr_usecs above 0",
         ),
+        (
+            "net_fbnic10,wire=tap:a/b",
+            "devarg 'wire': bad value 'tap:a/b': interface names are 1-15 letters",
+        ),
     ];
     let mut vdevs: Vec<&str> = cases.iter().map(|c| c.0).collect();
-    vdevs.push("net_fbnic10,wire=loop,rx_intr_usecs=100,rx_intr_frames=8");
+    vdevs.push("net_fbnic11,wire=loop,rx_intr_usecs=100,rx_intr_frames=8");
     let mut tp = TestPmd::start("bad-devargs", &vdevs, &[], &["--total-num-mbufs=8192"]);
     let text = tp.text();
     for (i, (vdev, why)) in cases.iter().enumerate() {
@@ -108,7 +112,7 @@ fn bad_devargs() {
     });
     tp.cmd_expect(
         "show port summary all",
-        &["Number of available ports: 1", "net_fbnic10"],
+        &["Number of available ports: 1", "net_fbnic11"],
     );
     // The good port (an external loopback plug) forwards to itself.
     traffic_flows(&mut tp);

@@ -44,7 +44,7 @@ fn pmdinfo_lists_net_fbnic_and_its_parameters() {
         None => p.fail("no params for net_fbnic"),
     };
     let want = [
-        "wire=pair|loop|cable:<name>",
+        "wire=pair|loop|cable:<name>|tap:<ifname>",
         "mac=<XX:XX:XX:XX:XX:XX>",
         "link=25G-CR|50G-CR2|50G-CR|100G-CR2",
         "bmc=0|1",

@@ -49,7 +49,7 @@ const MAX_MAC_ADDRS: u32 = 1 + crate::rpc::MAX_EXTRA_UC as u32;
 dpdk_sys::rte_pmd_info!(
     net_fbnic_pmd_info,
     name: "net_fbnic",
-    params: "wire=pair|loop|cable:<name> mac=<XX:XX:XX:XX:XX:XX> link=25G-CR|50G-CR2|50G-CR|100G-CR2 bmc=0|1 model_cpu=<cpu>|none model_poll_us=<us> model_nice=<-20..19> fw_version=<major.minor.patch.build> fw_fault=none|no_life|no_ownership|malformed|no_heartbeat|crash:<ms> fw_timeout_ms=<ms> rx_intr_usecs=<0..16383> rx_intr_frames=<1..16383>"
+    params: "wire=pair|loop|cable:<name>|tap:<ifname> mac=<XX:XX:XX:XX:XX:XX> link=25G-CR|50G-CR2|50G-CR|100G-CR2 bmc=0|1 model_cpu=<cpu>|none model_poll_us=<us> model_nice=<-20..19> fw_version=<major.minor.patch.build> fw_fault=none|no_life|no_ownership|malformed|no_heartbeat|crash:<ms> fw_timeout_ms=<ms> rx_intr_usecs=<0..16383> rx_intr_frames=<1..16383>"
 );
 
 /// What the driver keeps about one Rx queue besides the queue itself (readable by control
