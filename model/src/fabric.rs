@@ -223,13 +223,18 @@ impl Fabric {
         Ok(())
     }
 
-    /// Plugs an external loopback plug into `a` (its frames come back to it).
-    pub fn loop_back(&self, a: &Device) -> Result<(), ModelError> {
+    /// Replaces `a`'s wire with `end` (a device of this fabric).
+    fn plug(&self, a: &Device, end: WireEnd) -> Result<(), ModelError> {
         self.check(a)?;
         detach(a);
-        set_wire(a, WireEnd::Loop);
+        set_wire(a, end);
         a.update_link();
         Ok(())
+    }
+
+    /// Plugs an external loopback plug into `a` (its frames come back to it).
+    pub fn loop_back(&self, a: &Device) -> Result<(), ModelError> {
+        self.plug(a, WireEnd::Loop)
     }
 
     /// Attaches a frame generator to `a`'s MAC Rx (replacing its wire).
@@ -238,11 +243,8 @@ impl Fabric {
         a: &Device,
         gen: Generator,
     ) -> Result<GeneratorHandle, ModelError> {
-        self.check(a)?;
-        detach(a);
         let shared = GenShared::new(gen);
-        set_wire(a, WireEnd::Generator(shared.clone()));
-        a.update_link();
+        self.plug(a, WireEnd::Generator(shared.clone()))?;
         Ok(GeneratorHandle { shared })
     }
 
@@ -264,11 +266,8 @@ impl Fabric {
         a: &Device,
         partner: Box<dyn Outside>,
     ) -> Result<OutsideHandle, ModelError> {
-        self.check(a)?;
-        detach(a);
         let shared = OutsideShared::new(partner);
-        set_wire(a, WireEnd::Outside(shared.clone()));
-        a.update_link();
+        self.plug(a, WireEnd::Outside(shared.clone()))?;
         Ok(OutsideHandle { shared })
     }
 

@@ -102,7 +102,9 @@
 //!   indirection tables), RPC counters.
 //! - Firmware (spec 5): signs of life, the mailbox rings, every message of the spec's table
 //!   (see [`FwConfig`], [`FwFaults`], [`FwState`]), a BMC stub ([`BmcHandle`]).
-//! - Wires (spec 9): cable, loopback plug, [`Generator`], sink ([`SinkHandle`]), none.
+//! - Wires (spec 9): cable, loopback plug, [`Generator`], sink ([`SinkHandle`]), a partner
+//!   outside the model ([`Outside`], e.g. a TAP interface; frames from it padded to 60 bytes),
+//!   none.
 //!
 //! # Not modelled
 //!
@@ -165,7 +167,7 @@
 //!   QSFP reads serve bank 0 page 0 (offsets 0..256) of a stored 100G DAC module and answer
 //!   anything else with ERROR -EINVAL; upgrade requests answer -EOPNOTSUPP; the mailbox only
 //!   moves pages while the PUL bus-master enable bits are set.
-//! - Generators honour pause; BMC transmissions go through the port's MAC.
+//! - Generators and outside partners honour pause; BMC transmissions go through the port's MAC.
 //! - MASTER_SPARE_0 reads [`MASTER_SPARE_0_VALUE`].
 #![warn(missing_docs)]
 

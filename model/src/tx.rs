@@ -107,32 +107,27 @@ impl TxEnv<'_> {
                     r => r,
                 }
             }
-            Out::Sink(s) => {
+            out => {
+                // Not into a port: the frame leaves through the scratch buffer.
                 let buf = &mut self.scratch[..len];
                 if !fill(dma, buf) {
                     return Offer::Fault;
                 }
                 mac.add(FrameClass::of(buf));
-                s.record(buf);
-                Offer::Accepted
-            }
-            Out::Outside(o) => {
-                let buf = &mut self.scratch[..len];
-                if !fill(dma, buf) {
-                    return Offer::Fault;
+                match out {
+                    Out::Sink(s) => {
+                        s.record(buf);
+                        Offer::Accepted
+                    }
+                    Out::Outside(o) => {
+                        o.send(buf);
+                        Offer::Accepted
+                    }
+                    _ => {
+                        self.cnt.tx_no_wire += 1;
+                        Offer::Dropped
+                    }
                 }
-                mac.add(FrameClass::of(buf));
-                o.send(buf);
-                Offer::Accepted
-            }
-            Out::Nowhere => {
-                let buf = &mut self.scratch[..len];
-                if !fill(dma, buf) {
-                    return Offer::Fault;
-                }
-                mac.add(FrameClass::of(buf));
-                self.cnt.tx_no_wire += 1;
-                Offer::Dropped
             }
         }
     }

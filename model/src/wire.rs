@@ -162,12 +162,7 @@ impl GenShared {
                 }
                 g.pending = n;
             }
-            let n = g.pending;
-            let buf = &g.buf;
-            match rx.offer(regs, n, true, |dst| {
-                dst.copy_from_slice(&buf[..n]);
-                Some(FrameClass::of(dst))
-            }) {
+            match offer_copy(rx, regs, &g.buf[..g.pending]) {
                 Offer::Paused => break,
                 Offer::Accepted => {
                     self.sent.fetch_add(1, Ordering::Relaxed);
@@ -186,6 +181,14 @@ impl GenShared {
         }
         did
     }
+}
+
+/// Offers `frame` to a port's MAC Rx from a partner that honours pause.
+fn offer_copy(rx: &mut PortRx, regs: &RegFile, frame: &[u8]) -> Offer {
+    rx.offer(regs, frame.len(), true, |dst| {
+        dst.copy_from_slice(frame);
+        Some(FrameClass::of(dst))
+    })
 }
 
 /// The test's view of an attached generator.
@@ -377,11 +380,7 @@ impl OutsideShared {
                     _ => break,
                 }
             }
-            let n = *pending;
-            match rx.offer(regs, n, true, |dst| {
-                dst.copy_from_slice(&buf[..n]);
-                Some(FrameClass::of(dst))
-            }) {
+            match offer_copy(rx, regs, &buf[..*pending]) {
                 Offer::Paused => break,
                 Offer::Accepted => {}
                 Offer::Dropped | Offer::Fault => {
