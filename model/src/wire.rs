@@ -321,8 +321,8 @@ pub trait Outside: Send + Sync + std::fmt::Debug {
     /// is lost on the wire and counted).
     fn send(&self, frame: &[u8]) -> bool;
 
-    /// Writes the next frame for the port into `buf` ([`MAX_FRAME`] bytes): its length, or
-    /// None when there is none now.
+    /// Writes the next frame for the port into `buf` (9742 bytes, the largest frame): its
+    /// length, or None when there is none now.
     fn recv(&self, buf: &mut [u8]) -> Option<usize>;
 }
 
