@@ -641,7 +641,7 @@ pub fn dev_info(port: u16) -> Result<DevInfo, String> {
 type Job<'a> = &'a mut dyn FnMut() -> i32;
 
 unsafe extern "C" fn trampoline(arg: *mut c_void) -> c_int {
-    // SAFETY: `arg` is the `Job` that run_on_worker keeps alive until the lcore finishes.
+    // SAFETY: `arg` is the `Job` that `launch`'s caller keeps alive until the lcore finishes.
     let job = unsafe { &mut *(arg as *mut Job<'_>) };
     catch_unwind(AssertUnwindSafe(job)).unwrap_or_else(|_| {
         eprintln!("panic on the worker lcore");
@@ -649,23 +649,16 @@ unsafe extern "C" fn trampoline(arg: *mut c_void) -> c_int {
     })
 }
 
-/// Runs `f` on the first worker lcore (the main lcore's CPU is left to the device model's
-/// engine thread) and waits for it: its return value.
-pub fn run_on_worker(mut f: impl FnMut() -> i32) -> Result<i32, String> {
-    // SAFETY: plain EAL query; u32::MAX (-1) starts the search at lcore 0.
-    let worker = unsafe { sys::rte_get_next_lcore(u32::MAX, 1, 0) };
-    if worker >= sys::RTE_MAX_LCORE {
-        return Err("no worker lcore: give EAL two lcores (-l 0-1)".into());
-    }
-    let mut job: Job<'_> = &mut f;
-    // SAFETY: the job outlives the lcore's run: rte_eal_wait_lcore below blocks until the
-    // trampoline returned.
+/// Starts `job` on worker lcore `lcore`.
+///
+/// # Safety
+/// `job` must stay where it is, alive, until `rte_eal_wait_lcore(lcore)` has returned.
+unsafe fn launch(job: &mut Job<'_>, lcore: u32) -> Result<(), String> {
+    // SAFETY: the trampoline gets a pointer to a live job (the caller's promise).
     let rc = unsafe {
-        sys::rte_eal_remote_launch(Some(trampoline), (&mut job as *mut Job<'_>).cast(), worker)
+        sys::rte_eal_remote_launch(Some(trampoline), (job as *mut Job<'_>).cast(), lcore)
     };
-    check("rte_eal_remote_launch", rc)?;
-    // SAFETY: waits for the launch above.
-    Ok(unsafe { sys::rte_eal_wait_lcore(worker) })
+    check("rte_eal_remote_launch", rc)
 }
 
 /// The worker lcores EAL was given (every lcore but the main one).
@@ -681,6 +674,19 @@ pub fn worker_lcores() -> Vec<u32> {
     out
 }
 
+const NO_WORKER: &str = "no worker lcore: give EAL two lcores (-l 0-1)";
+
+/// Runs `f` on the first worker lcore (the main lcore's CPU is left to the device model's
+/// engine thread) and waits for it: its return value.
+pub fn run_on_worker(mut f: impl FnMut() -> i32) -> Result<i32, String> {
+    let lcore = *worker_lcores().first().ok_or(NO_WORKER)?;
+    let mut job: Job<'_> = &mut f;
+    // SAFETY: `job` stays on this frame until rte_eal_wait_lcore below has returned.
+    unsafe { launch(&mut job, lcore) }?;
+    // SAFETY: waits for the launch above.
+    Ok(unsafe { sys::rte_eal_wait_lcore(lcore) })
+}
+
 /// Runs `worker(i, n)` on each of the `n` worker lcores (`i` = 0..n) while `main` runs on
 /// this thread; when `main` returns (or panics) sets `stop`, which the workers must watch,
 /// and waits for them: (the workers' return values, `main`'s).
@@ -691,28 +697,24 @@ pub fn run_beside_workers<R>(
 ) -> Result<(Vec<i32>, R), String> {
     let lcores = worker_lcores();
     if lcores.is_empty() {
-        return Err("no worker lcore: give EAL two lcores (-l 0-1)".into());
+        return Err(NO_WORKER.into());
     }
     let n = lcores.len();
     let worker = &worker;
-    let mut closures: Vec<Box<dyn FnMut() -> i32 + '_>> = (0..n)
-        .map(|i| Box::new(move || worker(i, n)) as Box<dyn FnMut() -> i32>)
-        .collect();
-    let mut jobs: Vec<Job<'_>> = closures.iter_mut().map(|c| &mut **c as Job<'_>).collect();
+    let mut closures: Vec<_> = (0..n).map(|i| move || worker(i, n)).collect();
+    let mut jobs: Vec<Job<'_>> = closures.iter_mut().map(|c| c as Job<'_>).collect();
     let mut launched = Vec::new();
     let mut failed = None;
     for (job, &lcore) in jobs.iter_mut().zip(&lcores) {
-        // SAFETY: each job outlives its lcore's run: rte_eal_wait_lcore below blocks until
-        // every launched trampoline returned, whatever `main` does (a panic is caught until
-        // then).
-        let rc = unsafe {
-            sys::rte_eal_remote_launch(Some(trampoline), (job as *mut Job<'_>).cast(), lcore)
-        };
-        if let Err(e) = check("rte_eal_remote_launch", rc) {
-            failed = Some(e);
-            break;
+        // SAFETY: `jobs` is neither moved nor dropped before every launched lcore has been
+        // waited for below, whatever `main` does (a panic is caught until then).
+        match unsafe { launch(job, lcore) } {
+            Ok(()) => launched.push(lcore),
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
         }
-        launched.push(lcore);
     }
     let out = failed
         .is_none()

@@ -72,17 +72,33 @@ fn backends(n: u16, without: Option<u16>) -> Vec<Backend> {
         .collect()
 }
 
-/// What the balancer counted (the worker adds, the main lcore reads at the end).
-#[derive(Debug, Default)]
-struct Counters {
-    rx: AtomicU64,
-    to_backends: AtomicU64,
-    not_service: AtomicU64,
-    malformed: AtomicU64,
+/// What a worker counted (in its own variables: nothing shared per burst; handed over when
+/// it stops).
+#[derive(Clone, Copy, Debug, Default)]
+struct Counts {
+    rx: u64,
+    to_backends: u64,
+    not_service: u64,
+    malformed: u64,
     /// Service packets without the NIC's RSS hash (hashed in software).
-    sw_hashed: AtomicU64,
+    sw_hashed: u64,
     /// Packets the back port's Tx queue did not take (dropped).
-    tx_full: AtomicU64,
+    tx_full: u64,
+}
+
+impl std::ops::Add for Counts {
+    type Output = Counts;
+
+    fn add(self, o: Counts) -> Counts {
+        Counts {
+            rx: self.rx + o.rx,
+            to_backends: self.to_backends + o.to_backends,
+            not_service: self.not_service + o.not_service,
+            malformed: self.malformed + o.malformed,
+            sw_hashed: self.sw_hashed + o.sw_hashed,
+            tx_full: self.tx_full + o.tx_full,
+        }
+    }
 }
 
 /// The balancer's shared state: the table in force and its generation.
@@ -93,9 +109,8 @@ struct Shared {
     generation: AtomicU64,
     /// The generation each worker runs with.
     taken: Vec<AtomicU64>,
-    /// Packets each worker received.
-    worker_rx: Vec<AtomicU64>,
-    counters: Counters,
+    /// Each worker's counts, written when it stops.
+    counts: Vec<Mutex<Counts>>,
 }
 
 /// The balancer's ports and addresses.
@@ -108,7 +123,7 @@ struct Lb {
 }
 
 /// Worker `w` of `n`: the balancer on the front queues `q` with `q % n == w` (and the
-/// back port's Tx queues of the same index). Returns 0 (its counts are in `sh.counters`).
+/// back port's Tx queues of the same index). Returns 0 (its counts are in `sh.counts[w]`).
 fn balance(lb: Lb, sh: &Shared, w: usize, n: usize) -> i32 {
     let queues: Vec<u16> = (0..lb.queues).filter(|&q| q as usize % n == w).collect();
     let mut table = sh.table.lock().unwrap().clone();
@@ -117,6 +132,7 @@ fn balance(lb: Lb, sh: &Shared, w: usize, n: usize) -> i32 {
     let mut rx = Vec::with_capacity(BURST);
     let mut tx = Vec::with_capacity(BURST);
     let mut id: u16 = 0;
+    let mut c = Counts::default();
     while !sh.stop.load(Ordering::Acquire) {
         let g = sh.generation.load(Ordering::Acquire);
         if g != generation {
@@ -128,29 +144,28 @@ fn balance(lb: Lb, sh: &Shared, w: usize, n: usize) -> i32 {
             if dpdk::rx_burst(lb.front, q, &mut rx, BURST) == 0 {
                 continue;
             }
-            let (mut not_service, mut malformed, mut sw) = (0, 0, 0);
-            let n = rx.len() as u64;
+            c.rx += rx.len() as u64;
             for mut m in rx.drain(..) {
                 match lb::classify(m.data(), VIP) {
                     Verdict::Service => {}
                     Verdict::NotService => {
-                        not_service += 1;
+                        c.not_service += 1;
                         continue;
                     }
                     Verdict::Malformed(_) => {
-                        malformed += 1;
+                        c.malformed += 1;
                         continue;
                     }
                 }
                 let hash = if m.ol_flags() & sys::RTE_MBUF_F_RX_RSS_HASH != 0 {
                     m.rss_hash()
                 } else {
-                    sw += 1;
+                    c.sw_hashed += 1;
                     sw_hash(m.data())
                 };
                 let b = table.lookup(hash);
                 if m.prepend(ENCAP_GROWTH as u16).is_err() {
-                    malformed += 1;
+                    c.malformed += 1;
                     continue;
                 }
                 id = id.wrapping_add(1);
@@ -176,16 +191,11 @@ fn balance(lb: Lb, sh: &Shared, w: usize, n: usize) -> i32 {
             }
             let full = tx.len() as u64;
             tx.clear();
-            let c = &sh.counters;
-            c.rx.fetch_add(n, Ordering::Relaxed);
-            sh.worker_rx[w].fetch_add(n, Ordering::Relaxed);
-            c.to_backends.fetch_add(to_send - full, Ordering::Relaxed);
-            c.tx_full.fetch_add(full, Ordering::Relaxed);
-            c.not_service.fetch_add(not_service, Ordering::Relaxed);
-            c.malformed.fetch_add(malformed, Ordering::Relaxed);
-            c.sw_hashed.fetch_add(sw, Ordering::Relaxed);
+            c.to_backends += to_send - full;
+            c.tx_full += full;
         }
     }
+    *sh.counts[w].lock().unwrap() = c;
     0
 }
 
@@ -452,8 +462,7 @@ fn run() -> Result<bool, String> {
         table: Mutex::new(Arc::new(tables[0].clone())),
         generation: AtomicU64::new(0),
         taken: (0..workers).map(|_| AtomicU64::new(u64::MAX)).collect(),
-        worker_rx: (0..workers).map(|_| AtomicU64::new(0)).collect(),
-        counters: Counters::default(),
+        counts: (0..workers).map(|_| Mutex::default()).collect(),
     };
     let r = Run {
         clients,
@@ -613,34 +622,34 @@ fn run() -> Result<bool, String> {
             tables[0].moved(&tables[1]) - tables[0].shares()[&remove]
         ),
     );
-    let cnt = &sh.counters;
-    let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+    let per_worker: Vec<Counts> = sh.counts.iter().map(|m| *m.lock().unwrap()).collect();
+    let cnt = per_worker.iter().fold(Counts::default(), |a, &b| a + b);
     let service = 2 * nb_flows as u64 * per_flow as u64;
     let st = |p| dpdk::stats(p);
     let (sc, sf, sb, sk) = (st(clients)?, st(front)?, st(back)?, st(backends_port)?);
     c.check(
         "balancer counts: received = sent by the clients; to backends = the service packets; the rest dropped as not for the service",
-        get(&cnt.rx) == sc.opackets
+        cnt.rx == sc.opackets
             && sf.ipackets == sc.opackets
-            && get(&cnt.to_backends) == service
-            && get(&cnt.not_service) == nb_drops
-            && get(&cnt.malformed) == 0
-            && get(&cnt.tx_full) == 0
+            && cnt.to_backends == service
+            && cnt.not_service == nb_drops
+            && cnt.malformed == 0
+            && cnt.tx_full == 0
             && sb.opackets == service
             && sk.ipackets == service
             && sf.imissed == 0
             && sk.imissed == 0,
         format!(
             "clients sent {}, front received {} (missed {}), balancer rx {} to backends {} not for the service {} (sent {nb_drops}) malformed {} Tx full {}, back sent {}, backends received {} (missed {})",
-            sc.opackets, sf.ipackets, sf.imissed, get(&cnt.rx), get(&cnt.to_backends),
-            get(&cnt.not_service), get(&cnt.malformed), get(&cnt.tx_full), sb.opackets,
+            sc.opackets, sf.ipackets, sf.imissed, cnt.rx, cnt.to_backends,
+            cnt.not_service, cnt.malformed, cnt.tx_full, sb.opackets,
             sk.ipackets, sk.imissed
         ),
     );
     c.check(
         "every service packet carried the NIC's RSS hash",
-        get(&cnt.sw_hashed) == 0,
-        format!("{} hashed in software", get(&cnt.sw_hashed)),
+        cnt.sw_hashed == 0,
+        format!("{} hashed in software", cnt.sw_hashed),
     );
     let per_q = &sf.q_ipackets[..queues as usize];
     c.check(
@@ -648,11 +657,11 @@ fn run() -> Result<bool, String> {
         per_q.iter().all(|&n| n > 0) && per_q.iter().sum::<u64>() == sf.ipackets,
         format!("{per_q:?}"),
     );
-    let per_worker: Vec<u64> = sh.worker_rx.iter().map(get).collect();
+    let per_worker_rx: Vec<u64> = per_worker.iter().map(|w| w.rx).collect();
     c.check(
         "every worker lcore balanced its queues' packets",
-        per_worker.iter().all(|&n| n > 0) && per_worker.iter().sum::<u64>() == get(&cnt.rx),
-        format!("received per worker {per_worker:?}"),
+        per_worker_rx.iter().all(|&n| n > 0),
+        format!("received per worker {per_worker_rx:?}"),
     );
     for p in [clients, front, back, backends_port] {
         dpdk::stop(p)?;

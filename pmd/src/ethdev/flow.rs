@@ -54,6 +54,16 @@ impl Refusal {
         }
     }
 
+    /// `flow` is not a rule of this port.
+    fn no_such_rule(flow: *const sys::rte_flow) -> Self {
+        Self::new(
+            errno::ENOENT,
+            sys::RTE_FLOW_ERROR_TYPE_HANDLE,
+            flow.cast(),
+            c"no such flow rule on this port",
+        )
+    }
+
     fn item(item: *const sys::rte_flow_item, msg: &'static CStr) -> Self {
         Self::new(
             errno::ENOTSUP,
@@ -737,14 +747,9 @@ unsafe extern "C" fn flow_destroy(
 ) -> c_int {
     flow_guard(dev, error, |a| {
         let id = flow as usize as FlowId;
-        a.port.flow_destroy(id).map_err(|_| {
-            Refusal::new(
-                errno::ENOENT,
-                sys::RTE_FLOW_ERROR_TYPE_HANDLE,
-                flow as *const c_void,
-                c"no such flow rule on this port",
-            )
-        })?;
+        a.port
+            .flow_destroy(id)
+            .map_err(|_| Refusal::no_such_rule(flow))?;
         Ok(0)
     })
 }
@@ -791,14 +796,8 @@ unsafe extern "C" fn flow_dev_dump(
 ) -> c_int {
     flow_guard(dev, error, |a| {
         let only = (!flow.is_null()).then_some(flow as usize as FlowId);
-        let text = crate::dump::flow_rules(&a.port, &a.name, only).map_err(|_| {
-            Refusal::new(
-                errno::ENOENT,
-                sys::RTE_FLOW_ERROR_TYPE_HANDLE,
-                flow as *const c_void,
-                c"no such flow rule on this port",
-            )
-        })?;
+        let text = crate::dump::flow_rules(&a.port, &a.name, only)
+            .map_err(|_| Refusal::no_such_rule(flow))?;
         if super::ops::write_dump(file, &text) != 0 {
             return Err(Refusal::new(
                 errno::EIO,
